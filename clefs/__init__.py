@@ -1,0 +1,1 @@
+"""Trained model sets shipped with grandstaff: ``clefs/<set>/<clef>/``."""
