@@ -56,6 +56,66 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--workers", type=_positive_int, default=None,
                         help="processes to read with (default: every core)")
     ingest.set_defaults(run=_ingest)
+
+    train = commands.add_parser(
+        "train", help="train one model per clef on a corpus",
+        description="Train the treble and bass models on a corpus (split by piece into "
+                    "training and held-out pieces) and save them to clefs/NAME/.",
+    )
+    train.add_argument("source", nargs="?", default="bach",
+                       help="'bach' (default), a folder or a file of music")
+    train.add_argument("--name", required=True, help="model set name: writes clefs/NAME/")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="most epochs (default 60; training stops early on a plateau)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--out", default="clefs", help="folder of model sets (default: clefs)")
+    train.add_argument("--force", action="store_true", help="replace an existing model set")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="held-out likelihood of a model set against n-gram baselines",
+        description="Score a model set on its held-out pieces: negative log-likelihood per "
+                    "event (nats), perplexity and top-1 accuracy for each clef and head, beside "
+                    "interpolated Kneser-Ney n-grams (1- to 4-gram) fitted on the same split.",
+    )
+    evaluate.add_argument("--models", default="bach", help="model set (default: bach)")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    compose = commands.add_parser(
+        "compose", help="write a new piano piece (MusicXML, MIDI, PDF)",
+        description="Compose a piece for piano with a model set and write it as MusicXML, "
+                    "MIDI and PDF sheet music (plus a PNG of the first page).",
+    )
+    compose.add_argument("--models", default="bach", help="model set (default: bach)")
+    compose.add_argument("--bars", type=_positive_int, default=16, help="bars (default 16)")
+    compose.add_argument("--key", default="C major",
+                         help="key, e.g. 'E minor', 'Bb major', 'f#' (default 'C major')")
+    compose.add_argument("--tempo", type=float, default=96,
+                         help="quarter notes per minute, up to 400 (default 96)")
+    compose.add_argument("--time", default="4/4", help="time signature (default 4/4)")
+    compose.add_argument("--seed", type=int, default=None,
+                         help="random seed; the same seed writes the same piece")
+    compose.add_argument("--top-k-pitch", type=_positive_int, default=10,
+                         help="sample pitches from the k most likely (default 10)")
+    compose.add_argument("--top-k-duration", type=_positive_int, default=5,
+                         help="sample durations from the k most likely (default 5)")
+    compose.add_argument("--temperature", type=float, default=1.0,
+                         help="above 1 bolder, below 1 safer (default 1.0)")
+    compose.add_argument("--primer", default=None,
+                         help="a music file or 'bach:PIECE' that conditions the start")
+    compose.add_argument("--formats", default="musicxml,midi,pdf",
+                         help="comma-separated: musicxml, midi, pdf, png (default "
+                              "musicxml,midi,pdf; a PDF comes with a PNG preview)")
+    compose.add_argument("--engraver", default="lilypond",
+                         help="lilypond (default) or musescore")
+    compose.add_argument("--out", default=None,
+                         help="output path without suffix (default scores/<key>-<seed>)")
+    compose.add_argument("--title", default=None, help="title on the score")
+    compose.add_argument("--composer", default=None, help="composer line on the score")
+    compose.add_argument("--force", action="store_true", help="overwrite existing files")
+    compose.set_defaults(run=_compose)
     return parser
 
 
@@ -80,6 +140,59 @@ def _ingest(args) -> int:
         print(f"  skipped {len(corpus.skipped)} files:")
         for path, reason in corpus.skipped:
             print(f"    {path}: {reason}")
+    return 0
+
+
+def _train(args) -> int:
+    from pathlib import Path
+
+    from .corpus import load_corpus
+    from .errors import OutputExistsError
+    from .training import train
+
+    target = Path(args.out) / args.name
+    if target.exists() and not args.force:
+        raise OutputExistsError(f"model set {target} exists already; pass --force to replace it")
+    corpus = load_corpus(args.source, progress=not args.quiet)
+    models = train(corpus, name=args.name, epochs=args.epochs, seed=args.seed, out=args.out,
+                   source=str(args.source), verbose=0 if args.quiet else 2)
+    for clef, model in models.items():
+        print(f"{clef}: {model.path} ({model.metrics['epochs_run']} epochs, "
+              f"{model.metrics['train_seconds']:.0f} s)")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .evaluate import evaluate, format_report
+
+    report = evaluate(models=args.models)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _compose(args) -> int:
+    from .compose import compose
+    from .keys import Key
+    from .piece import EngravingFailed, parse_formats
+
+    formats = parse_formats(args.formats)
+    key = Key.parse(args.key)
+    piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
+                    seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
+                    top_k_duration=args.top_k_duration, temperature=args.temperature,
+                    primer=args.primer, title=args.title, composer=args.composer)
+    out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
+                       f"seed{piece.info['seed']}")
+    try:
+        written = piece.write(out, formats=formats, engraver=args.engraver, force=args.force)
+    except EngravingFailed as exc:
+        for path in exc.written.values():
+            print(path)
+        raise
+    print(f"{piece.title}: {piece.bars} bars, {piece.time_signature}, {piece.tempo:g} bpm, "
+          f"seed {piece.info['seed']}")
+    for path in written.values():
+        print(path)
     return 0
 
 

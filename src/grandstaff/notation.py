@@ -45,7 +45,7 @@ def build_score(
         ) from None
     score = stream.Score()
     score.metadata = metadata.Metadata()
-    score.metadata.title = title or "Untitled"
+    score.metadata.movementName = title or "Untitled"  # one title: work-title too would repeat it
     score.metadata.composer = composer or DEFAULT_COMPOSER
     parts = []
     for clef_name in CLEFS:

@@ -126,7 +126,7 @@ def read_score(
         staves[clef] = [e.transposed(shift) for e in events]
         snaps += clef_snaps
     _check_range(staves, name)
-    title = (score.metadata.title if score.metadata and score.metadata.title else None) or name
+    title = (score.metadata.bestTitle if score.metadata else None) or name
     return ReadPiece(
         name=name, source=source, staves=staves, key=key_name, mode=mode, shift=shift,
         time_signature=time_signature, tempo=_tempo(score), title=str(title),

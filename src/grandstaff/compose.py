@@ -1,0 +1,139 @@
+"""``compose``: sample both staves from a model set and assemble a :class:`Piece`.
+
+>>> import grandstaff as gs
+>>> piece = gs.compose(bars=16, key="E minor", tempo=84, seed=3, models="bach")  # doctest: +SKIP
+>>> piece.write("scores/etude", formats=("musicxml", "midi", "pdf"))             # doctest: +SKIP
+
+The models write in C major or A minor (the corpus's common keys), starting from the start
+token of the requested mode; the result is then transposed to the requested key.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BadArgumentError
+from .events import CLEFS, Event
+from .keys import Key
+from .piece import Piece, check_tempo, fit_to_piano
+from .sampling import TopKSampler
+
+MAX_BARS = 1000
+
+
+@lru_cache(maxsize=4)
+def _generators(models: str):
+    from .generation import ClefGenerator
+    from .model import load_models
+
+    return {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
+
+
+def check_time_signature(text: str) -> Fraction:
+    """The bar length in quarters of a time signature like ``3/4`` or ``6/8``."""
+    parts = str(text).split("/")
+    try:
+        numerator, denominator = int(parts[0]), int(parts[1])
+        if len(parts) != 2:
+            raise ValueError
+    except (ValueError, IndexError):
+        numerator = denominator = 0
+    if not (1 <= numerator <= 32 and denominator in (1, 2, 4, 8, 16, 32)):
+        raise BadArgumentError(
+            f"time signature {text!r} is not valid; use beats/unit like 4/4, 3/4 or 6/8")
+    return Fraction(4 * numerator, denominator)
+
+
+def _check_bars(bars: int) -> int:
+    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not (
+            1 <= bars <= MAX_BARS):
+        raise BadArgumentError(f"bars {bars!r} must be a whole number from 1 to {MAX_BARS}")
+    return int(bars)
+
+
+def read_primer(primer: str | os.PathLike) -> dict[str, list[Event]]:
+    """The events of a primer: a music file, or a corpus piece as ``bach:NAME``."""
+    text = str(primer)
+    if text.startswith("bach:"):
+        from .corpus import load_corpus
+
+        corpus = load_corpus("bach", progress=False)
+        name = text.split(":", 1)[1]
+        if name not in set(corpus.piece_names()):
+            raise BadArgumentError(f"primer {text!r}: no piece {name!r} in the Bach corpus")
+        return {clef: corpus.events(clef, name) for clef in CLEFS}
+    from .reading import read_file
+
+    path = Path(text)
+    if not path.is_file():
+        raise BadArgumentError(f"primer {text!r} is neither a file nor 'bach:PIECE'")
+    return dict(read_file(path)[0].staves)
+
+
+def compose_many(
+    candidates: int, *, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
+    time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
+    top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
+    primer: str | os.PathLike | None = None, title: str | None = None,
+    composer: str | None = None,
+) -> list[Piece]:
+    """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
+    bars = _check_bars(bars)
+    key = key if isinstance(key, Key) else Key.parse(key)
+    tempo = check_tempo(tempo)
+    bar = check_time_signature(time_signature)
+    if candidates < 1:
+        raise BadArgumentError(f"candidates {candidates!r} must be 1 or more")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    samplers = {}
+    streams = np.random.default_rng(seed).spawn(2 * len(CLEFS))
+    for index, clef in enumerate(CLEFS):
+        samplers[clef] = (TopKSampler(top_k_pitch, temperature, streams[2 * index]),
+                          TopKSampler(top_k_duration, temperature, streams[2 * index + 1]))
+    primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
+    generators = _generators(str(models))
+    from .generation import generate_staves
+
+    staves = {}
+    for clef in CLEFS:
+        pitch_sampler, duration_sampler = samplers[clef]
+        staves[clef] = generate_staves(
+            generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
+            pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
+            primer=primer_events[clef])
+    shift = key.semitones_from_reference()
+    pieces = []
+    for index in range(candidates):
+        piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
+                        for c in CLEFS}
+        pieces.append(Piece(
+            staves=piece_staves, key=key, time_signature=time_signature, tempo=tempo,
+            title=title or f"Piece in {key}", composer=composer or f"grandstaff ({models})",
+            info={"seed": seed, "candidate": index, "models": str(models),
+                  "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
+                  "temperature": temperature, "primer": str(primer) if primer else None},
+        ))
+    return pieces
+
+
+def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
+            time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
+            top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
+            primer: str | os.PathLike | None = None, title: str | None = None,
+            composer: str | None = None) -> Piece:
+    """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
+
+    ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
+    omitted); ``primer`` (a file or ``"bach:PIECE"``) conditions the models without its events
+    being copied into the piece.
+    """
+    return compose_many(1, bars=bars, key=key, tempo=tempo, time_signature=time_signature,
+                        seed=seed, models=models, top_k_pitch=top_k_pitch,
+                        top_k_duration=top_k_duration, temperature=temperature, primer=primer,
+                        title=title, composer=composer)[0]

@@ -1,0 +1,244 @@
+"""The per-clef model: its config, its layers, and saving and loading a clef folder.
+
+A clef folder (``clefs/<set>/<clef>/``) holds ``model.keras``, ``vocab.json`` (both heads),
+``config.json`` and ``metrics.json``. Loading checks that they belong together.
+
+>>> config = ClefConfig(lstm_units=(32, 16), dense_units=16)      # doctest: +SKIP
+>>> model = build_clef_model(config, pitch_size=50, duration_size=12)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from .backend import keras as _keras
+from .errors import BadArgumentError, BadInputError, MissingFileError, ModelMismatchError
+from .events import CLEFS
+from .vocab import Vocabulary
+
+HEADS: tuple[str, str] = ("pitch", "duration")
+MODEL_FILE, VOCAB_FILE, CONFIG_FILE, METRICS_FILE = (
+    "model.keras", "vocab.json", "config.json", "metrics.json")
+FORMAT = "grandstaff-clef-1"
+
+
+@dataclass(frozen=True)
+class ClefConfig:
+    """Every size and training setting of a clef model (the defaults are the reference design)."""
+
+    pitch_embedding: int = 128
+    duration_embedding: int = 32
+    spatial_dropout: float = 0.2
+    lstm_units: tuple[int, ...] = (256, 128, 128)
+    lstm_dropout: float = 0.0
+    dense_units: int = 128
+    chunk_length: int = 64
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.0
+    clipnorm: float = 1.0
+    epochs: int = 60
+    patience: int = 8
+    validation_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
+        for name in ("pitch_embedding", "duration_embedding", "dense_units", "chunk_length",
+                     "batch_size", "epochs"):
+            if int(getattr(self, name)) < 1:
+                raise BadArgumentError(f"{name}={getattr(self, name)!r} must be 1 or more")
+        if not self.lstm_units or min(self.lstm_units) < 1:
+            raise BadArgumentError(f"lstm_units={self.lstm_units!r} needs one or more sizes ≥ 1")
+        for name in ("spatial_dropout", "lstm_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise BadArgumentError(f"{name}={getattr(self, name)!r} must be in [0, 1)")
+        if not 0 < self.validation_share < 1:
+            raise BadArgumentError(
+                f"validation_share={self.validation_share!r} must be between 0 and 1")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["lstm_units"] = list(self.lstm_units)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ClefConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ClefVocab:
+    """The two vocabularies of one clef."""
+
+    pitch: Vocabulary
+    duration: Vocabulary
+
+    def head(self, name: str) -> Vocabulary:
+        return self.pitch if name == "pitch" else self.duration
+
+    def to_json(self) -> dict:
+        return {"pitch": list(self.pitch.tokens), "duration": list(self.duration.tokens)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ClefVocab:
+        return cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])))
+
+    def fingerprint(self) -> str:
+        return f"{self.pitch.fingerprint()}-{self.duration.fingerprint()}"
+
+
+def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
+                     step: bool = False):
+    """The clef model: embeddings → SpatialDropout1D → LayerNorm → LSTMs → Dense → two heads.
+
+    With ``step=True`` the same layers (same names, so weights copy across) take one event and
+    the LSTM states and return the next states too: the generator's one-step model.
+    """
+    keras = _keras()
+    layers = keras.layers
+    length = 1 if step else None
+    pitch_in = keras.Input((length,), dtype="int32", name="pitch_in")
+    duration_in = keras.Input((length,), dtype="int32", name="duration_in")
+    x = layers.Concatenate(name="embed")([
+        layers.Embedding(pitch_size, config.pitch_embedding, mask_zero=not step,
+                         name="pitch_embedding")(pitch_in),
+        layers.Embedding(duration_size, config.duration_embedding, mask_zero=not step,
+                         name="duration_embedding")(duration_in),
+    ])
+    x = layers.SpatialDropout1D(config.spatial_dropout, name="spatial_dropout")(x)
+    x = layers.LayerNormalization(name="layer_norm")(x)
+    state_inputs, state_outputs = [], []
+    for index, units in enumerate(config.lstm_units, start=1):
+        lstm = layers.LSTM(units, return_sequences=True, return_state=step,
+                           dropout=config.lstm_dropout, name=f"lstm_{index}")
+        if step:
+            h = keras.Input((units,), name=f"h_{index}")
+            c = keras.Input((units,), name=f"c_{index}")
+            x, h_out, c_out = lstm(x, initial_state=[h, c])
+            state_inputs += [h, c]
+            state_outputs += [h_out, c_out]
+        else:
+            x = lstm(x)
+    x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
+    pitch = layers.Dense(pitch_size, activation="softmax", name="pitch")(x)
+    duration = layers.Dense(duration_size, activation="softmax", name="duration")(x)
+    if step:
+        return keras.Model([pitch_in, duration_in, *state_inputs],
+                           [pitch, duration, *state_outputs], name="clef_step")
+    return keras.Model({"pitch_in": pitch_in, "duration_in": duration_in},
+                       {"pitch": pitch, "duration": duration}, name="clef")
+
+
+@dataclass
+class ClefModel:
+    """A trained clef: its keras model, vocabularies, config and metrics."""
+
+    clef: str
+    model: object
+    vocab: ClefVocab
+    config: ClefConfig
+    metrics: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the clef folder atomically (a new folder, then renamed over the old one)."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            _without_optimizer(self.model).save(tmp / MODEL_FILE)
+            (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab.to_json(), indent=1))
+            (tmp / CONFIG_FILE).write_text(json.dumps({
+                "format": FORMAT, "clef": self.clef, "model": self.config.to_dict(),
+                "pitch_vocab_size": len(self.vocab.pitch),
+                "duration_vocab_size": len(self.vocab.duration),
+                "vocab_fingerprint": self.vocab.fingerprint(),
+            }, indent=1))
+            (tmp / METRICS_FILE).write_text(json.dumps(self.metrics, indent=1, default=str))
+            if folder.exists():
+                shutil.rmtree(folder)
+            tmp.rename(folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.path = folder
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ClefModel:
+        """Load a clef folder, refusing files that do not belong together."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise MissingFileError(f"model folder {folder} does not exist")
+        for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
+            if not (folder / name).is_file():
+                raise MissingFileError(f"model folder {folder} has no {name}")
+        config_data = _read_json(folder / CONFIG_FILE)
+        if config_data.get("format") != FORMAT:
+            raise BadInputError(f"{folder / CONFIG_FILE} is not a grandstaff clef config")
+        try:
+            vocab = ClefVocab.from_json(_read_json(folder / VOCAB_FILE))
+        except (KeyError, TypeError, BadInputError) as exc:
+            raise BadInputError(f"{folder / VOCAB_FILE} is not a clef vocabulary: {exc}") from None
+        if vocab.fingerprint() != config_data.get("vocab_fingerprint"):
+            raise ModelMismatchError(
+                f"{folder}: vocab.json does not belong to this model (its tokens differ from "
+                "those the model was trained with); retrain or restore the matching vocab.json")
+        try:
+            model = _keras().saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        except Exception as exc:
+            raise BadInputError(
+                f"{folder / MODEL_FILE} cannot be loaded ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None
+        sizes = {head: int(model.get_layer(head).units) for head in HEADS}
+        if sizes != {"pitch": len(vocab.pitch), "duration": len(vocab.duration)}:
+            raise ModelMismatchError(
+                f"{folder}: the model's heads have {sizes} outputs but vocab.json has "
+                f"{len(vocab.pitch)} pitch and {len(vocab.duration)} duration tokens")
+        metrics = _read_json(folder / METRICS_FILE) if (folder / METRICS_FILE).is_file() else {}
+        return cls(clef=config_data["clef"], model=model, vocab=vocab,
+                   config=ClefConfig.from_dict(config_data["model"]), metrics=metrics,
+                   path=folder)
+
+
+def _without_optimizer(model):
+    """A copy of ``model`` with its weights but no optimizer state (a third of the size)."""
+    keras = _keras()
+    bare = keras.models.clone_model(model)
+    bare.set_weights(model.get_weights())
+    return bare
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path} is not valid JSON ({exc})") from None
+
+
+def models_root(name: str) -> Path:
+    """The folder of a model set: a path, ``./clefs/<name>``, or the set shipped in the package."""
+    as_path = Path(name)
+    if (as_path / CLEFS[0]).is_dir():
+        return as_path
+    local = Path("clefs") / name
+    if (local / CLEFS[0]).is_dir():
+        return local
+    from importlib import resources
+
+    shipped = Path(str(resources.files("grandstaff.clefs"))) / name
+    if (shipped / CLEFS[0]).is_dir():
+        return shipped
+    raise MissingFileError(
+        f"no model set {name!r} (looked in {as_path}, {local} and the installed package); "
+        "train one with 'grandstaff train --name NAME' or use --models bach")
+
+
+def load_models(name: str = "bach") -> dict[str, ClefModel]:
+    """Both clefs of the model set ``name``."""
+    root = models_root(name)
+    return {clef: ClefModel.load(root / clef) for clef in CLEFS}
