@@ -52,3 +52,32 @@ def chorale_paths() -> list[Path]:
 
 def q(text: str) -> Fraction:
     return Fraction(text)
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory, chorale_paths):
+    """Eight real chorales (four major, four minor when available), read without a cache."""
+    import shutil
+
+    from grandstaff.corpus import load_corpus
+
+    folder = tmp_path_factory.mktemp("chorales")
+    for path in chorale_paths[:8]:
+        shutil.copy(path, folder / path.name)
+    return load_corpus(folder, cache_dir=None, workers=1, progress=False)
+
+
+TINY = dict(pitch_embedding=8, duration_embedding=4, lstm_units=(16, 16), dense_units=16,
+            chunk_length=16, batch_size=8, epochs=4, patience=2, validation_share=0.25)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, small_corpus):
+    """A tiny model set trained for a few epochs on the small corpus, saved to a folder."""
+    from grandstaff.model import ClefConfig
+    from grandstaff.training import train
+
+    out = tmp_path_factory.mktemp("clefs")
+    train(small_corpus, name="tiny", seed=0, config=ClefConfig(**TINY), out=out,
+          source="tests", verbose=0)
+    return out / "tiny"

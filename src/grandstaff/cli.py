@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="'bach' (default), a folder or a file of music")
     train.add_argument("--name", required=True, help="model set name: writes clefs/NAME/")
     train.add_argument("--epochs", type=_positive_int, default=None,
-                       help="most epochs (default 60; training stops early on a plateau)")
+                       help="most epochs (default 100; training stops early on a plateau)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--out", default="clefs", help="folder of model sets (default: clefs)")
     train.add_argument("--force", action="store_true", help="replace an existing model set")
@@ -81,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--models", default="bach", help="model set (default: bach)")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--samples", type=_positive_int, default=None,
+                          help="judge the music instead: compose N pieces (50 is a good "
+                               "number) and compare them with held-out pieces and the n-gram "
+                               "baseline (distributions, consonance, mode, novelty)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    evaluate.add_argument("--report", default=None,
+                          help="with --samples: write a Markdown report and PNG figures here, "
+                               "e.g. docs/quality.md")
     evaluate.set_defaults(run=_evaluate)
 
     compose = commands.add_parser(
@@ -163,15 +171,37 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluate import evaluate, format_report
+    if args.samples is not None:
+        return _judge(args)
+    if args.report:
+        from .errors import BadArgumentError
+
+        raise BadArgumentError("--report needs --samples N (the report is about composed pieces)")
+    from .evaluation import evaluate, format_report
 
     report = evaluate(models=args.models)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
 
+def _judge(args) -> int:
+    from .judging import format_quality, judge, write_report
+
+    result = judge(models=args.models, samples=args.samples, seed=args.seed,
+                   progress=not args.json)
+    written = write_report(result, args.report) if args.report else []
+    if args.json:
+        shown = {k: v for k, v in result.items() if k != "examples"}
+        print(json.dumps(shown, indent=2, default=str))
+    else:
+        print(format_quality(result))
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _compose(args) -> int:
-    from .compose import compose
+    from .composing import compose
     from .keys import Key
     from .piece import EngravingFailed, parse_formats
 
@@ -198,7 +228,10 @@ def _compose(args) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a bad argument (already reported)
+        return int(exit_.code or 0)
     if not getattr(args, "run", None):
         parser.print_help()
         return 0

@@ -27,6 +27,12 @@ def _fillable(ticks: int) -> bool:
     return ticks == 0 or split_silence(Fraction(ticks, TICKS_PER_QUARTER)) is not None
 
 
+def duration_ticks(vocab) -> np.ndarray:
+    """Each duration token's length in 24ths of a quarter (special tokens: too long to fit)."""
+    return np.array([int(parse_duration(t) * TICKS_PER_QUARTER) if not t.startswith("<")
+                     else 10**9 for t in vocab.tokens])
+
+
 class ClefGenerator:
     """One step of a clef model: (ids, states) → (probabilities of each head, new states)."""
 
@@ -51,9 +57,7 @@ class ClefGenerator:
             return outputs
 
         self._run = jax.jit(run)
-        self.duration_ticks = np.array([
-            int(parse_duration(t) * TICKS_PER_QUARTER) if not t.startswith("<") else 10**9
-            for t in self.vocab.duration.tokens])
+        self.duration_ticks = duration_ticks(self.vocab.duration)
 
     def initial_state(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((batch, units), dtype="float32")

@@ -32,23 +32,24 @@ class ClefConfig:
 
     pitch_embedding: int = 128
     duration_embedding: int = 32
-    spatial_dropout: float = 0.2
+    spatial_dropout: float = 0.3
     lstm_units: tuple[int, ...] = (256, 128, 128)
-    lstm_dropout: float = 0.0
+    lstm_dropout: float = 0.3
     dense_units: int = 128
     chunk_length: int = 64
+    chunk_stride: int = 64
     batch_size: int = 32
     learning_rate: float = 3e-3
     weight_decay: float = 0.0
     clipnorm: float = 1.0
-    epochs: int = 60
-    patience: int = 8
+    epochs: int = 100
+    patience: int = 10
     validation_share: float = 0.1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
         for name in ("pitch_embedding", "duration_embedding", "dense_units", "chunk_length",
-                     "batch_size", "epochs"):
+                     "chunk_stride", "batch_size", "epochs"):
             if int(getattr(self, name)) < 1:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be 1 or more")
         if not self.lstm_units or min(self.lstm_units) < 1:

@@ -108,3 +108,29 @@ def summarise(nll: float, correct: int, count: int) -> dict[str, float]:
     mean = nll / max(count, 1)
     return {"nll": round(mean, 4), "perplexity": round(float(np.exp(mean)), 3),
             "accuracy": round(correct / max(count, 1), 4), "events": count}
+
+
+class NGramGenerator:
+    """The n-gram baseline as a generator: the same ``step`` interface as
+    :class:`grandstaff.generation.ClefGenerator`, one n-gram per head over its own history."""
+
+    def __init__(self, vocab, train: Sequence[np.ndarray], order: int = 4) -> None:
+        from .generation import duration_ticks
+
+        self.vocab = vocab
+        self.models = [NGramModel(order, len(vocab.pitch)).fit([ids[0].tolist() for ids in train]),
+                       NGramModel(order, len(vocab.duration)).fit(
+                           [ids[1].tolist() for ids in train])]
+        self.duration_ticks = duration_ticks(vocab.duration)
+
+    def initial_state(self, batch: int) -> list[list[list[int]]]:
+        return [[[], []] for _ in range(batch)]
+
+    def step(self, pitch_ids, duration_ids, state):
+        pitch, duration = [], []
+        for row, history in enumerate(state):
+            history[0].append(int(np.asarray(pitch_ids).reshape(-1)[row]))
+            history[1].append(int(np.asarray(duration_ids).reshape(-1)[row]))
+            pitch.append(self.models[0].distribution(history[0][-(self.models[0].order - 1):]))
+            duration.append(self.models[1].distribution(history[1][-(self.models[1].order - 1):]))
+        return np.array(pitch), np.array(duration), state

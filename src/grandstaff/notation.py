@@ -66,7 +66,9 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
 
     part = stream.PartStaff(id=clef_name)
     part.partName = "Piano"
-    part.insert(0, instrument.Piano())
+    piano = instrument.Piano()
+    piano.partId, piano.instrumentId = "P1", "P1-I1"  # fixed ids: the same piece, the same file
+    part.insert(0, piano)
     part.insert(0, clef.TrebleClef() if clef_name == "treble" else clef.BassClef())
     part.insert(0, key.to_music21())
     part.insert(0, meter.TimeSignature(time_signature))

@@ -54,14 +54,18 @@ def encode_sequences(sequences: Sequences, vocab: ClefVocab) -> list[np.ndarray]
             for p, d in sequences]
 
 
-def make_chunks(encoded: list[np.ndarray], length: int) -> dict[str, np.ndarray]:
-    """Chunks of ``length + 1`` ids overlapping by one, padded with 0: inputs, targets, weights.
+def make_chunks(encoded: list[np.ndarray], length: int,
+                stride: int | None = None) -> dict[str, np.ndarray]:
+    """Chunks of ``length + 1`` ids, padded with 0: inputs, targets, weights.
 
-    Every event of every piece is a target exactly once.
+    With ``stride`` equal to ``length`` (the default) chunks overlap by one id and every event
+    of every piece is a target exactly once; a smaller stride makes each event a target in up to
+    ``length / stride`` chunks, each time after a different stretch of context.
     """
+    stride = stride or length
     rows = []
     for ids in encoded:
-        for start in range(0, max(ids.shape[1] - 1, 1), length):
+        for start in range(0, max(ids.shape[1] - 1, 1), stride):
             piece = ids[:, start:start + length + 1]
             if piece.shape[1] < 2:
                 continue
@@ -119,7 +123,7 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     keras.utils.set_random_seed(seed)
     vocab = build_vocab(corpus, clef)
     train_data = make_chunks(encode_sequences(corpus.sequences(clef, train_pieces), vocab),
-                             config.chunk_length)
+                             config.chunk_length, config.chunk_stride)
     held_data = make_chunks(encode_sequences(corpus.sequences(clef, held_pieces), vocab),
                             config.chunk_length)
     model = build_clef_model(config, len(vocab.pitch), len(vocab.duration))
@@ -172,7 +176,7 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
 
     Returns the trained models with their held-out metrics (see :mod:`grandstaff.evaluate`).
     """
-    from .evaluate import evaluate_clef
+    from .evaluation import evaluate_clef
 
     if not name or "/" in name or name.startswith("."):
         raise BadArgumentError(f"model name {name!r} must be a plain folder name, e.g. 'mine'")
