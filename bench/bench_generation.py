@@ -1,13 +1,15 @@
-"""Generation speed: the jitted one-step model with carried LSTM states against a
-sliding-window ``model.predict`` loop over the same weights (window 64), per clef, one run.
+"""Generation speed: compose's compiled sampling loop (one model step per event, LSTM states
+carried) against a sliding-window ``model.predict`` loop over the same weights (window 64),
+one candidate at a time, per clef, in one run.
 
-Run: python bench/bench_generation.py [--models bach] [--events 400]
+Run: python bench/bench_generation.py [--models bach] [--bars 256]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from fractions import Fraction
 
 import numpy as np
 
@@ -15,14 +17,16 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from common import Timer, machine  # noqa: E402
 
 
-def stateful(generator, samplers, start, count: int) -> None:
-    """The grandstaff way: one jitted step per event, states carried."""
-    (pitch_sampler, banned_p), (duration_sampler, banned_d) = samplers
-    p, d = np.array([start[0]]), np.array([start[1]])
-    state = generator.initial_state(1)
-    for _ in range(count):
-        pp, pd, state = generator.step(p, d, state)
-        p, d = pitch_sampler.sample(pp, banned_p), duration_sampler.sample(pd, banned_d)
+def stateful(generator, bars: int, seed: int, candidates: int = 1) -> int:
+    """The grandstaff way (compose's own code): the compiled sampling loop, states carried,
+    one model step per event. Returns the number of events written."""
+    from grandstaff.generation import generate_staves
+    from grandstaff.sampling import TopKSampler
+
+    staves = generate_staves(generator, mode="major", length=Fraction(4 * bars),
+                             candidates=candidates, pitch_sampler=TopKSampler(10, seed=seed),
+                             duration_sampler=TopKSampler(5, seed=seed + 1))
+    return sum(len(staff) for staff in staves)
 
 
 def windowed(model, samplers, start, count: int, window: int = 64) -> None:
@@ -39,7 +43,7 @@ def windowed(model, samplers, start, count: int, window: int = 64) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="bach")
-    parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--bars", type=int, default=256)
     parser.add_argument("--window-events", type=int, default=40)
     args = parser.parse_args()
 
@@ -55,18 +59,24 @@ def main() -> None:
         samplers = ((TopKSampler(10, seed=0), vocab.pitch.special_ids()),
                     (TopKSampler(5, seed=1), vocab.duration.special_ids()))
         start = (vocab.pitch.id(start_token("major")), vocab.duration.id(start_token("major")))
-        stateful(generator, samplers, start, 5)
+        stateful(generator, args.bars, seed=0)  # compile
         windowed(model.model, samplers, start, 3)
         with Timer() as t_state:
-            stateful(generator, samplers, start, args.events)
+            events = stateful(generator, args.bars, seed=2)
         with Timer() as t_window:
             windowed(model.model, samplers, start, args.window_events)
-        state_rate = args.events / t_state.seconds
+        state_rate = events / t_state.seconds
         window_rate = args.window_events / t_window.seconds
-        print(f"{clef:6} stateful step : {state_rate:8.1f} events/s ({args.events} events)")
+        print(f"{clef:6} stateful step : {state_rate:8.1f} events/s ({events} events, "
+              f"{args.bars} bars)")
         print(f"{clef:6} sliding window: {window_rate:8.1f} events/s "
               f"({args.window_events} events, model.predict on the last 64)")
         print(f"{clef:6} ratio         : {state_rate / window_rate:.0f}x")
+        stateful(generator, args.bars // 8, seed=0, candidates=8)  # compile for a batch of 8
+        with Timer() as t_batch:
+            events = stateful(generator, args.bars // 8, seed=3, candidates=8)
+        print(f"{clef:6} 8 candidates  : {events / t_batch.seconds:8.1f} events/s in all "
+              f"({events} events, {args.bars // 8} bars each)")
 
 
 if __name__ == "__main__":

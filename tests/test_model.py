@@ -104,3 +104,23 @@ def test_corrupt_and_missing_files_are_clear_errors(tiny_models, tmp_path):
         ClefModel.load(folder)
     with pytest.raises(MissingFileError, match="does not exist"):
         ClefModel.load(tmp_path / "nothing")
+
+
+def test_a_saved_model_carries_no_optimizer_state(tiny_models):
+    import io
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(tiny_models / "treble" / "model.keras") as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        names: list[str] = []
+        weights.visit(names.append)
+    assert names and not [n for n in names if n.startswith("optimizer")]
+
+
+def test_overlapping_chunks_repeat_targets_with_other_context():
+    pieces = [np.array([[1, 5, 6, 7, 8], [1, 3, 3, 4, 3]])]
+    chunks = make_chunks(pieces, length=3, stride=2)
+    assert chunks["pitch_in"][:, 0].tolist() == [1, 6]
+    assert chunks["weight"].sum() == 3 + 2

@@ -31,7 +31,7 @@ from .events import CLEFS, Event, start_token
 from .reading import SUFFIXES
 
 #: Bump when the token format or the reading rules change: old caches are then ignored.
-TOKENS_VERSION = "1"
+TOKENS_VERSION = "2"
 BACH = "bach"
 DEFAULT_CACHE = Path("data")
 PIECE_COLUMNS = ["piece", "source", "title", "key", "mode", "shift", "time_signature", "tempo",

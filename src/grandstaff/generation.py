@@ -57,7 +57,84 @@ class ClefGenerator:
             return outputs
 
         self._run = jax.jit(run)
+        self._loops: dict[tuple, object] = {}
         self.duration_ticks = duration_ticks(self.vocab.duration)
+
+    def sample_loop(self, pitch_ids, duration_ids, state, target: int,
+                    pitch_sampler: TopKSampler, duration_sampler: TopKSampler):
+        """The whole sampling loop as one compiled ``jax.lax.while_loop``: top-k and
+        temperature per head, banned special tokens, durations that must fit before the final
+        barline. Returns (ids of each row's events, each row's unfilled ticks)."""
+        import jax
+
+        batch = len(pitch_ids)
+        settings = (pitch_sampler.k, duration_sampler.k, pitch_sampler.temperature,
+                    duration_sampler.temperature, target, batch)
+        if settings not in self._loops:
+            self._loops[settings] = self._compile_loop(*settings)
+        seed = int(pitch_sampler.rng.integers(2**31)), int(duration_sampler.rng.integers(2**31))
+        key = jax.random.key(seed[0] * 2**31 + seed[1])
+        out_p, out_d, count, left = self._loops[settings](
+            self._trainable, self._non_trainable, key,
+            np.asarray(pitch_ids, dtype="int32"), np.asarray(duration_ids, dtype="int32"),
+            [np.asarray(x) for x in state])
+        out_p, out_d, count = np.asarray(out_p), np.asarray(out_d), np.asarray(count)
+        rows = [list(zip(out_p[r, :count[r]].tolist(), out_d[r, :count[r]].tolist()))
+                for r in range(batch)]
+        return rows, np.asarray(left)
+
+    def _compile_loop(self, k_pitch, k_duration, t_pitch, t_duration, target, batch):
+        import jax
+        import jax.numpy as jnp
+
+        step = self._model
+        ticks = jnp.asarray(np.minimum(self.duration_ticks, target + 1), dtype="int32")
+        fits = jnp.asarray(fillable_table(target))
+        pitch_mask = jnp.asarray([not t.startswith("<") for t in self.vocab.pitch.tokens])
+        duration_mask = jnp.asarray([not t.startswith("<") for t in self.vocab.duration.tokens])
+        k_pitch = min(k_pitch, len(self.vocab.pitch))
+        k_duration = min(k_duration, len(self.vocab.duration))
+        longest = target // int(ticks.min()) + 1
+
+        def draw(key, probs, mask, k, temperature):
+            logits = jnp.where(mask & (probs > 0), jnp.log(probs) / temperature, -jnp.inf)
+            values, index = jax.lax.top_k(logits, k)
+            choice = jax.random.categorical(key, values, axis=-1)
+            return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]
+
+        def body(carry):
+            i, key, p, d, state, remaining, out_p, out_d, count, left = carry
+            outputs, _ = step.stateless_call(trainable, non_trainable,
+                                             [p[:, None], d[:, None], *state], training=False)
+            probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
+            after = remaining[:, None] - ticks[None, :]
+            allowed = (after >= 0) & fits[jnp.clip(after, 0, target)] & duration_mask[None, :]
+            key, key_p, key_d = jax.random.split(key, 3)
+            p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
+            d = draw(key_d, probs_d, allowed, k_duration, t_duration)
+            active = remaining > 0
+            stuck = active & ~allowed.any(axis=1)
+            take = active & ~stuck
+            rows = jnp.arange(batch)
+            out_p = out_p.at[rows, count].set(jnp.where(take, p, out_p[rows, count]))
+            out_d = out_d.at[rows, count].set(jnp.where(take, d, out_d[rows, count]))
+            left = jnp.where(stuck, remaining, left)
+            remaining = jnp.where(take, remaining - ticks[d], jnp.where(stuck, 0, remaining))
+            count = count + take.astype("int32")
+            return i + 1, key, p, d, state, remaining, out_p, out_d, count, left
+
+        def run(trainable_, non_trainable_, key, p, d, state):
+            nonlocal trainable, non_trainable
+            trainable, non_trainable = trainable_, non_trainable_
+            zeros = jnp.zeros((batch, longest), dtype="int32")
+            carry = (0, key, p, d, state, jnp.full((batch,), target, dtype="int32"), zeros,
+                     zeros, jnp.zeros((batch,), dtype="int32"), jnp.zeros((batch,), "int32"))
+            carry = jax.lax.while_loop(
+                lambda c: (c[0] < longest) & (c[5] > 0).any(), body, carry)
+            return carry[6], carry[7], carry[8], carry[9]
+
+        trainable = non_trainable = None
+        return jax.jit(run)
 
     def initial_state(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((batch, units), dtype="float32")
@@ -71,19 +148,28 @@ class ClefGenerator:
         return np.asarray(pitch)[:, 0], np.asarray(duration)[:, 0], new_state
 
 
+def fillable_table(target: int) -> np.ndarray:
+    """``table[t]``: whether ``t`` ticks can be written exactly with grid durations."""
+    return np.array([_fillable(t) for t in range(target + 1)])
+
+
 def generate_staves(
-    generator: ClefGenerator, *, mode: str, length: Fraction, candidates: int = 1,
+    generator, *, mode: str, length: Fraction, candidates: int = 1,
     pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
     primer: list[Event] | None = None,
 ) -> list[list[Event]]:
-    """``candidates`` staves of exactly ``length`` quarters each, in the reference key."""
+    """``candidates`` staves of exactly ``length`` quarters each, in the reference key.
+
+    ``generator`` is a :class:`ClefGenerator` (its whole sampling loop runs compiled) or any
+    object with the same ``vocab``, ``duration_ticks``, ``initial_state`` and ``step`` (the
+    n-gram baseline), sampled step by step here.
+    """
     if candidates < 1:
         raise BadArgumentError(f"candidates={candidates!r} must be 1 or more")
     vocab = generator.vocab
     target = Fraction(length) * TICKS_PER_QUARTER
     if target.denominator != 1 or target <= 0:
         raise BadArgumentError(f"length {length!r} is not a whole number of 24ths of a quarter")
-    remaining = np.full(candidates, int(target))
     token = start_token(mode)
     pitch_ids = np.full(candidates, vocab.pitch.id(token))
     duration_ids = np.full(candidates, vocab.duration.id(token))
@@ -94,26 +180,48 @@ def generate_staves(
             _, _, state = generator.step(pitch_ids, duration_ids, state)
             pitch_ids = np.full(candidates, vocab.pitch.id(pitch_token))
             duration_ids = np.full(candidates, vocab.duration.id(duration_token))
-    banned_pitch, banned_duration = vocab.pitch.special_ids(), vocab.duration.special_ids()
+    loop = getattr(generator, "sample_loop", None) or _python_loop
+    if loop is _python_loop:
+        rows, left = _python_loop(generator, pitch_ids, duration_ids, state, int(target),
+                                  pitch_sampler, duration_sampler)
+    else:
+        rows, left = loop(pitch_ids, duration_ids, state, int(target),
+                          pitch_sampler, duration_sampler)
     pitches = [parse_pitches(t) if not t.startswith("<") else () for t in vocab.pitch.tokens]
     ticks = generator.duration_ticks
-    staves: list[list[Event]] = [[] for _ in range(candidates)]
-    for _ in range(int(target) + 1):  # each event takes at least one tick
+    staves = []
+    for events, leftover in zip(rows, left):
+        staff = [Event(pitches[p], Fraction(int(ticks[d]), TICKS_PER_QUARTER)) for p, d in events]
+        if leftover:  # nothing in the vocabulary fitted the last gap: close with rest
+            rest = split_silence(Fraction(int(leftover), TICKS_PER_QUARTER)) or []
+            staff.extend(Event((), part) for part in rest)
+        staves.append(canonical(staff))
+    return staves
+
+
+def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
+                 pitch_sampler: TopKSampler, duration_sampler: TopKSampler):
+    """The step-by-step loop: (ids of each row's events, each row's unfilled ticks)."""
+    vocab = generator.vocab
+    banned_pitch, banned_duration = vocab.pitch.special_ids(), vocab.duration.special_ids()
+    ticks = generator.duration_ticks
+    fits = fillable_table(target)
+    remaining = np.full(len(pitch_ids), target)
+    rows: list[list[tuple[int, int]]] = [[] for _ in range(len(pitch_ids))]
+    left = np.zeros(len(pitch_ids), dtype=int)
+    for _ in range(target + 1):  # each event takes at least one tick
         active = remaining > 0
         if not active.any():
             break
         pitch_probs, duration_probs, state = generator.step(pitch_ids, duration_ids, state)
-        left_after = remaining[:, None] - ticks[None, :]
-        allowed = (left_after >= 0) & np.vectorize(_fillable)(np.maximum(left_after, 0))
+        after = remaining[:, None] - ticks[None, :]
+        allowed = (after >= 0) & fits[np.clip(after, 0, target)]
         pitch_ids = pitch_sampler.sample(pitch_probs, banned_pitch)
         duration_ids = duration_sampler.sample(duration_probs, banned_duration, allowed)
         for row in np.flatnonzero(active):
-            if not allowed[row].any():  # nothing in the vocabulary fits: close with rest
-                rest = split_silence(Fraction(int(remaining[row]), TICKS_PER_QUARTER)) or []
-                staves[row].extend(Event((), part) for part in rest)
-                remaining[row] = 0
+            if not allowed[row].any():
+                left[row], remaining[row] = remaining[row], 0
                 continue
-            staves[row].append(Event(pitches[pitch_ids[row]],
-                                     Fraction(int(ticks[duration_ids[row]]), TICKS_PER_QUARTER)))
+            rows[row].append((int(pitch_ids[row]), int(duration_ids[row])))
             remaining[row] -= ticks[duration_ids[row]]
-    return [canonical(staff) for staff in staves]
+    return rows, left

@@ -152,7 +152,7 @@ class ClefModel:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:
-            _without_optimizer(self.model).save(tmp / MODEL_FILE)
+            self._without_optimizer().save(tmp / MODEL_FILE)
             (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab.to_json(), indent=1))
             (tmp / CONFIG_FILE).write_text(json.dumps({
                 "format": FORMAT, "clef": self.clef, "model": self.config.to_dict(),
@@ -168,6 +168,12 @@ class ClefModel:
             shutil.rmtree(tmp, ignore_errors=True)
         self.path = folder
         return folder
+
+    def _without_optimizer(self):
+        """The same layers and weights, uncompiled: no optimizer state (a third of the size)."""
+        bare = build_clef_model(self.config, len(self.vocab.pitch), len(self.vocab.duration))
+        bare.set_weights(self.model.get_weights())
+        return bare
 
     @classmethod
     def load(cls, folder: str | Path) -> ClefModel:
@@ -204,14 +210,6 @@ class ClefModel:
         return cls(clef=config_data["clef"], model=model, vocab=vocab,
                    config=ClefConfig.from_dict(config_data["model"]), metrics=metrics,
                    path=folder)
-
-
-def _without_optimizer(model):
-    """A copy of ``model`` with its weights but no optimizer state (a third of the size)."""
-    keras = _keras()
-    bare = keras.models.clone_model(model)
-    bare.set_weights(model.get_weights())
-    return bare
 
 
 def _read_json(path: Path) -> dict:

@@ -52,7 +52,9 @@ def build_score(
         part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature)
         if clef_name == "treble" and tempo is not None:
             first = part.getElementsByClass(stream.Measure).first()
-            first.insert(0, m21tempo.MetronomeMark(number=tempo))
+            mark = m21tempo.MetronomeMark(number=tempo)
+            mark.placement = "above"  # over the treble staff, where pianists read the tempo
+            first.insert(0, mark)
         parts.append(part)
         score.insert(0, part)
     group = layout.StaffGroup(parts, name="Piano", abbreviation="Pno.", symbol="brace")
