@@ -57,6 +57,8 @@ def engrave(musicxml: Path, pdf: Path, png: Path | None = None, *,
     if engraver not in ENGRAVERS:
         raise BadArgumentError(
             f"engraver {engraver!r} is not one of {', '.join(ENGRAVERS)}")
+    musicxml, pdf = Path(musicxml).resolve(), Path(pdf).resolve()  # engravers run elsewhere
+    png = Path(png).resolve() if png is not None else None
     with tempfile.TemporaryDirectory(prefix="grandstaff-engrave-") as work:
         work = Path(work)
         if engraver == "lilypond":
