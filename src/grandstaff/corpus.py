@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -204,7 +205,12 @@ def _read_all(files, *, bach, workers, progress):
     results = []
     try:
         if workers > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            # forkserver/spawn, never fork: forking a process that runs JAX threads can deadlock
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                     mp_context=context) as pool:
                 for result in pool.map(_read_one, jobs, chunksize=4):
                     results.append(result)
                     bar.update()

@@ -109,8 +109,9 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
         hits = [_mode_of(p, k) == k.mode for p, k in zip(sets[s], keys_for)]
         result["both"]["mode_agreement"][s] = round(sum(hits) / len(hits), 3)
     result["novelty"] = {}
+    indexes = {c: q.VerbatimIndex(training[c]) for c in CLEFS}
     for s in SETS:
-        copies = [q.longest_copy(p[c], training[c]) for p in tqdm(
+        copies = [indexes[c].longest(p[c]) for p in tqdm(
             sets[s], desc=f"novelty ({s})", disable=not progress) for c in CLEFS]
         result["novelty"][s] = {**_summary(copies), "max": max(copies),
                                 "values": sorted(copies)}

@@ -124,25 +124,38 @@ def consonance(treble: Sequence[Event], bass: Sequence[Event]) -> float:
     return good / total if total else float("nan")
 
 
+class VerbatimIndex:
+    """Every stretch of consecutive events of some training sequences, by length, to find the
+    longest stretch of a new sequence that appears verbatim in one of them."""
+
+    def __init__(self, training: Sequence[Sequence[Event]]) -> None:
+        self.training = [tuple(piece) for piece in training]
+        self._windows: dict[int, set[tuple[Event, ...]]] = {}
+
+    def _of_length(self, length: int) -> set[tuple[Event, ...]]:
+        if length not in self._windows:
+            self._windows[length] = {piece[i:i + length] for piece in self.training
+                                     for i in range(len(piece) - length + 1)}
+        return self._windows[length]
+
+    def longest(self, events: Sequence[Event]) -> int:
+        """Binary search on the length (a stretch found implies every shorter one is)."""
+        events = tuple(events)
+        low, high = 0, len(events)
+        while low < high:
+            middle = (low + high + 1) // 2
+            known = self._of_length(middle)
+            if any(events[i:i + middle] in known for i in range(len(events) - middle + 1)):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+
 def longest_copy(events: Sequence[Event], training: Sequence[Sequence[Event]]) -> int:
     """The longest stretch of consecutive events of ``events`` found verbatim in one of the
-    ``training`` sequences (binary search on the length, hashed windows)."""
-
-    def windows(sequence: Sequence[Event], length: int) -> set[tuple[Event, ...]]:
-        return {tuple(sequence[i:i + length]) for i in range(len(sequence) - length + 1)}
-
-    def found(length: int) -> bool:
-        mine = windows(events, length)
-        return any(not mine.isdisjoint(windows(piece, length)) for piece in training)
-
-    low, high = 0, len(events)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if found(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    ``training`` sequences."""
+    return VerbatimIndex(training).longest(events)
 
 
 def overlap_histograms(p: np.ndarray, q: np.ndarray) -> float:
