@@ -77,19 +77,13 @@ def test_a_model_folder_holds_everything_and_loads_identically(tiny_models, smal
         assert np.allclose(np.asarray(a[head]).sum(-1), 1.0, atol=1e-4)
 
 
-def test_a_vocabulary_from_another_model_is_refused(tiny_models, tmp_path):
+@pytest.mark.parametrize("swapped,message", [("vocab.json", "does not belong"),
+                                              ("model.keras", "outputs")])
+def test_a_file_from_another_model_is_refused(tiny_models, tmp_path, swapped, message):
     folder = tmp_path / "treble"
     shutil.copytree(tiny_models / "treble", folder)
-    shutil.copy(tiny_models / "bass" / "vocab.json", folder / "vocab.json")
-    with pytest.raises(ModelMismatchError, match="does not belong"):
-        ClefModel.load(folder)
-
-
-def test_weights_from_another_model_are_refused(tiny_models, tmp_path):
-    folder = tmp_path / "treble"
-    shutil.copytree(tiny_models / "treble", folder)
-    shutil.copy(tiny_models / "bass" / "model.keras", folder / "model.keras")
-    with pytest.raises(ModelMismatchError, match="outputs"):
+    shutil.copy(tiny_models / "bass" / swapped, folder / swapped)
+    with pytest.raises(ModelMismatchError, match=message):
         ClefModel.load(folder)
 
 
