@@ -168,3 +168,13 @@ def test_compose_with_no_arguments_writes_sixteen_bars_from_the_shipped_models(
     tables = gs.encode(next((tmp_path / "scores").glob("*.musicxml")), transpose=False)
     assert sum(Fraction(d) for d in tables["treble"]["duration"]) == 64
     assert os.path.getsize(next((tmp_path / "scores").glob("*.pdf"))) > 1000
+
+
+@pytest.mark.parametrize("time_signature", ["4/4", "3/4", "2/4"])
+def test_no_piece_opens_with_a_whole_silent_bar(tiny_models, time_signature):
+    bar = _bar(time_signature)
+    for piece in compose_many(12, bars=3, time_signature=time_signature, seed=21,
+                              models=str(tiny_models)):
+        for clef in gs.CLEFS:
+            first = piece.staves[clef][0]
+            assert first.pitches or first.duration < bar

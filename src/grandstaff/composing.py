@@ -106,7 +106,7 @@ def compose_many(
         staves[clef] = generate_staves(
             generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
             pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
-            primer=primer_events[clef])
+            primer=primer_events[clef], bar=bar)
     shift = key.semitones_from_reference()
     pieces = []
     for index in range(candidates):

@@ -15,7 +15,15 @@ import numpy as np
 
 from .backend import keras as _keras
 from .errors import BadArgumentError
-from .events import Event, canonical, parse_duration, parse_pitches, split_silence, start_token
+from .events import (
+    REST,
+    Event,
+    canonical,
+    parse_duration,
+    parse_pitches,
+    split_silence,
+    start_token,
+)
 from .model import ClefModel, build_clef_model
 from .sampling import TopKSampler
 
@@ -61,7 +69,8 @@ class ClefGenerator:
         self.duration_ticks = duration_ticks(self.vocab.duration)
 
     def sample_loop(self, pitch_ids, duration_ids, state, target: int,
-                    pitch_sampler: TopKSampler, duration_sampler: TopKSampler):
+                    pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
+                    bar: int | None = None):
         """The whole sampling loop as one compiled ``jax.lax.while_loop``: top-k and
         temperature per head, banned special tokens, durations that must fit before the final
         barline. Returns (ids of each row's events, each row's unfilled ticks)."""
@@ -69,7 +78,7 @@ class ClefGenerator:
 
         batch = len(pitch_ids)
         settings = (pitch_sampler.k, duration_sampler.k, pitch_sampler.temperature,
-                    duration_sampler.temperature, target, batch)
+                    duration_sampler.temperature, target, batch, bar)
         if settings not in self._loops:
             self._loops[settings] = self._compile_loop(*settings)
         seed = int(pitch_sampler.rng.integers(2**31)), int(duration_sampler.rng.integers(2**31))
@@ -83,7 +92,7 @@ class ClefGenerator:
                 for r in range(batch)]
         return rows, np.asarray(left)
 
-    def _compile_loop(self, k_pitch, k_duration, t_pitch, t_duration, target, batch):
+    def _compile_loop(self, k_pitch, k_duration, t_pitch, t_duration, target, batch, bar):
         import jax
         import jax.numpy as jnp
 
@@ -91,6 +100,8 @@ class ClefGenerator:
         ticks = jnp.asarray(np.minimum(self.duration_ticks, target + 1), dtype="int32")
         fits = jnp.asarray(fillable_table(target))
         pitch_mask = jnp.asarray([not t.startswith("<") for t in self.vocab.pitch.tokens])
+        is_rest = jnp.asarray([t == REST for t in self.vocab.pitch.tokens])
+        whole_bar = ticks >= (bar if bar else target + 2)
         duration_mask = jnp.asarray([not t.startswith("<") for t in self.vocab.duration.tokens])
         k_pitch = min(k_pitch, len(self.vocab.pitch))
         k_duration = min(k_duration, len(self.vocab.duration))
@@ -111,6 +122,9 @@ class ClefGenerator:
             allowed = (after >= 0) & fits[jnp.clip(after, 0, target)] & duration_mask[None, :]
             key, key_p, key_d = jax.random.split(key, 3)
             p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
+            # an opening rest is a pickup, never a whole silent bar
+            opening_rest = ((i == 0) & is_rest[p])[:, None]
+            allowed = allowed & ~(opening_rest & whole_bar[None, :])
             d = draw(key_d, probs_d, allowed, k_duration, t_duration)
             active = remaining > 0
             stuck = active & ~allowed.any(axis=1)
@@ -156,7 +170,7 @@ def fillable_table(target: int) -> np.ndarray:
 def generate_staves(
     generator, *, mode: str, length: Fraction, candidates: int = 1,
     pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
-    primer: list[Event] | None = None,
+    primer: list[Event] | None = None, bar: Fraction | None = None,
 ) -> list[list[Event]]:
     """``candidates`` staves of exactly ``length`` quarters each, in the reference key.
 
@@ -180,13 +194,16 @@ def generate_staves(
             _, _, state = generator.step(pitch_ids, duration_ids, state)
             pitch_ids = np.full(candidates, vocab.pitch.id(pitch_token))
             duration_ids = np.full(candidates, vocab.duration.id(duration_token))
-    loop = getattr(generator, "sample_loop", None) or _python_loop
-    if loop is _python_loop:
+    # The corpus's pickups are leading rests; a piece may open with one, but not with a whole
+    # silent bar. After a primer anything may follow.
+    bar_ticks = int(Fraction(bar) * TICKS_PER_QUARTER) if bar and not primer else None
+    loop = getattr(generator, "sample_loop", None)
+    if loop is None:
         rows, left = _python_loop(generator, pitch_ids, duration_ids, state, int(target),
-                                  pitch_sampler, duration_sampler)
+                                  pitch_sampler, duration_sampler, bar_ticks)
     else:
         rows, left = loop(pitch_ids, duration_ids, state, int(target),
-                          pitch_sampler, duration_sampler)
+                          pitch_sampler, duration_sampler, bar_ticks)
     pitches = [parse_pitches(t) if not t.startswith("<") else () for t in vocab.pitch.tokens]
     ticks = generator.duration_ticks
     staves = []
@@ -200,7 +217,8 @@ def generate_staves(
 
 
 def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
-                 pitch_sampler: TopKSampler, duration_sampler: TopKSampler):
+                 pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
+                 bar: int | None = None):
     """The step-by-step loop: (ids of each row's events, each row's unfilled ticks)."""
     vocab = generator.vocab
     banned_pitch, banned_duration = vocab.pitch.special_ids(), vocab.duration.special_ids()
@@ -209,7 +227,8 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
     remaining = np.full(len(pitch_ids), target)
     rows: list[list[tuple[int, int]]] = [[] for _ in range(len(pitch_ids))]
     left = np.zeros(len(pitch_ids), dtype=int)
-    for _ in range(target + 1):  # each event takes at least one tick
+    rest_id = vocab.pitch.id(REST) if REST in vocab.pitch else -1
+    for step in range(target + 1):  # each event takes at least one tick
         active = remaining > 0
         if not active.any():
             break
@@ -217,6 +236,8 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
         after = remaining[:, None] - ticks[None, :]
         allowed = (after >= 0) & fits[np.clip(after, 0, target)]
         pitch_ids = pitch_sampler.sample(pitch_probs, banned_pitch)
+        if step == 0 and bar:  # an opening rest is a pickup, never a whole silent bar
+            allowed &= ~((pitch_ids == rest_id)[:, None] & (ticks >= bar)[None, :])
         duration_ids = duration_sampler.sample(duration_probs, banned_duration, allowed)
         for row in np.flatnonzero(active):
             if not allowed[row].any():

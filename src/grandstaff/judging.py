@@ -50,7 +50,7 @@ def _sample_ngram(corpus, train_pieces, keys, seed, top_k=(10, 5)) -> list[Stave
             staves[clef] = generate_staves(
                 generators[clef], mode=key.mode, length=4 * BARS,
                 pitch_sampler=TopKSampler(top_k[0], seed=rng.spawn(1)[0]),
-                duration_sampler=TopKSampler(top_k[1], seed=rng.spawn(1)[0]))[0]
+                duration_sampler=TopKSampler(top_k[1], seed=rng.spawn(1)[0]), bar=4)[0]
         pieces.append(staves)
     return pieces
 

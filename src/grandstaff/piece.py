@@ -135,14 +135,15 @@ class Piece:
                 source = written.get("musicxml") or write_musicxml(
                     self.score, Path(work) / "score.musicxml")
                 try:
-                    made = engrave(source, targets["pdf"], targets.get("png"), engraver=engraver)
+                    made = engrave(source, targets["pdf"], targets.get("png"),
+                                   engraver=engraver)
                 except EngraverMissingError as exc:
                     raise EngravingFailed(
                         f"{exc} (the {' and '.join(sorted(written)) or 'other'} files were "
                         "written)", written) from None
-            written["pdf"] = made[0]
+            written["pdf"] = targets["pdf"]
             if len(made) > 1:
-                written["png"] = made[1]
+                written["png"] = targets["png"]
         return written
 
 
