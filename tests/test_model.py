@@ -118,3 +118,15 @@ def test_overlapping_chunks_repeat_targets_with_other_context():
     chunks = make_chunks(pieces, length=3, stride=2)
     assert chunks["pitch_in"][:, 0].tolist() == [1, 6]
     assert chunks["weight"].sum() == 3 + 2
+
+
+def test_transposed_copies_drop_the_start_token_and_stay_on_the_keyboard():
+    from grandstaff.training import transposed_copies
+
+    sequences = [(["<minor>", "57.60", "rest", "127"], ["<minor>", "1", "1", "2"]),
+                 (["<major>", "60.64"], ["<major>", "4"])]
+    copies = transposed_copies(sequences, (-1, 2))
+    assert (["56.59", "rest", "126"], ["1", "1", "2"]) in copies
+    assert (["62.66"], ["4"]) in copies
+    assert len(copies) == 3  # 127 + 2 leaves the MIDI range: that copy is left out
+    assert all(not p[0].startswith("<") for p, _ in copies)

@@ -38,6 +38,7 @@ class ClefConfig:
     dense_units: int = 128
     chunk_length: int = 64
     chunk_stride: int = 64
+    transpositions: tuple[int, ...] = (-2, -1, 1, 2)
     batch_size: int = 32
     learning_rate: float = 3e-3
     weight_decay: float = 0.0
@@ -48,6 +49,10 @@ class ClefConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
+        object.__setattr__(self, "transpositions", tuple(int(t) for t in self.transpositions))
+        if 0 in self.transpositions or any(abs(t) > 6 for t in self.transpositions):
+            raise BadArgumentError(
+                f"transpositions={self.transpositions!r} must be non-zero semitones within ±6")
         for name in ("pitch_embedding", "duration_embedding", "dense_units", "chunk_length",
                      "chunk_stride", "batch_size", "epochs"):
             if int(getattr(self, name)) < 1:
@@ -64,6 +69,7 @@ class ClefConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["lstm_units"] = list(self.lstm_units)
+        data["transpositions"] = list(self.transpositions)
         return data
 
     @classmethod

@@ -22,7 +22,7 @@ import numpy as np
 from .backend import keras as _keras
 from .corpus import Corpus
 from .errors import BadArgumentError, BadInputError
-from .events import CLEFS
+from .events import CLEFS, REST, format_pitches, is_special, parse_pitches
 from .model import HEADS, ClefConfig, ClefModel, ClefVocab, build_clef_model
 from .vocab import Vocabulary
 
@@ -41,10 +41,40 @@ def split_pieces(corpus: Corpus, share: float, seed: int) -> tuple[list[str], li
     return sorted(names[train_index].tolist()), sorted(names[held_index].tolist())
 
 
-def build_vocab(corpus: Corpus, clef: str) -> ClefVocab:
-    """Both vocabularies of ``clef`` over every piece of the corpus (the token inventory)."""
+def _shifted(token: str, shift: int) -> str | None:
+    """A pitch token moved by ``shift`` semitones (None if a note leaves MIDI 0..127)."""
+    if is_special(token) or token == REST:
+        return token
+    moved = [p + shift for p in parse_pitches(token)]
+    return format_pitches(moved) if min(moved) >= 0 and max(moved) <= 127 else None
+
+
+def transposed_copies(sequences: Sequences, transpositions: tuple[int, ...]) -> Sequences:
+    """Each piece moved by each number of semitones, *without* its start token.
+
+    Sequences that open with ``<major>`` / ``<minor>`` stay in C major / A minor, so composing
+    from a start token still means the reference key; the copies, like the many chunks that
+    begin mid-piece, teach the model to read the key from the music itself. A copy that would
+    move a note off the MIDI range is left out.
+    """
+    copies = []
+    for shift in transpositions:
+        for pitches, durations in sequences:
+            moved = [_shifted(t, shift) for t in pitches[1:]]
+            if None not in moved:
+                copies.append((moved, durations[1:]))
+    return copies
+
+
+def build_vocab(corpus: Corpus, clef: str, transpositions: tuple[int, ...] = ()) -> ClefVocab:
+    """Both vocabularies of ``clef`` over every piece of the corpus (the token inventory),
+    with the pitch tokens of its transposed copies."""
     table = corpus.tables[clef]
-    return ClefVocab(Vocabulary.build(table["pitch"].astype(str), head="pitch"),
+    original = set(table["pitch"].astype(str))
+    pitches = set(original)
+    for shift in transpositions:
+        pitches |= {_shifted(t, shift) for t in original} - {None}
+    return ClefVocab(Vocabulary.build(pitches, head="pitch"),
                      Vocabulary.build(table["duration"].astype(str), head="duration"))
 
 
@@ -121,9 +151,11 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     """Train one clef model; the best weights on held-out loss are kept."""
     keras = _keras()
     keras.utils.set_random_seed(seed)
-    vocab = build_vocab(corpus, clef)
-    train_data = make_chunks(encode_sequences(corpus.sequences(clef, train_pieces), vocab),
-                             config.chunk_length, config.chunk_stride)
+    vocab = build_vocab(corpus, clef, config.transpositions)
+    sequences = corpus.sequences(clef, train_pieces)
+    sequences += transposed_copies(sequences, config.transpositions)
+    train_data = make_chunks(encode_sequences(sequences, vocab), config.chunk_length,
+                             config.chunk_stride)
     held_data = make_chunks(encode_sequences(corpus.sequences(clef, held_pieces), vocab),
                             config.chunk_length)
     model = build_clef_model(config, len(vocab.pitch), len(vocab.duration))
