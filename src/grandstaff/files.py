@@ -35,6 +35,3 @@ def write_atomic(path: Path, write: Callable[[Path], None], *, force: bool = Tru
 def write_text_atomic(path: Path, text: str, *, force: bool = True) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text), force=force)
 
-
-def write_bytes_atomic(path: Path, data: bytes, *, force: bool = True) -> Path:
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data), force=force)

@@ -9,7 +9,7 @@ Every method returns a new Piece; nothing is changed in place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
@@ -173,6 +173,3 @@ def fit_to_piano(event: Event) -> Event:
         moved.append(pitch)
     return Event(tuple(sorted(set(moved))), event.duration)
 
-
-def piece_from_staves(staves: Mapping[str, Sequence[Event]], **kwargs) -> Piece:
-    return Piece(staves={c: tuple(staves[c]) for c in CLEFS}, **kwargs)
