@@ -1,9 +1,11 @@
 """Generating staves: the LSTM states carried from step to step, one model step per event.
 
 A :class:`ClefGenerator` rebuilds a trained clef model as a one-step model (same layer names,
-same weights) and compiles its step with ``jax.jit``. :func:`generate_staves` samples several
-candidates in one batch, each until it fills exactly the requested length: durations that would
-cross the final barline, or leave a remainder no grid value can fill, are never drawn.
+same weights) and runs the whole sampling loop as one compiled ``jax.lax.while_loop``.
+:func:`generate_staves` samples several candidates in one batch, each until it fills exactly
+the requested length: durations that would cross the final barline, or leave a remainder no
+grid value can fill, are never drawn. Other generators with the same ``step`` interface (the
+n-gram baseline) are sampled by a plain Python loop under the same rules.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .events import (
     REST,
     Event,
     canonical,
+    is_special,
     parse_duration,
     parse_pitches,
     split_silence,
@@ -37,7 +40,7 @@ def _fillable(ticks: int) -> bool:
 
 def duration_ticks(vocab) -> np.ndarray:
     """Each duration token's length in 24ths of a quarter (special tokens: too long to fit)."""
-    return np.array([int(parse_duration(t) * TICKS_PER_QUARTER) if not t.startswith("<")
+    return np.array([int(parse_duration(t) * TICKS_PER_QUARTER) if not is_special(t)
                      else 10**9 for t in vocab.tokens])
 
 
@@ -99,10 +102,10 @@ class ClefGenerator:
         step = self._model
         ticks = jnp.asarray(np.minimum(self.duration_ticks, target + 1), dtype="int32")
         fits = jnp.asarray(fillable_table(target))
-        pitch_mask = jnp.asarray([not t.startswith("<") for t in self.vocab.pitch.tokens])
+        pitch_mask = jnp.asarray([not is_special(t) for t in self.vocab.pitch.tokens])
         is_rest = jnp.asarray([t == REST for t in self.vocab.pitch.tokens])
         whole_bar = ticks >= (bar if bar else target + 2)
-        duration_mask = jnp.asarray([not t.startswith("<") for t in self.vocab.duration.tokens])
+        duration_mask = jnp.asarray([not is_special(t) for t in self.vocab.duration.tokens])
         k_pitch = min(k_pitch, len(self.vocab.pitch))
         k_duration = min(k_duration, len(self.vocab.duration))
         longest = target // int(ticks.min()) + 1
@@ -113,33 +116,31 @@ class ClefGenerator:
             choice = jax.random.categorical(key, values, axis=-1)
             return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]
 
-        def body(carry):
-            i, key, p, d, state, remaining, out_p, out_d, count, left = carry
-            outputs, _ = step.stateless_call(trainable, non_trainable,
-                                             [p[:, None], d[:, None], *state], training=False)
-            probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
-            after = remaining[:, None] - ticks[None, :]
-            allowed = (after >= 0) & fits[jnp.clip(after, 0, target)] & duration_mask[None, :]
-            key, key_p, key_d = jax.random.split(key, 3)
-            p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
-            # an opening rest is a pickup, never a whole silent bar
-            opening_rest = ((i == 0) & is_rest[p])[:, None]
-            allowed = allowed & ~(opening_rest & whole_bar[None, :])
-            d = draw(key_d, probs_d, allowed, k_duration, t_duration)
-            active = remaining > 0
-            stuck = active & ~allowed.any(axis=1)
-            take = active & ~stuck
-            rows = jnp.arange(batch)
-            out_p = out_p.at[rows, count].set(jnp.where(take, p, out_p[rows, count]))
-            out_d = out_d.at[rows, count].set(jnp.where(take, d, out_d[rows, count]))
-            left = jnp.where(stuck, remaining, left)
-            remaining = jnp.where(take, remaining - ticks[d], jnp.where(stuck, 0, remaining))
-            count = count + take.astype("int32")
-            return i + 1, key, p, d, state, remaining, out_p, out_d, count, left
+        def run(trainable, non_trainable, key, p, d, state):
+            def body(carry):
+                i, key, p, d, state, remaining, out_p, out_d, count, left = carry
+                outputs, _ = step.stateless_call(trainable, non_trainable,
+                                                 [p[:, None], d[:, None], *state], training=False)
+                probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
+                after = remaining[:, None] - ticks[None, :]
+                allowed = (after >= 0) & fits[jnp.clip(after, 0, target)] & duration_mask[None, :]
+                key, key_p, key_d = jax.random.split(key, 3)
+                p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
+                # an opening rest is a pickup, never a whole silent bar
+                opening_rest = ((i == 0) & is_rest[p])[:, None]
+                allowed = allowed & ~(opening_rest & whole_bar[None, :])
+                d = draw(key_d, probs_d, allowed, k_duration, t_duration)
+                active = remaining > 0
+                stuck = active & ~allowed.any(axis=1)
+                take = active & ~stuck
+                rows = jnp.arange(batch)
+                out_p = out_p.at[rows, count].set(jnp.where(take, p, out_p[rows, count]))
+                out_d = out_d.at[rows, count].set(jnp.where(take, d, out_d[rows, count]))
+                left = jnp.where(stuck, remaining, left)
+                remaining = jnp.where(take, remaining - ticks[d], jnp.where(stuck, 0, remaining))
+                count = count + take.astype("int32")
+                return i + 1, key, p, d, state, remaining, out_p, out_d, count, left
 
-        def run(trainable_, non_trainable_, key, p, d, state):
-            nonlocal trainable, non_trainable
-            trainable, non_trainable = trainable_, non_trainable_
             zeros = jnp.zeros((batch, longest), dtype="int32")
             carry = (0, key, p, d, state, jnp.full((batch,), target, dtype="int32"), zeros,
                      zeros, jnp.zeros((batch,), dtype="int32"), jnp.zeros((batch,), "int32"))
@@ -147,7 +148,6 @@ class ClefGenerator:
                 lambda c: (c[0] < longest) & (c[5] > 0).any(), body, carry)
             return carry[6], carry[7], carry[8], carry[9]
 
-        trainable = non_trainable = None
         return jax.jit(run)
 
     def initial_state(self, batch: int) -> list[np.ndarray]:
@@ -204,7 +204,7 @@ def generate_staves(
     else:
         rows, left = loop(pitch_ids, duration_ids, state, int(target),
                           pitch_sampler, duration_sampler, bar_ticks)
-    pitches = [parse_pitches(t) if not t.startswith("<") else () for t in vocab.pitch.tokens]
+    pitches = [() if is_special(t) else parse_pitches(t) for t in vocab.pitch.tokens]
     ticks = generator.duration_ticks
     staves = []
     for events, leftover in zip(rows, left):
