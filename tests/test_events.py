@@ -2,10 +2,11 @@ from fractions import Fraction
 
 import pytest
 
-from grandstaff.errors import BadInputError
+from grandstaff.errors import BadArgumentError, BadInputError
 from grandstaff.events import (
     DURATION_GRID,
     Event,
+    bar_length,
     format_duration,
     parse_duration,
     parse_pitches,
@@ -54,3 +55,18 @@ def test_start_tokens_name_the_mode():
     assert start_token("major") == "<major>"
     with pytest.raises(ValueError, match="dorian"):
         start_token("dorian")
+
+
+@pytest.mark.parametrize("signature", ["4/4", "3/4", "2/2", "6/8", "12/8", "5/4", "3/8",
+                                       "7/16", "3+2/8", "3/4+2/4", "2+2+3/8"])
+def test_bar_length_agrees_with_music21(signature):
+    from music21 import meter
+
+    expected = Fraction(meter.TimeSignature(signature).barDuration.quarterLength)
+    assert bar_length(signature) == expected
+
+
+@pytest.mark.parametrize("signature", ["", "4", "4/3", "0/4", "x/4", "4/4/4", "40/4", "3+/8"])
+def test_bad_time_signatures_name_the_value(signature):
+    with pytest.raises(BadArgumentError, match="time signature"):
+        bar_length(signature)

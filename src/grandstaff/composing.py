@@ -11,14 +11,13 @@ token of the requested mode; the result is then transposed to the requested key.
 from __future__ import annotations
 
 import os
-from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .errors import BadArgumentError
-from .events import CLEFS, Event
+from .events import CLEFS, Event, bar_length
 from .keys import Key
 from .piece import Piece, check_tempo, fit_to_piano
 from .sampling import TopKSampler
@@ -32,21 +31,6 @@ def _generators(models: str):
     from .model import load_models
 
     return {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
-
-
-def check_time_signature(text: str) -> Fraction:
-    """The bar length in quarters of a time signature like ``3/4`` or ``6/8``."""
-    parts = str(text).split("/")
-    try:
-        numerator, denominator = int(parts[0]), int(parts[1])
-        if len(parts) != 2:
-            raise ValueError
-    except (ValueError, IndexError):
-        numerator = denominator = 0
-    if not (1 <= numerator <= 32 and denominator in (1, 2, 4, 8, 16, 32)):
-        raise BadArgumentError(
-            f"time signature {text!r} is not valid; use beats/unit like 4/4, 3/4 or 6/8")
-    return Fraction(4 * numerator, denominator)
 
 
 def _check_bars(bars: int) -> int:
@@ -86,7 +70,7 @@ def compose_many(
     bars = _check_bars(bars)
     key = key if isinstance(key, Key) else Key.parse(key)
     tempo = check_tempo(tempo)
-    bar = check_time_signature(time_signature)
+    bar = bar_length(time_signature)
     if candidates < 1:
         raise BadArgumentError(f"candidates {candidates!r} must be 1 or more")
     if seed is None:

@@ -201,6 +201,32 @@ class Event:
         return Event(tuple(p + semitones for p in self.pitches), self.duration)
 
 
+def bar_length(time_signature: str) -> Fraction:
+    """The length of one bar in quarters of a time signature such as ``3/4``, ``6/8`` or an
+    additive one such as ``3+2/8`` or ``3/4+2/4`` (as music21 writes them).
+
+    >>> bar_length("6/8")
+    Fraction(3, 1)
+    >>> bar_length("3+2/8")
+    Fraction(5, 2)
+    """
+    total, unit = Fraction(0), 0
+    try:
+        for term in reversed(str(time_signature).strip().split("+")):
+            beats, slash, below = term.partition("/")
+            unit = int(below) if slash else unit
+            if int(beats) < 1 or unit not in (1, 2, 4, 8, 16, 32):
+                raise ValueError
+            total += Fraction(4 * int(beats), unit)
+    except ValueError:
+        total = Fraction(0)
+    if not 0 < total <= 32:
+        raise BadArgumentError(
+            f"time signature {time_signature!r} is not valid; use beats/unit like 4/4, 3/4 "
+            "or 6/8")
+    return total
+
+
 def total_duration(events: Iterable[Event]) -> Fraction:
     """The summed quarterLength of ``events``."""
     return sum((e.duration for e in events), Fraction(0))

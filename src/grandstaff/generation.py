@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -100,12 +101,10 @@ class ClefGenerator:
         import jax.numpy as jnp
 
         step = self._model
-        ticks = jnp.asarray(np.minimum(self.duration_ticks, target + 1), dtype="int32")
-        fits = jnp.asarray(fillable_table(target))
+        rules = BarRules(*(jnp.asarray(table) for table in BarRules.build(
+            self.vocab, self.duration_ticks, target, bar)))
+        ticks = rules.ticks.astype("int32")
         pitch_mask = jnp.asarray([not is_special(t) for t in self.vocab.pitch.tokens])
-        is_rest = jnp.asarray([t == REST for t in self.vocab.pitch.tokens])
-        whole_bar = ticks >= (bar if bar else target + 2)
-        duration_mask = jnp.asarray([not is_special(t) for t in self.vocab.duration.tokens])
         k_pitch = min(k_pitch, len(self.vocab.pitch))
         k_duration = min(k_duration, len(self.vocab.duration))
         longest = target // int(ticks.min()) + 1
@@ -122,13 +121,9 @@ class ClefGenerator:
                 outputs, _ = step.stateless_call(trainable, non_trainable,
                                                  [p[:, None], d[:, None], *state], training=False)
                 probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
-                after = remaining[:, None] - ticks[None, :]
-                allowed = (after >= 0) & fits[jnp.clip(after, 0, target)] & duration_mask[None, :]
                 key, key_p, key_d = jax.random.split(key, 3)
                 p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
-                # an opening rest is a pickup, never a whole silent bar
-                opening_rest = ((i == 0) & is_rest[p])[:, None]
-                allowed = allowed & ~(opening_rest & whole_bar[None, :])
+                allowed = rules.allowed(jnp, remaining, (i == 0) & rules.is_rest[p])
                 d = draw(key_d, probs_d, allowed, k_duration, t_duration)
                 active = remaining > 0
                 stuck = active & ~allowed.any(axis=1)
@@ -165,6 +160,36 @@ class ClefGenerator:
 def fillable_table(target: int) -> np.ndarray:
     """``table[t]``: whether ``t`` ticks can be written exactly with grid durations."""
     return np.array([_fillable(t) for t in range(target + 1)])
+
+
+class BarRules(NamedTuple):
+    """What the bar-filling rules need to know of a vocabulary, as arrays."""
+
+    ticks: np.ndarray        # each duration token's ticks, capped at target + 1
+    fits: np.ndarray         # fits[t]: t ticks can be filled with grid durations
+    usable: np.ndarray       # duration tokens that are real durations
+    whole_bar: np.ndarray    # durations of a bar or more (an opening rest may not take them)
+    is_rest: np.ndarray      # pitch tokens that are the rest
+
+    @classmethod
+    def build(cls, vocab, ticks: np.ndarray, target: int, bar: int | None) -> BarRules:
+        ticks = np.minimum(ticks, target + 1)
+        return cls(ticks, fillable_table(target),
+                   np.array([not is_special(t) for t in vocab.duration.tokens]),
+                   ticks >= (bar if bar else target + 2),
+                   np.array([t == REST for t in vocab.pitch.tokens]))
+
+    def allowed(self, xp, remaining, opening_rest):
+        """Which durations each row may take next: (rows, durations) booleans.
+
+        A duration must end at or before the final barline, leave a remainder that grid
+        durations can fill, be a real duration, and not make an opening rest a whole bar.
+        ``xp`` is numpy or jax.numpy, so the compiled and the Python loop share one rule.
+        """
+        after = remaining[:, None] - self.ticks[None, :]
+        allowed = ((after >= 0) & self.fits[xp.clip(after, 0, len(self.fits) - 1)]
+                   & self.usable[None, :])
+        return allowed & ~(opening_rest[:, None] & self.whole_bar[None, :])
 
 
 def generate_staves(
@@ -222,22 +247,18 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
     """The step-by-step loop: (ids of each row's events, each row's unfilled ticks)."""
     vocab = generator.vocab
     banned_pitch, banned_duration = vocab.pitch.special_ids(), vocab.duration.special_ids()
-    ticks = generator.duration_ticks
-    fits = fillable_table(target)
+    rules = BarRules.build(vocab, generator.duration_ticks, target, bar)
+    ticks = rules.ticks
     remaining = np.full(len(pitch_ids), target)
     rows: list[list[tuple[int, int]]] = [[] for _ in range(len(pitch_ids))]
     left = np.zeros(len(pitch_ids), dtype=int)
-    rest_id = vocab.pitch.id(REST) if REST in vocab.pitch else -1
     for step in range(target + 1):  # each event takes at least one tick
         active = remaining > 0
         if not active.any():
             break
         pitch_probs, duration_probs, state = generator.step(pitch_ids, duration_ids, state)
-        after = remaining[:, None] - ticks[None, :]
-        allowed = (after >= 0) & fits[np.clip(after, 0, target)]
         pitch_ids = pitch_sampler.sample(pitch_probs, banned_pitch)
-        if step == 0 and bar:  # an opening rest is a pickup, never a whole silent bar
-            allowed &= ~((pitch_ids == rest_id)[:, None] & (ticks >= bar)[None, :])
+        allowed = rules.allowed(np, remaining, (step == 0) & rules.is_rest[pitch_ids])
         duration_ids = duration_sampler.sample(duration_probs, banned_duration, allowed)
         for row in np.flatnonzero(active):
             if not allowed[row].any():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pandas as pd
 
 from .codec import events_to_table
 from .errors import BadArgumentError, EngraverMissingError
-from .events import CLEFS, Event, total_duration
+from .events import CLEFS, Event, bar_length, total_duration
 from .files import check_writable
 from .keys import Key
 
@@ -61,10 +60,7 @@ class Piece:
 
     @property
     def bars(self) -> int:
-        from music21 import meter
-
-        bar = Fraction(meter.TimeSignature(self.time_signature).barDuration.quarterLength)
-        return int(total_duration(self.staves["treble"]) / bar)
+        return int(total_duration(self.staves["treble"]) / bar_length(self.time_signature))
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:

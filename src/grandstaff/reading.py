@@ -15,7 +15,15 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import BadInputError
-from .events import CLEFS, DURATION_GRID, LONGEST, Event, snap_duration, split_silence
+from .events import (
+    CLEFS,
+    DURATION_GRID,
+    LONGEST,
+    Event,
+    bar_length,
+    snap_duration,
+    split_silence,
+)
 
 #: File suffixes grandstaff reads.
 SUFFIXES: tuple[str, ...] = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn", ".abc")
@@ -113,7 +121,7 @@ def read_score(
         if shift >= 6:
             shift -= 12
     time_signature = _time_signature(score)
-    bar = _bar_length(time_signature)
+    bar = bar_length(time_signature)
     lead = _pickup_rest(score, bar)
     if lead:
         notes = {c: [(s + lead, e + lead, p) for s, e, p in staff] for c, staff in notes.items()}
@@ -340,12 +348,6 @@ def _time_signature(score) -> str:
 
     found = score.recurse().getElementsByClass(meter.TimeSignature).first()
     return found.ratioString if found is not None else "4/4"
-
-
-def _bar_length(time_signature: str) -> Fraction:
-    from music21 import meter
-
-    return Fraction(meter.TimeSignature(time_signature).barDuration.quarterLength)
 
 
 def _pickup_rest(score, bar: Fraction) -> Fraction:
