@@ -15,6 +15,12 @@ SCHEMA_CANDIDATES = [ROOT.parent / "shared" / "musicxml-4.0" / "musicxml.xsd",
                      ROOT / "tests" / "data" / "musicxml-4.0" / "musicxml.xsd"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_caches(tmp_path_factory):
+    """The CLI keeps JAX's compiled programs under XDG_CACHE_HOME: a temporary one here."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def musicxml_schema():
     from lxml import etree

@@ -178,3 +178,25 @@ def test_no_piece_opens_with_a_whole_silent_bar(tiny_models, time_signature):
         for clef in gs.CLEFS:
             first = piece.staves[clef][0]
             assert first.pitches or first.duration < bar
+
+
+def test_compiled_programs_are_cached_and_change_nothing_in_the_music(tiny_models, tmp_path):
+    import subprocess
+    import sys
+
+    def compose_in_a_new_process(out: str, *extra: str) -> bytes:
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        command = [sys.executable, "-m", "grandstaff.cli", "compose", "--models",
+                   str(tiny_models), "--seed", "3", "--bars", "2", "--formats", "musicxml",
+                   "--out", str(tmp_path / out), *extra]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return (tmp_path / f"{out}.musicxml").read_bytes()
+
+    uncached = compose_in_a_new_process("plain", "--no-jax-cache")
+    assert not (tmp_path / "cache" / "grandstaff").exists()
+    first = compose_in_a_new_process("first")
+    entries = list((tmp_path / "cache" / "grandstaff" / "jax").iterdir())
+    assert len(entries) > 5
+    second = compose_in_a_new_process("second")
+    assert uncached == first == second

@@ -40,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"grandstaff {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from .backend import default_compilation_cache
+
+    compiled = _Parser(add_help=False)
+    compiled.add_argument(
+        "--jax-cache", default=str(default_compilation_cache()), metavar="DIR",
+        help="keep JAX's compiled programs here so that later runs start faster "
+             "(default: %(default)s)")
+    compiled.add_argument("--no-jax-cache", action="store_true",
+                          help="compile everything afresh and keep nothing")
 
     ingest = commands.add_parser(
         "ingest", help="read a corpus into token tables (cached under data/)",
@@ -58,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(run=_ingest)
 
     train = commands.add_parser(
-        "train", help="train one model per clef on a corpus",
+        "train", parents=[compiled], help="train one model per clef on a corpus",
         description="Train the treble and bass models on a corpus (split by piece into "
                     "training and held-out pieces) and save them to clefs/NAME/.",
     )
@@ -74,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="held-out likelihood of a model set against n-gram baselines",
+        "evaluate", parents=[compiled],
+        help="held-out likelihood of a model set against n-gram baselines",
         description="Score a model set on its held-out pieces: negative log-likelihood per "
                     "event (nats), perplexity and top-1 accuracy for each clef and head, beside "
                     "interpolated Kneser-Ney n-grams (1- to 4-gram) fitted on the same split.",
@@ -92,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
 
     compose = commands.add_parser(
-        "compose", help="write a new piano piece (MusicXML, MIDI, PDF)",
+        "compose", parents=[compiled], help="write a new piano piece (MusicXML, MIDI, PDF)",
         description="Compose a piece for piano with a model set and write it as MusicXML, "
                     "MIDI and PDF sheet music (plus a PNG of the first page).",
     )
@@ -235,6 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    if getattr(args, "jax_cache", None) and not args.no_jax_cache:
+        from .backend import use_compilation_cache
+
+        use_compilation_cache(args.jax_cache)
     try:
         return args.run(args)
     except GrandstaffError as exc:
