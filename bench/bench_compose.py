@@ -1,6 +1,8 @@
 """Wall time of a cold ``grandstaff compose`` (16 bars, MusicXML + MIDI + PDF), broken down.
 
-Each run is a fresh Python process, as a user's command is. Run:
+Each run is a fresh Python process, as a user's command is: first without JAX's compilation
+cache (every program compiled afresh), then with a cache that one earlier run filled, as the
+CLI keeps it in ~/.cache/grandstaff/jax. Run:
 python bench/bench_compose.py [--runs 3] [--engraver lilypond]
 """
 
@@ -19,6 +21,9 @@ CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import grandstaff as gs
+if sys.argv[3]:
+    from grandstaff.backend import use_compilation_cache
+    use_compilation_cache(sys.argv[3])
 from grandstaff.composing import _generators, compose
 t1 = time.perf_counter()
 _generators("bach")
@@ -43,20 +48,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--engraver", default="lilypond")
     args = parser.parse_args()
-    runs = []
-    for _ in range(args.runs):
+
+    def one_run(cache: str) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as out:
-            done = subprocess.run([sys.executable, "-c", CHILD, out, args.engraver],
+            done = subprocess.run([sys.executable, "-c", CHILD, out, args.engraver, cache],
                                   capture_output=True, text=True, check=True)
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            return json.loads(done.stdout.strip().splitlines()[-1])
+
+    with tempfile.TemporaryDirectory() as cache:
+        uncached = [one_run("") for _ in range(args.runs)]
+        one_run(cache)  # fills the cache
+        cached = [one_run(cache) for _ in range(args.runs)]
     print(f"machine: {machine()}")
     print(f"cold compose, 16 bars, {args.engraver}, median of {args.runs} fresh processes")
-    total = 0.0
-    for phase in runs[0]:
-        value = sorted(r[phase] for r in runs)[len(runs) // 2]
-        total += value
-        print(f"  {phase:11} {value:6.2f} s")
-    print(f"  {'total':11} {total:6.2f} s")
+    print(f"  {'phase':11} {'no cache':>9} {'cached':>9}")
+    totals = [0.0, 0.0]
+    for phase in uncached[0]:
+        values = [sorted(r[phase] for r in runs)[len(runs) // 2] for runs in (uncached, cached)]
+        totals = [t + v for t, v in zip(totals, values)]
+        print(f"  {phase:11} {values[0]:8.2f}s {values[1]:8.2f}s")
+    print(f"  {'total':11} {totals[0]:8.2f}s {totals[1]:8.2f}s   "
+          f"cached is {totals[0] / totals[1]:.2f}x faster")
 
 
 if __name__ == "__main__":

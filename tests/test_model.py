@@ -130,3 +130,27 @@ def test_transposed_copies_drop_the_start_token_and_stay_on_the_keyboard():
     assert (["62.66"], ["4"]) in copies
     assert len(copies) == 3  # 127 + 2 leaves the MIDI range: that copy is left out
     assert all(not p[0].startswith("<") for p, _ in copies)
+
+
+def test_validation_and_the_saved_weights_see_the_averaged_weights(small_corpus):
+    train, held = split_pieces(small_corpus, 0.25, seed=0)
+
+    def val_losses(momentum: float) -> list[float]:
+        config = ClefConfig(**{**TINY, "epochs": 4, "patience": 4, "ema_momentum": momentum})
+        model = train_clef(small_corpus, "bass", config, seed=2, train_pieces=train,
+                           held_pieces=held, verbose=0)
+        return model.metrics["history"]["val_loss"]
+
+    plain = val_losses(0.0)
+    frozen = val_losses(0.999999)  # an average that barely leaves the initial weights
+    assert plain[-1] < plain[0]
+    assert abs(frozen[-1] - frozen[0]) < 0.01 * frozen[0]
+    assert frozen[-1] > plain[-1]
+
+
+@pytest.mark.parametrize("momentum", [1.0, -0.1])
+def test_a_weight_average_needs_a_momentum_below_one(momentum):
+    from grandstaff.errors import BadArgumentError
+
+    with pytest.raises(BadArgumentError, match="ema_momentum"):
+        ClefConfig(ema_momentum=momentum)

@@ -43,6 +43,7 @@ class ClefConfig:
     learning_rate: float = 3e-3
     weight_decay: float = 0.0
     clipnorm: float = 1.0
+    ema_momentum: float = 0.99
     epochs: int = 100
     patience: int = 10
     validation_share: float = 0.1
@@ -59,7 +60,7 @@ class ClefConfig:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be 1 or more")
         if not self.lstm_units or min(self.lstm_units) < 1:
             raise BadArgumentError(f"lstm_units={self.lstm_units!r} needs one or more sizes ≥ 1")
-        for name in ("spatial_dropout", "lstm_dropout"):
+        for name in ("spatial_dropout", "lstm_dropout", "ema_momentum"):
             if not 0 <= getattr(self, name) < 1:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be in [0, 1)")
         if not 0 < self.validation_share < 1:
@@ -75,6 +76,7 @@ class ClefConfig:
     @classmethod
     def from_dict(cls, data: dict) -> ClefConfig:
         known = {f.name for f in fields(cls)}
+        data = {"ema_momentum": 0.0, **data}  # folders saved before weight averaging existed
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

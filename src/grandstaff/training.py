@@ -125,13 +125,24 @@ def pad_pieces(encoded: list[np.ndarray]) -> dict[str, np.ndarray]:
             "weight": (targets[:, 0] != 0).astype("float32")}
 
 
-def compile_model(model, config: ClefConfig) -> None:
+def compile_model(model, config: ClefConfig, steps_per_epoch: int | None = None) -> None:
+    """Adam (AdamW with weight decay) with gradient clipping, a loss per head.
+
+    With ``config.ema_momentum`` the optimizer keeps an exponential moving average of the
+    weights and writes it into the model at the end of every epoch, so that validation, early
+    stopping and the saved model all see the averaged weights.
+    """
     keras = _keras()
+    averaging = {}
+    if config.ema_momentum:
+        averaging = dict(use_ema=True, ema_momentum=config.ema_momentum,
+                         ema_overwrite_frequency=steps_per_epoch)
     model.compile(
         optimizer=(keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay,
-                                          clipnorm=config.clipnorm)
+                                          clipnorm=config.clipnorm, **averaging)
                    if config.weight_decay else
-                   keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm)),
+                   keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm,
+                                         **averaging)),
         loss={"pitch": "sparse_categorical_crossentropy",
               "duration": "sparse_categorical_crossentropy"},
         weighted_metrics={"pitch": ["sparse_categorical_accuracy"],
@@ -159,7 +170,7 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     held_data = make_chunks(encode_sequences(corpus.sequences(clef, held_pieces), vocab),
                             config.chunk_length)
     model = build_clef_model(config, len(vocab.pitch), len(vocab.duration))
-    compile_model(model, config)
+    compile_model(model, config, -(-len(train_data["weight"]) // config.batch_size))
     x, y, w = _fit_arrays(train_data)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
