@@ -147,7 +147,7 @@ def test_a_missing_engraver_still_leaves_musicxml_and_midi(tiny_models, tmp_path
     (["--tempo", "401"], "tempo"), (["--bars", "0"], "'0'"), (["--time", "5/3"], "'5/3'"),
     (["--top-k-pitch", "0"], "'0'"), (["--temperature", "0"], "temperature"),
     (["--engraver", "finale"], "'finale'"), (["--formats", "doc"], "doc"),
-    (["--models", "no-such-set"], "no-such-set"),
+    (["--models", "no-such-set"], "no-such-set"), (["--candidates", "0"], "'0'"),
 ])
 def test_bad_compose_arguments_exit_2_with_one_line(tiny_models, tmp_path, capsys, args, word):
     code = main(["compose", "--models", str(tiny_models), "--out", str(tmp_path / "z"), *args])
@@ -200,3 +200,27 @@ def test_compiled_programs_are_cached_and_change_nothing_in_the_music(tiny_model
     assert len(entries) > 5
     second = compose_in_a_new_process("second")
     assert uncached == first == second
+
+
+def test_compose_keeps_the_first_candidate_heard_in_the_requested_mode(tiny_models):
+    from grandstaff.cli import build_parser
+    from grandstaff.composing import DEFAULT_CANDIDATES
+
+    assert build_parser().parse_args(["compose"]).candidates == DEFAULT_CANDIDATES
+    for key in ("A minor", "E minor", "F major"):
+        batch = compose_many(6, bars=4, key=key, seed=11, models=str(tiny_models))
+        heard = [p.analysed_mode() for p in batch]
+        piece = compose(bars=4, key=key, seed=11, models=str(tiny_models), candidates=6)
+        wanted = piece.key.mode
+        assert piece.info["candidates"] == 6
+        assert piece.info["mode_matched"] == (wanted in heard)
+        expected = batch[heard.index(wanted)] if wanted in heard else batch[0]
+        assert piece.staves == expected.staves
+        assert piece.info["candidate"] == expected.info["candidate"]
+
+
+def test_one_candidate_is_the_first_sample_as_it_is(tiny_models):
+    piece = compose(bars=2, key="D minor", seed=5, models=str(tiny_models), candidates=1)
+    (only,) = compose_many(1, bars=2, key="D minor", seed=5, models=str(tiny_models))
+    assert piece.staves == only.staves
+    assert piece.info["mode_matched"] == (only.analysed_mode() == "minor")

@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="sample durations from the k most likely (default 5)")
     compose.add_argument("--temperature", type=float, default=1.0,
                          help="above 1 bolder, below 1 safer (default 1.0)")
+    compose.add_argument("--candidates", type=_positive_int, default=8,
+                         help="pieces sampled in one batch; the first that music21's key "
+                              "analysis hears in the requested mode is written (default 8; "
+                              "1 writes the first sample as it is)")
     compose.add_argument("--primer", default=None,
                          help="a music file or 'bach:PIECE' that conditions the start")
     compose.add_argument("--formats", default="musicxml,midi,pdf",
@@ -220,7 +224,8 @@ def _compose(args) -> int:
     piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
                     seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
                     top_k_duration=args.top_k_duration, temperature=args.temperature,
-                    primer=args.primer, title=args.title, composer=args.composer)
+                    primer=args.primer, title=args.title, composer=args.composer,
+                    candidates=args.candidates)
     out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                        f"seed{piece.info['seed']}")
     try:
@@ -229,8 +234,11 @@ def _compose(args) -> int:
         for path in exc.written.values():
             print(path)
         raise
+    heard = ("" if piece.info["mode_matched"] else
+             f"; none of the {piece.info['candidates']} candidates sounded {key.mode} to "
+             "music21's key analysis (try another --seed or more --candidates)")
     print(f"{piece.title}: {piece.bars} bars, {piece.time_signature}, {piece.tempo:g} bpm, "
-          f"seed {piece.info['seed']}")
+          f"seed {piece.info['seed']}{heard}")
     for path in written.values():
         print(path)
     return 0

@@ -11,6 +11,7 @@ token of the requested mode; the result is then transposed to the requested key.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from .piece import Piece, check_tempo, fit_to_piano
 from .sampling import TopKSampler
 
 MAX_BARS = 1000
+#: Pieces sampled per call of :func:`compose`; the first in the requested mode is kept.
+DEFAULT_CANDIDATES = 8
 
 
 @lru_cache(maxsize=4)
@@ -110,14 +113,27 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
             top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
             primer: str | os.PathLike | None = None, title: str | None = None,
-            composer: str | None = None) -> Piece:
+            composer: str | None = None, candidates: int = DEFAULT_CANDIDATES) -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
     omitted); ``primer`` (a file or ``"bach:PIECE"``) conditions the models without its events
-    being copied into the piece.
+    being copied into the piece. ``candidates`` pieces are sampled in one batch and the first
+    that music21's key analysis hears in the requested mode is returned (the first of all if
+    none is); ``piece.info`` records which, and whether the mode matched.
+
+    >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
+    >>> piece.info["mode_matched"]                         # doctest: +SKIP
+    True
     """
-    return compose_many(1, bars=bars, key=key, tempo=tempo, time_signature=time_signature,
-                        seed=seed, models=models, top_k_pitch=top_k_pitch,
-                        top_k_duration=top_k_duration, temperature=temperature, primer=primer,
-                        title=title, composer=composer)[0]
+    pieces = compose_many(candidates, bars=bars, key=key, tempo=tempo,
+                          time_signature=time_signature, seed=seed, models=models,
+                          top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
+                          temperature=temperature, primer=primer, title=title,
+                          composer=composer)
+    wanted = pieces[0].key.mode
+    chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
+    matched = chosen is not None
+    chosen = chosen or pieces[0]
+    return replace(chosen, info={**chosen.info, "candidates": len(pieces),
+                                 "mode_matched": matched})

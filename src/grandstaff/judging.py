@@ -69,7 +69,7 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     baseline, and measure them beside the model set's held-out corpus pieces."""
     from tqdm import tqdm
 
-    from .composing import compose
+    from .composing import DEFAULT_CANDIDATES, compose
     from .corpus import load_corpus
     from .model import load_models
 
@@ -87,11 +87,16 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     for name in held:
         sets["corpus"].append({c: corpus.events(c, name) for c in CLEFS})
         wanted["corpus"].append(modes[name])
+    chosen_in_mode = []
     for index, key in enumerate(tqdm(keys, desc="composing", disable=not progress)):
-        piece = compose(bars=BARS, key=key, seed=seed + index, models=models)
+        # the measures take single samples, as the n-gram's are; compose's default choice
+        # among candidates is judged on mode alone
+        piece = compose(bars=BARS, key=key, seed=seed + index, models=models, candidates=1)
         back = -key.semitones_from_reference()
         sets["model"].append({c: [e.transposed(back) for e in piece.staves[c]] for c in CLEFS})
         wanted["model"].append(key.mode)
+        chosen = compose(bars=BARS, key=key, seed=seed + index, models=models)
+        chosen_in_mode.append(chosen.info["mode_matched"])
     sets["ngram"] = _sample_ngram(corpus, train, keys, seed)
     wanted["ngram"] = [k.mode for k in keys]
     training = {c: [corpus.events(c, name) for name in train] for c in CLEFS}
@@ -108,6 +113,8 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
                      for m in wanted[s]] if s == "corpus" else keys)
         hits = [_mode_of(p, k) == k.mode for p, k in zip(sets[s], keys_for)]
         result["both"]["mode_agreement"][s] = round(sum(hits) / len(hits), 3)
+    result["both"]["mode_agreement_chosen"] = round(sum(chosen_in_mode) / len(keys), 3)
+    result["both"]["candidates"] = DEFAULT_CANDIDATES
     result["novelty"] = {}
     indexes = {c: q.VerbatimIndex(training[c]) for c in CLEFS}
     for s in SETS:
@@ -197,8 +204,11 @@ def format_quality(result: dict, figures: Sequence[Path] = ()) -> str:
               "|---|---|---|---|",
               "| consonant treble/bass pairs (share) | " + " | ".join(
                   f"{both['consonance'][s]['mean']:.3f}" for s in SETS) + " |",
-              "| mode agreement (music21's key analysis) | " + " | ".join(
+              "| mode agreement, single samples (music21's key analysis) | " + " | ".join(
                   f"{both['mode_agreement'][s]:.2f}" for s in SETS) + " |",
+              f"| mode agreement of `compose` (keeps the first of {both['candidates']} "
+              "candidates in the requested mode) | – | "
+              f"{both['mode_agreement_chosen']:.2f} | – |",
               "| longest verbatim copy from a training piece, median (events) | " + " | ".join(
                   f"{result['novelty'][s]['median']:.0f}" for s in SETS) + " |",
               "| longest verbatim copy, max (events) | " + " | ".join(

@@ -79,6 +79,10 @@ class Piece:
         return build_score(self.staves, key=self.key, time_signature=self.time_signature,
                            tempo=self.tempo, title=self.title, composer=self.composer)
 
+    def analysed_mode(self) -> str:
+        """The mode music21's key analysis (Krumhansl–Schmuckler) hears: major or minor."""
+        return "minor" if self.score.analyze("key").mode == "minor" else "major"
+
     def transpose(self, key: str | Key, /) -> Piece:
         """The same music in another key of the same mode (the short way up or down)."""
         target = key if isinstance(key, Key) else Key.parse(key)
