@@ -246,8 +246,8 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
                  bar: int | None = None):
     """The step-by-step loop: (ids of each row's events, each row's unfilled ticks)."""
     vocab = generator.vocab
-    banned_pitch, banned_duration = vocab.pitch.special_ids(), vocab.duration.special_ids()
-    rules = BarRules.build(vocab, generator.duration_ticks, target, bar)
+    banned_pitch = vocab.pitch.special_ids()
+    rules = BarRules.build(vocab, generator.duration_ticks, target, bar)  # bans special durations
     ticks = rules.ticks
     remaining = np.full(len(pitch_ids), target)
     rows: list[list[tuple[int, int]]] = [[] for _ in range(len(pitch_ids))]
@@ -259,7 +259,7 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
         pitch_probs, duration_probs, state = generator.step(pitch_ids, duration_ids, state)
         pitch_ids = pitch_sampler.sample(pitch_probs, banned_pitch)
         allowed = rules.allowed(np, remaining, (step == 0) & rules.is_rest[pitch_ids])
-        duration_ids = duration_sampler.sample(duration_probs, banned_duration, allowed)
+        duration_ids = duration_sampler.sample(duration_probs, allowed=allowed)
         for row in np.flatnonzero(active):
             if not allowed[row].any():
                 left[row], remaining[row] = remaining[row], 0

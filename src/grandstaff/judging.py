@@ -56,11 +56,12 @@ def _sample_ngram(corpus, train_pieces, keys, seed, top_k=(10, 5)) -> list[Stave
 
 
 def _mode_of(staves: Staves, key: Key) -> str:
-    from .notation import build_score
+    """The mode music21 hears in ``staves`` (reference key) written in ``key``."""
+    from .piece import Piece
 
-    shifted = {c: [e.transposed(key.semitones_from_reference()) for e in staves[c]]
-               for c in CLEFS}
-    return build_score(shifted, key=key).analyze("key").mode
+    shift = key.semitones_from_reference()
+    return Piece({c: tuple(e.transposed(shift) for e in staves[c]) for c in CLEFS},
+                 key=key).analysed_mode()
 
 
 def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
