@@ -20,6 +20,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"grandstaff: error: {message} (see --help)\n")
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed {text!r} must be 0 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -64,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--no-cache", action="store_true", help="read every file again")
     ingest.add_argument("--workers", type=_positive_int, default=None,
                         help="processes to read with (default: every core)")
+    ingest.add_argument("--timeout", type=_positive_float, default=60, metavar="SECONDS",
+                        help="skip a file that takes longer than this to read (default 60)")
+    ingest.add_argument("--memory-mb", type=_positive_int, default=2048, metavar="MB",
+                        help="skip a file that needs more memory than this to read "
+                             "(default 2048)")
     ingest.set_defaults(run=_ingest)
 
     train = commands.add_parser(
@@ -76,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--name", required=True, help="model set name: writes clefs/NAME/")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="most epochs (default 100; training stops early on a plateau)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     train.add_argument("--out", default="clefs", help="folder of model sets (default: clefs)")
     train.add_argument("--force", action="store_true", help="replace an existing model set")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -95,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="judge the music instead: compose N pieces (50 is a good "
                                "number) and compare them with held-out pieces and the n-gram "
                                "baseline (distributions, consonance, mode, novelty)")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    evaluate.add_argument("--seed", type=_seed, default=0, help="seed of the samples (default 0)")
     evaluate.add_argument("--report", default=None,
                           help="with --samples: write a Markdown report and PNG figures here, "
                                "e.g. docs/quality.md")
@@ -113,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--tempo", type=float, default=96,
                          help="quarter notes per minute, up to 400 (default 96)")
     compose.add_argument("--time", default="4/4", help="time signature (default 4/4)")
-    compose.add_argument("--seed", type=int, default=None,
+    compose.add_argument("--seed", type=_seed, default=None,
                          help="random seed; the same seed writes the same piece")
     compose.add_argument("--top-k-pitch", type=_positive_int, default=10,
                          help="sample pitches from the k most likely (default 10)")
@@ -145,7 +170,8 @@ def _ingest(args) -> int:
     from .corpus import load_corpus
 
     corpus = load_corpus(args.source, cache_dir=None if args.no_cache else args.cache,
-                         workers=args.workers, progress=not args.json)
+                         workers=args.workers, progress=not args.json, timeout=args.timeout,
+                         memory_mb=args.memory_mb)
     summary = corpus.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -216,10 +242,12 @@ def _judge(args) -> int:
 
 def _compose(args) -> int:
     from .composing import compose
+    from .engrave import check_engraver
     from .keys import Key
     from .piece import EngravingFailed, parse_formats
 
     formats = parse_formats(args.formats)
+    check_engraver(args.engraver)
     key = Key.parse(args.key)
     piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
                     seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
@@ -244,7 +272,24 @@ def _compose(args) -> int:
     return 0
 
 
+def _one_line(fallback):
+    """A ``warnings.showwarning`` that prints grandstaff's own warnings as one line."""
+    from .errors import GrandstaffWarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, GrandstaffWarning):
+            print(f"grandstaff: warning: {message}", file=sys.stderr)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    from .errors import GrandstaffWarning
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -257,8 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .backend import use_compilation_cache
 
         use_compilation_cache(args.jax_cache)
+    shown = warnings.showwarning
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", GrandstaffWarning)
+            warnings.showwarning = _one_line(shown)
+            return args.run(args)
     except GrandstaffError as exc:
         print(f"grandstaff: error: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from .events import CLEFS, Event, bar_length
 from .keys import Key
 from .piece import Piece, check_tempo, fit_to_piano
 from .sampling import TopKSampler
+from .text import clean_text
 
 MAX_BARS = 1000
 #: Pieces sampled per call of :func:`compose`; the first in the requested mode is kept.
@@ -43,18 +44,26 @@ def _check_bars(bars: int) -> int:
     return int(bars)
 
 
+def check_seed(seed: object) -> int:
+    """A seed is a whole number ≥ 0 (any size)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise BadArgumentError(f"seed {seed!r} must be a whole number, 0 or more")
+    return int(seed)
+
+
 def read_primer(primer: str | os.PathLike) -> dict[str, list[Event]]:
     """The events of a primer: a music file, or a corpus piece as ``bach:NAME``."""
     text = str(primer)
-    if text.startswith("bach:"):
-        from .corpus import load_corpus
-
-        corpus = load_corpus("bach", progress=False)
-        name = text.split(":", 1)[1]
-        if name not in set(corpus.piece_names()):
-            raise BadArgumentError(f"primer {text!r}: no piece {name!r} in the Bach corpus")
-        return {clef: corpus.events(clef, name) for clef in CLEFS}
     from .reading import read_file
+
+    if text.startswith("bach:"):
+        from .corpus import bach_piece_file
+
+        try:
+            path, index = bach_piece_file(text.split(":", 1)[1])
+        except BadArgumentError as exc:
+            raise BadArgumentError(f"primer {text!r}: {exc}") from None
+        return dict(read_file(path, bach=True)[index].staves)
 
     path = Path(text)
     if not path.is_file():
@@ -76,8 +85,11 @@ def compose_many(
     bar = bar_length(time_signature)
     if candidates < 1:
         raise BadArgumentError(f"candidates {candidates!r} must be 1 or more")
+    title = clean_text(title, "title") if title is not None else None
+    composer = clean_text(composer, "composer") if composer is not None else None
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**31))
+    seed = check_seed(seed)
     samplers = {}
     streams = np.random.default_rng(seed).spawn(2 * len(CLEFS))
     for index, clef in enumerate(CLEFS):

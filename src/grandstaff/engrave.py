@@ -8,16 +8,27 @@ MuseScore 3 is found as ``mscore3``, ``musescore3`` or ``mscore`` and runs headl
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from .errors import BadArgumentError, EngraverMissingError
+from .text import scrub_text
 
 ENGRAVERS: tuple[str, str] = ("lilypond", "musescore")
 MUSESCORE_NAMES = ("mscore3", "musescore3", "mscore", "musescore")
 TIMEOUT_S = 120
+
+
+def check_engraver(engraver: str) -> str:
+    """``engraver`` if it is one grandstaff knows, else :class:`BadArgumentError`."""
+    if engraver not in ENGRAVERS:
+        raise BadArgumentError(
+            f"engraver {engraver!r} is not one of {', '.join(ENGRAVERS)}; "
+            "e.g. --engraver lilypond")
+    return engraver
 
 
 def find_lilypond() -> tuple[Path, Path]:
@@ -52,23 +63,59 @@ def engrave(musicxml: Path, pdf: Path, png: Path | None = None, *,
             engraver: str = "lilypond") -> list[Path]:
     """Engrave ``musicxml`` to ``pdf`` (and the first page to ``png``); returns what was written.
 
-    Each output is made in a temporary folder and moved into place only when whole.
+    Each output is made in a temporary folder and moved into place only when whole. The
+    engraver reads a copy of ``musicxml`` whose every text and attribute went through
+    :func:`~grandstaff.text.scrub_text`, and LilyPond's header is checked to hold only plain
+    strings before LilyPond runs: no text in a score can become a command.
     """
-    if engraver not in ENGRAVERS:
-        raise BadArgumentError(
-            f"engraver {engraver!r} is not one of {', '.join(ENGRAVERS)}")
+    check_engraver(engraver)
     musicxml, pdf = Path(musicxml).resolve(), Path(pdf).resolve()  # engravers run elsewhere
     png = Path(png).resolve() if png is not None else None
     with tempfile.TemporaryDirectory(prefix="grandstaff-engrave-") as work:
         work = Path(work)
+        source = _scrubbed_copy(musicxml, work / "input.musicxml")
         if engraver == "lilypond":
-            made_pdf, made_png = _lilypond(musicxml, work, png is not None)
+            made_pdf, made_png = _lilypond(source, work, png is not None)
         else:
-            made_pdf, made_png = _musescore(musicxml, work, png is not None)
+            made_pdf, made_png = _musescore(source, work, png is not None)
         written = [_place(made_pdf, pdf)]
         if png is not None and made_png is not None:
             written.append(_place(made_png, png))
         return written
+
+
+def _scrubbed_copy(musicxml: Path, copy: Path) -> Path:
+    """Write ``musicxml`` to ``copy`` with every text and attribute value scrubbed."""
+    from xml.etree import ElementTree
+
+    try:
+        tree = ElementTree.parse(musicxml)  # expat: no external entities, bounded expansion
+    except (ElementTree.ParseError, OSError) as exc:
+        raise EngraverMissingError(f"{musicxml} is not readable MusicXML ({exc})") from None
+    for element in tree.iter():
+        if element.text:
+            element.text = scrub_text(element.text)
+        if element.tail:
+            element.tail = scrub_text(element.tail)
+        for name, value in element.attrib.items():
+            element.attrib[name] = scrub_text(value)
+    tree.write(copy, encoding="UTF-8", xml_declaration=True)
+    return copy
+
+
+#: A LilyPond header as musicxml2ly writes it: ``name = "plain string"`` lines and nothing else.
+_HEADER = re.compile(r'\\header\s*\{((?:\s*[A-Za-z][\w-]*\s*=\s*"(?:[^"\\]|\\")*")*)\s*\}')
+
+
+def check_ly_header(ly_text: str) -> None:
+    """Refuse a ``.ly`` file whose ``\\header`` is anything but plain string assignments."""
+    start = ly_text.find("\\header")
+    if start == -1:
+        return
+    if not _HEADER.match(ly_text, start):
+        raise EngraverMissingError(
+            "the LilyPond header holds more than plain text (a title or composer that "
+            "escaped its string); engraving refused")
 
 
 def _place(made: Path, target: Path) -> Path:
@@ -98,6 +145,7 @@ def _lilypond(musicxml: Path, work: Path, want_png: bool) -> tuple[Path, Path | 
     binary, converter = find_lilypond()
     ly = work / "score.ly"
     _run([str(converter), "--no-beaming", "-o", str(ly), str(musicxml)], "musicxml2ly", work)
+    check_ly_header(ly.read_text(encoding="utf-8", errors="replace"))
     formats = ["--pdf"] + (["--png", "-dresolution=110"] if want_png else [])
     _run([str(binary), *formats, "-o", str(work / "score"), str(ly)], "LilyPond", work)
     pdf = work / "score.pdf"

@@ -33,3 +33,8 @@ class EngraverMissingError(GrandstaffError, RuntimeError):
 
 class OutputExistsError(GrandstaffError, FileExistsError):
     """An output file exists already and overwriting was not asked for."""
+
+
+class GrandstaffWarning(UserWarning):
+    """Something went wrong that costs time, not results (a damaged cache, say); the CLI prints
+    it as one line, ``grandstaff: warning: ...``."""

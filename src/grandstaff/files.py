@@ -7,13 +7,29 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import OutputExistsError
+from .errors import BadArgumentError, OutputExistsError
 
 
 def check_writable(path: Path, *, force: bool) -> None:
-    """Refuse to replace an existing ``path`` unless ``force``."""
+    """Refuse to replace an existing ``path`` unless ``force``, and never replace a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadArgumentError(
+            f"{path} is a folder; --force (force=True) replaces only files, so choose another "
+            "output name")
     if path.exists() and not force:
         raise OutputExistsError(f"{path} exists already; pass --force (force=True) to replace it")
+    check_folder(path.parent)
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a folder to write into when it, or a folder above it, is a file."""
+    for place in (Path(folder), *Path(folder).parents):
+        if place.exists():
+            if not place.is_dir():
+                raise BadArgumentError(
+                    f"cannot write into {folder}: {place} is a file, not a folder")
+            return
 
 
 def write_atomic(path: Path, write: Callable[[Path], None], *, force: bool = True) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .backend import keras as _keras
 from .errors import BadArgumentError, BadInputError, MissingFileError, ModelMismatchError
-from .events import CLEFS
+from .events import CLEFS, is_special, parse_duration, parse_pitches
 from .vocab import Vocabulary
 
 HEADS: tuple[str, str] = ("pitch", "duration")
@@ -75,9 +75,15 @@ class ClefConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> ClefConfig:
+        """The config saved as ``data``; a wrong shape or type is a :class:`BadInputError`."""
+        if not isinstance(data, dict):
+            raise BadInputError(f"a clef config must be a JSON object, not {data!r:.40}")
         known = {f.name for f in fields(cls)}
         data = {"ema_momentum": 0.0, **data}  # folders saved before weight averaging existed
-        return cls(**{k: v for k, v in data.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except (TypeError, ValueError) as exc:
+            raise BadInputError(f"a clef config has a value of the wrong type ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,16 @@ class ClefVocab:
 
     @classmethod
     def from_json(cls, data: dict) -> ClefVocab:
-        return cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])))
+        """The vocabularies saved as ``data``; every music token must parse (positive durations,
+        MIDI numbers 0..127), or :class:`BadInputError` names the first that does not."""
+        vocab = cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])))
+        for head, parse in (("pitch", parse_pitches), ("duration", parse_duration)):
+            for token in vocab.head(head).tokens:
+                if not isinstance(token, str):
+                    raise BadInputError(f"{head} token {token!r} is not text")
+                if not is_special(token):
+                    parse(token)
+        return vocab
 
     def fingerprint(self) -> str:
         return f"{self.pitch.fingerprint()}-{self.duration.fingerprint()}"
@@ -193,11 +208,19 @@ class ClefModel:
             if not (folder / name).is_file():
                 raise MissingFileError(f"model folder {folder} has no {name}")
         config_data = _read_json(folder / CONFIG_FILE)
-        if config_data.get("format") != FORMAT:
+        if not isinstance(config_data, dict) or config_data.get("format") != FORMAT:
             raise BadInputError(f"{folder / CONFIG_FILE} is not a grandstaff clef config")
+        if config_data.get("clef") not in CLEFS:
+            raise BadInputError(
+                f"{folder / CONFIG_FILE}: clef {config_data.get('clef')!r} is not one of "
+                f"{', '.join(CLEFS)}")
+        try:
+            config = ClefConfig.from_dict(config_data.get("model"))
+        except BadInputError as exc:
+            raise BadInputError(f"{folder / CONFIG_FILE}: {exc}") from None
         try:
             vocab = ClefVocab.from_json(_read_json(folder / VOCAB_FILE))
-        except (KeyError, TypeError, BadInputError) as exc:
+        except (KeyError, TypeError, AttributeError, BadInputError) as exc:
             raise BadInputError(f"{folder / VOCAB_FILE} is not a clef vocabulary: {exc}") from None
         if vocab.fingerprint() != config_data.get("vocab_fingerprint"):
             raise ModelMismatchError(
@@ -215,9 +238,9 @@ class ClefModel:
                 f"{folder}: the model's heads have {sizes} outputs but vocab.json has "
                 f"{len(vocab.pitch)} pitch and {len(vocab.duration)} duration tokens")
         metrics = _read_json(folder / METRICS_FILE) if (folder / METRICS_FILE).is_file() else {}
-        return cls(clef=config_data["clef"], model=model, vocab=vocab,
-                   config=ClefConfig.from_dict(config_data["model"]), metrics=metrics,
-                   path=folder)
+        metrics = metrics if isinstance(metrics, dict) else {}
+        return cls(clef=config_data["clef"], model=model, vocab=vocab, config=config,
+                   metrics=metrics, path=folder)
 
 
 def _read_json(path: Path) -> dict:
@@ -248,4 +271,10 @@ def models_root(name: str) -> Path:
 def load_models(name: str = "bach") -> dict[str, ClefModel]:
     """Both clefs of the model set ``name``."""
     root = models_root(name)
-    return {clef: ClefModel.load(root / clef) for clef in CLEFS}
+    models = {clef: ClefModel.load(root / clef) for clef in CLEFS}
+    for clef, model in models.items():
+        if model.clef != clef:
+            raise ModelMismatchError(
+                f"{root / clef} holds a {model.clef} model, not a {clef} one; restore its "
+                "config.json or retrain the set")
+    return models

@@ -19,8 +19,9 @@ import pandas as pd
 from .codec import events_to_table
 from .errors import BadArgumentError, EngraverMissingError
 from .events import CLEFS, Event, bar_length, total_duration
-from .files import check_writable
+from .files import check_folder, check_writable
 from .keys import Key
+from .text import clean_text
 
 FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png")
 SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png"}
@@ -57,6 +58,10 @@ class Piece:
     title: str = "Untitled"
     composer: str = "grandstaff"
     info: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:  # titles reach engravers: plain text only (see text.py)
+        object.__setattr__(self, "title", clean_text(self.title, "title"))
+        object.__setattr__(self, "composer", clean_text(self.composer, "composer"))
 
     @property
     def bars(self) -> int:
@@ -109,15 +114,12 @@ class Piece:
         Existing files are kept unless ``force``. A PDF comes with a PNG of its first page. If
         engraving fails the MusicXML and MIDI are still written (see :class:`EngravingFailed`).
         """
-        from .engrave import ENGRAVERS, engrave
+        from .engrave import check_engraver, engrave
         from .render import write_midi, write_musicxml
 
         formats = parse_formats(formats)
-        if engraver not in ENGRAVERS:
-            raise BadArgumentError(f"engraver {engraver!r} is not one of {', '.join(ENGRAVERS)}")
-        stem = Path(path)
-        if stem.suffix.lower() in SUFFIX.values():
-            stem = stem.with_suffix("")
+        check_engraver(engraver)
+        stem = output_stem(path)
         if "pdf" in formats and "png" not in formats:
             formats = (*formats, "png")
         targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
@@ -145,6 +147,23 @@ class Piece:
             if len(made) > 1:
                 written["png"] = targets["png"]
         return written
+
+
+def output_stem(path: str | Path) -> Path:
+    """The path that output files get their suffixes added to, refused if it names no file.
+
+    >>> output_stem("scores/etude.pdf")
+    PosixPath('scores/etude')
+    """
+    stem = Path(path)
+    if stem.suffix.lower() in SUFFIX.values():
+        stem = stem.with_suffix("")
+    if stem.name in ("", ".", "..") or str(path).endswith(("/", "\\")):
+        raise BadArgumentError(
+            f"output path {str(path)!r} names a folder, not a file; give a name without "
+            "suffix, e.g. scores/etude")
+    check_folder(stem.parent)
+    return stem
 
 
 def parse_formats(formats: Iterable[str] | str) -> tuple[str, ...]:

@@ -34,6 +34,11 @@ MIDI_DIVISORS = (24,)
 SPLIT_PITCH = 60
 #: Onsets closer than this to the previous written onset are merged into it.
 MIN_GAP = Fraction(1, 16)
+#: Limits checked before the slow work starts: a piece may last this many quarter notes, a MIDI
+#: file hold this many notes, and a compressed MusicXML (.mxl) unzip to this many bytes.
+MAX_QUARTERS = 10_000
+MAX_NOTES = 50_000
+MAX_UNZIPPED = 64 * 2**20
 _TARGET_TONIC = {"major": 0, "minor": 9}  # C major, A minor
 _MINOR_LIKE = {"minor", "dorian", "phrygian", "aeolian", "locrian"}
 _VOICES = ("soprano", "alto", "tenor", "bass")
@@ -72,13 +77,80 @@ def parse_file(path: Path):
         raise BadInputError("not a readable file")
     if path.stat().st_size == 0:
         raise BadInputError("empty file")
+    if suffix == ".mxl":
+        _check_archive(path)
+    elif suffix in MIDI_SUFFIXES:
+        _check_midi(path)
     try:
         if suffix in MIDI_SUFFIXES:
-            return converter.parse(path, quarterLengthDivisors=MIDI_DIVISORS, forceSource=True)
-        return converter.parse(path, forceSource=True)
+            parsed = converter.parse(path, quarterLengthDivisors=MIDI_DIVISORS,
+                                     forceSource=True)
+        else:
+            parsed = converter.parse(path, forceSource=True)
+    except MemoryError:
+        raise
     except Exception as exc:  # music21 raises many kinds; every one means "unreadable"
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInputError(f"unreadable ({type(exc).__name__}: {reason[:120]})") from None
+    length = max((float(s.highestTime) for s in getattr(parsed, "scores", [parsed])),
+                 default=0.0)
+    if length > MAX_QUARTERS:
+        raise BadInputError(_too_long(length))
+    return parsed
+
+
+def _too_long(quarters: float) -> str:
+    return (f"too long: {quarters:,.0f} quarter notes, more than the {MAX_QUARTERS:,} a piece "
+            "may last")
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a .mxl whose members would unzip to more than :data:`MAX_UNZIPPED` bytes.
+
+    Python's zipfile never returns more than a member's declared size, so the declared sizes
+    bound what music21 can unpack.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadInputError(f"unreadable (not a valid .mxl archive: {exc})") from None
+    if total > MAX_UNZIPPED:
+        raise BadInputError(f"unzips to {total / 2**20:,.0f} MB, more than the "
+                            f"{MAX_UNZIPPED // 2**20} MB a score may take")
+
+
+def _check_midi(path: Path) -> None:
+    """Refuse a MIDI file that lasts more than :data:`MAX_QUARTERS` quarter notes or holds
+    more than :data:`MAX_NOTES` notes, before music21 turns it into a score."""
+    from music21 import midi
+
+    handle = midi.MidiFile()
+    try:
+        handle.open(str(path))
+        handle.read()
+    except Exception as exc:  # music21's MIDI reader raises many kinds
+        raise BadInputError(f"unreadable (MIDI: {str(exc)[:120] or type(exc).__name__})") \
+            from None
+    finally:
+        handle.close()
+    per_quarter = handle.ticksPerQuarterNote
+    notes, ticks = 0, 0
+    for track in handle.tracks:
+        elapsed = 0
+        for event in track.events:
+            if isinstance(event, midi.DeltaTime):
+                elapsed += event.time or 0
+            elif event.type == midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
+                notes += 1
+        ticks = max(ticks, elapsed)
+    if notes > MAX_NOTES:
+        raise BadInputError(f"too many notes: {notes:,}, more than the {MAX_NOTES:,} a piece "
+                            "may hold")
+    if per_quarter and per_quarter > 0 and ticks / per_quarter > MAX_QUARTERS:
+        raise BadInputError(_too_long(ticks / per_quarter))
 
 
 def read_file(path: Path, *, bach: bool = False, transpose: bool = True) -> list[ReadPiece]:

@@ -1,0 +1,292 @@
+"""A pool of worker processes where one job can never cost more than itself.
+
+>>> from grandstaff.workers import run_jobs
+>>> results = run_jobs("math:factorial", [(5,), (3,)], workers=2)   # doctest: +SKIP
+>>> [r.value for r in results]                                       # doctest: +SKIP
+[120, 6]
+
+Each worker is a fresh ``python -c`` process that imports grandstaff, never the caller's main
+module, so the pool works the same from a script without a main guard, ``python -``,
+``python -c``, a notebook or the CLI. Jobs and results travel as length-prefixed pickles over
+the worker's stdin and a copy of its stdout (the worker's own prints go to stderr).
+
+* A job gets ``seconds`` of wall time; a worker past it is killed and replaced, and the job
+  is reported as timed out.
+* A worker may grow ``memory_mb`` beyond what it holds when it is ready (``RLIMIT_AS``); a job
+  that needs more fails with a MemoryError inside the worker, which is reported and replaced.
+* A worker that dies (a crash, a signal, ``os._exit``) costs its job only; a new one starts.
+* Workers die with their parent: on Linux the kernel kills them when it dies
+  (``PR_SET_PDEATHSIG``); elsewhere they stop when their stdin closes.
+
+POSIX only (it waits on pipes with ``selectors``); on Windows jobs run in this process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import selectors
+import signal
+import struct
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import GrandstaffError
+
+#: Default wall time and extra memory of one job.
+DEFAULT_SECONDS = 60.0
+DEFAULT_MEMORY_MB = 2048
+#: How long a new worker may take to import what it needs before the pool gives up.
+START_SECONDS = 120.0
+_HEADER = struct.Struct(">Q")
+
+
+class WorkerStartError(GrandstaffError, RuntimeError):
+    """A worker process could not even start (grandstaff or a module cannot be imported)."""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What became of one job: ``value`` when ``ok``, else ``reason`` says why not."""
+
+    index: int
+    ok: bool
+    value: Any = None
+    reason: str = ""
+
+
+def resolve(spec: str) -> Callable:
+    """The function named ``"module:function"``."""
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# --- the worker side ---------------------------------------------------------------------------
+
+
+def _send(stream, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(0)
+
+
+def _limit_memory(memory_mb: int | None) -> None:
+    if not memory_mb:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            held = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = held + memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc or no RLIMIT_AS here: the time limit still holds
+
+
+def serve(function: str, parent: int, memory_mb: int | None,
+          preload: Sequence[str] = ()) -> None:
+    """The worker's loop: run ``function(*args)`` for every job until stdin closes."""
+    _die_with_parent(parent)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever the job prints goes to stderr, never into the replies
+    requests = os.fdopen(0, "rb")
+    for module in preload:  # imported before the clock of the first job starts
+        importlib.import_module(module)
+    target = resolve(function)
+    _limit_memory(memory_mb)
+    _send(replies, ("ready", os.getpid()))
+    while True:
+        job = _receive(requests)
+        if job is None:
+            return
+        try:
+            reply = ("ok", target(*job))
+        except MemoryError:
+            reply = ("error", f"ran out of its memory budget ({memory_mb} MB)")
+            _send(replies, reply)
+            return  # a worker that hit its limit is replaced rather than trusted again
+        except Exception as exc:  # the caller's function decides what it raises
+            reply = ("error", f"{type(exc).__name__}: {str(exc)[:200]}")
+        _send(replies, reply)
+
+
+# --- the parent side ---------------------------------------------------------------------------
+
+
+def _package_root() -> str:
+    return str(Path(__file__).resolve().parents[1])
+
+
+class _Worker:
+    """One worker process and the job it is running."""
+
+    def __init__(self, function: str, memory_mb: int | None, preload: Sequence[str],
+                 stderr) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(),
+                                                          env.get("PYTHONPATH")]))
+        code = (f"from grandstaff.workers import serve; "
+                f"serve({function!r}, {os.getpid()}, {memory_mb!r}, {tuple(preload)!r})")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=stderr, env=env, start_new_session=False)
+        self.job: int | None = None
+        self.deadline = 0.0
+        self.ready = False
+        self.started = time.monotonic()
+
+    def send(self, index: int, args: tuple, seconds: float) -> None:
+        self.job, self.deadline = index, time.monotonic() + seconds
+        try:
+            _send(self.process.stdin, args)
+        except OSError:
+            pass  # it died: its end of file arrives at the next select
+
+    def receive(self):
+        return _receive(self.process.stdout)
+
+    def death(self) -> str:
+        code = self.process.wait()
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"worker crashed ({name})"
+        return f"worker crashed (exit code {code})"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def run_jobs(
+    function: str,
+    jobs: Sequence[tuple],
+    *,
+    workers: int = 1,
+    seconds: float | None = DEFAULT_SECONDS,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    preload: Sequence[str] = (),
+    quiet: bool = True,
+) -> Iterator[JobResult]:
+    """Run ``function(*job)`` for every job in ``workers`` processes; yield results as they end.
+
+    ``function`` is named as ``"module:function"`` so that workers import it themselves.
+    Results come in the order jobs finish; each carries the job's index. Workers import the
+    ``preload`` modules before they take a job, so a job's clock never counts them. ``quiet``
+    sends the workers' stderr to the void (music21 is chatty); ``False`` lets it through.
+    """
+    if os.name != "posix":  # pragma: no cover - no pipes to wait on
+        target = resolve(function)
+        for index, job in enumerate(jobs):
+            try:
+                yield JobResult(index, True, target(*job))
+            except Exception as exc:
+                yield JobResult(index, False, reason=f"{type(exc).__name__}: {exc}")
+        return
+    pending = deque(enumerate(jobs))
+    stderr = subprocess.DEVNULL if quiet else None
+    pool: list[_Worker] = []
+    selector = selectors.DefaultSelector()
+
+    def start() -> _Worker:
+        worker = _Worker(function, memory_mb, preload, stderr)
+        selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+        pool.append(worker)
+        return worker
+
+    def retire(worker: _Worker) -> None:
+        selector.unregister(worker.process.stdout)
+        pool.remove(worker)
+        worker.stop()
+
+    try:
+        for _ in range(max(1, min(workers, len(pending)))):
+            start()
+        while pending or any(w.job is not None for w in pool):
+            for worker in pool:
+                if worker.ready and worker.job is None and pending:
+                    index, job = pending.popleft()
+                    worker.send(index, job, seconds if seconds else float("inf"))
+            now = time.monotonic()
+            deadlines = [w.deadline if w.ready else w.started + START_SECONDS for w in pool]
+            wait = max(0.0, min(deadlines) - now) if deadlines else None
+            for key, _ in selector.select(timeout=min(wait, 1.0) if wait is not None else 1.0):
+                worker = key.data
+                message = worker.receive()
+                if message is None:  # the worker died
+                    if not worker.ready:
+                        retire(worker)
+                        raise WorkerStartError(
+                            f"a worker process could not start ({worker.death()}); run with "
+                            "workers=0 to see why")
+                    index, reason = worker.job, worker.death()
+                    retire(worker)
+                    if index is not None:
+                        yield JobResult(index, False, reason=reason)
+                    if pending:
+                        start()
+                    continue
+                kind, value = message
+                if kind == "ready":
+                    worker.ready = True
+                    continue
+                index, worker.job = worker.job, None
+                yield JobResult(index, kind == "ok", value if kind == "ok" else None,
+                                "" if kind == "ok" else value)
+            now = time.monotonic()
+            for worker in list(pool):
+                if not worker.ready and now > worker.started + START_SECONDS:
+                    retire(worker)
+                    raise WorkerStartError(
+                        f"a worker process did not start within {START_SECONDS:.0f} s")
+                if worker.job is not None and now > worker.deadline:
+                    index = worker.job
+                    retire(worker)
+                    yield JobResult(index, False, reason=f"timed out after {seconds:g} s")
+                    if pending:
+                        start()
+            if not pool and pending:
+                start()
+    finally:
+        for worker in list(pool):
+            retire(worker)
+        selector.close()
