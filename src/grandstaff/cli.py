@@ -244,11 +244,17 @@ def _compose(args) -> int:
     from .composing import compose
     from .engrave import check_engraver
     from .keys import Key
-    from .piece import EngravingFailed, parse_formats
+    from .piece import EngravingFailed, parse_formats, plan_outputs
+    from .text import clean_text
 
     formats = parse_formats(args.formats)
     check_engraver(args.engraver)
     key = Key.parse(args.key)
+    for text, what in ((args.title, "title"), (args.composer, "composer")):
+        if text is not None:
+            clean_text(text, what)
+    if args.out is not None:  # a path that cannot be written is refused before composing
+        plan_outputs(args.out, formats, force=args.force)
     piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
                     seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
                     top_k_duration=args.top_k_duration, temperature=args.temperature,

@@ -117,14 +117,8 @@ class Piece:
         from .engrave import check_engraver, engrave
         from .render import write_midi, write_musicxml
 
-        formats = parse_formats(formats)
         check_engraver(engraver)
-        stem = output_stem(path)
-        if "pdf" in formats and "png" not in formats:
-            formats = (*formats, "png")
-        targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
-        for target in targets.values():
-            check_writable(target, force=force)
+        targets = plan_outputs(path, formats, force=force)
         written: dict[str, Path] = {}
         if "musicxml" in targets:
             written["musicxml"] = write_musicxml(self.score, targets["musicxml"])
@@ -147,6 +141,25 @@ class Piece:
             if len(made) > 1:
                 written["png"] = targets["png"]
         return written
+
+
+def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
+                 force: bool = False) -> dict[str, Path]:
+    """The file each format will be written to, checked before any work: the formats are
+    known, the path names a file in a folder that can exist, and nothing is replaced unless
+    ``force`` (and a folder never). A PDF brings a PNG of its first page.
+
+    >>> plan_outputs("scores/etude", "musicxml,pdf")["png"]
+    PosixPath('scores/etude.png')
+    """
+    formats = parse_formats(formats)
+    if "pdf" in formats and "png" not in formats:
+        formats = (*formats, "png")
+    stem = output_stem(path)
+    targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
+    for target in targets.values():
+        check_writable(target, force=force)
+    return targets
 
 
 def output_stem(path: str | Path) -> Path:

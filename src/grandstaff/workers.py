@@ -132,10 +132,9 @@ def serve(function: str, parent: int, memory_mb: int | None,
             return
         try:
             reply = ("ok", target(*job))
-        except MemoryError:
-            reply = ("error", f"ran out of its memory budget ({memory_mb} MB)")
-            _send(replies, reply)
-            return  # a worker that hit its limit is replaced rather than trusted again
+        except MemoryError:  # a worker that hit its limit is replaced, not trusted again
+            _send(replies, ("last", f"ran out of its memory budget ({memory_mb} MB)"))
+            return
         except Exception as exc:  # the caller's function decides what it raises
             reply = ("error", f"{type(exc).__name__}: {str(exc)[:200]}")
         _send(replies, reply)
@@ -270,6 +269,10 @@ def run_jobs(
                     worker.ready = True
                     continue
                 index, worker.job = worker.job, None
+                if kind == "last":  # it failed and is leaving: take no more jobs to it
+                    retire(worker)
+                    if pending:
+                        start()
                 yield JobResult(index, kind == "ok", value if kind == "ok" else None,
                                 "" if kind == "ok" else value)
             now = time.monotonic()

@@ -1,0 +1,98 @@
+"""Every bad argument or broken model folder is one line on stderr and exit code 2, found before
+any slow work, and leaves no file behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from grandstaff.cli import main
+from grandstaff.errors import BadInputError, ModelMismatchError
+from grandstaff.model import load_models, models_root
+
+
+def _one_line_error(capsys, argv) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("grandstaff: error:"), err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--seed", "-1"], "seed '-1' must be 0 or more"),
+    (["--out", "."], "names a folder"),
+    (["--out", "FILE/x"], "is a file, not a folder"),
+    (["--out", "folder", "--force"], "is a folder"),
+    (["--title", "caf\udcff"], "not valid UTF-8"),
+    (["--composer", "A\\"], "backslash"),
+    (["--engraver", "sibelius"], "engraver 'sibelius' is not one of lilypond, musescore"),
+    (["--primer", "bach:nosuch"], "no piece 'nosuch' in the Bach corpus"),
+    (["--primer", "bach:bwv10.8"], "did you mean"),
+])
+def test_bad_compose_arguments_are_one_line(tmp_path, monkeypatch, capsys, argv, says):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("a file")
+    (tmp_path / "folder.mid").mkdir()
+    before = set(tmp_path.rglob("*"))
+    err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "midi",
+                                   "--no-jax-cache", *argv])
+    assert says in err
+    assert set(tmp_path.rglob("*")) == before  # nothing written
+
+
+def _broken_set(tmp_path, damage: str):
+    folder = tmp_path / f"set-{damage}"
+    shutil.copytree(models_root("bach"), folder)
+    config_path = folder / "treble" / "config.json"
+    config = json.loads(config_path.read_text())
+    if damage == "null":
+        config = None
+    elif damage == "list":
+        config = [1, 2]
+    elif damage == "wrong type":
+        config["model"]["lstm_units"] = "big"
+    elif damage == "model is text":
+        config["model"] = "small"
+    elif damage == "alto":
+        config["clef"] = "alto"
+    elif damage == "bass in the treble folder":
+        config["clef"] = "bass"
+    elif damage in ("zero tick", "negative"):
+        vocab_path = folder / "treble" / "vocab.json"
+        vocab = json.loads(vocab_path.read_text())
+        vocab["duration"][3] = "0" if damage == "zero tick" else "-1/2"
+        vocab_path.write_text(json.dumps(vocab))
+
+        def fingerprint(tokens):
+            return hashlib.sha256("\n".join(tokens).encode()).hexdigest()[:16]
+
+        config["vocab_fingerprint"] = (f"{fingerprint(vocab['pitch'])}-"
+                                       f"{fingerprint(vocab['duration'])}")
+    config_path.write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize("damage, error, says", [
+    ("null", BadInputError, "not a grandstaff clef config"),
+    ("list", BadInputError, "not a grandstaff clef config"),
+    ("wrong type", BadInputError, "wrong type"),
+    ("model is text", BadInputError, "must be a JSON object"),
+    ("alto", BadInputError, "clef 'alto' is not one of treble, bass"),
+    ("bass in the treble folder", ModelMismatchError, "holds a bass model"),
+    ("zero tick", BadInputError, "duration token '0' must be positive"),
+    ("negative", BadInputError, "duration token '-1/2' must be positive"),
+])
+def test_a_broken_model_folder_is_one_clear_error(tmp_path, capsys, damage, error, says):
+    folder = _broken_set(tmp_path, damage)
+    with pytest.raises(error, match=says.replace("(", r"\(")):
+        load_models(str(folder))
+    err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "midi", "--out",
+                                   str(tmp_path / "p"), "--models", str(folder),
+                                   "--no-jax-cache"])
+    assert says in err
+    assert not list(tmp_path.glob("p.*"))
