@@ -131,7 +131,7 @@ def source_files(source: str | os.PathLike = BACH) -> tuple[list[Path], list[tup
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     _walk(path, files, skipped, set())
-    return files, skipped
+    return sorted(files), skipped
 
 
 def shown(path: str | os.PathLike) -> str:
@@ -187,8 +187,7 @@ def _walk(folder: Path, files: list[Path], skipped: list[tuple[str, str]],
         reason = _unusable(item)
         if reason is None:
             files.append(item)
-        elif not (reason.startswith("unsupported") and entry.is_symlink()
-                  and not item.exists() and item.suffix.lower() not in SUFFIXES):
+        else:
             skipped.append((shown(item), reason))
 
 
