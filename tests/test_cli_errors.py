@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from grandstaff.cli import main
-from grandstaff.errors import BadInputError, ModelMismatchError
+from grandstaff.errors import BadInputError, GrandstaffWarning, ModelMismatchError
 from grandstaff.model import load_models, models_root
 
 
@@ -46,7 +46,7 @@ def test_bad_compose_arguments_are_one_line(tmp_path, monkeypatch, capsys, argv,
 
 
 def _broken_set(tmp_path, damage: str):
-    folder = tmp_path / f"set-{damage}"
+    folder = tmp_path / "models"
     shutil.copytree(models_root("bach"), folder)
     config_path = folder / "treble" / "config.json"
     config = json.loads(config_path.read_text())
@@ -56,6 +56,10 @@ def _broken_set(tmp_path, damage: str):
         config = [1, 2]
     elif damage == "wrong type":
         config["model"]["lstm_units"] = "big"
+    elif damage == "float for a size":
+        config["model"]["dense_units"] = 1.5
+    elif damage == "vocabulary is a list":
+        (folder / "treble" / "vocab.json").write_text("[1, 2]")
     elif damage == "model is text":
         config["model"] = "small"
     elif damage == "alto":
@@ -80,8 +84,11 @@ def _broken_set(tmp_path, damage: str):
 @pytest.mark.parametrize("damage, error, says", [
     ("null", BadInputError, "not a grandstaff clef config"),
     ("list", BadInputError, "not a grandstaff clef config"),
-    ("wrong type", BadInputError, "wrong type"),
-    ("model is text", BadInputError, "must be a JSON object"),
+    ("wrong type", BadInputError, "'lstm_units' must be a list of whole numbers, not \"big\""),
+    ("float for a size", BadInputError, "'dense_units' must be a whole number, not 1.5"),
+    ("vocabulary is a list", BadInputError,
+     "expected an object with 'pitch' and 'duration' lists of tokens"),
+    ("model is text", BadInputError, "'model' must be a JSON object of settings"),
     ("alto", BadInputError, "clef 'alto' is not one of treble, bass"),
     ("bass in the treble folder", ModelMismatchError, "holds a bass model"),
     ("zero tick", BadInputError, "duration token '0' must be positive"),
@@ -96,3 +103,15 @@ def test_a_broken_model_folder_is_one_clear_error(tmp_path, capsys, damage, erro
                                    "--no-jax-cache"])
     assert says in err
     assert not list(tmp_path.glob("p.*"))
+
+
+def test_an_unknown_config_key_is_a_warning_not_an_error(tmp_path):
+    folder = tmp_path / "models"
+    shutil.copytree(models_root("bach"), folder)
+    config_path = folder / "bass" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["model"]["attention_heads"] = 4
+    config_path.write_text(json.dumps(config))
+    with pytest.warns(GrandstaffWarning, match="'attention_heads' are unknown"):
+        models = load_models(str(folder))
+    assert models["bass"].config == load_models("bach")["bass"].config

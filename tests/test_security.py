@@ -142,10 +142,12 @@ def test_a_cleaned_hostile_title_engraves_as_plain_text(tmp_path, assert_valid_m
 
 
 def test_a_header_that_escaped_its_string_is_refused():
-    good = '\\header {\n    title =  "Plain \\"quoted\\" #text"\n    composer =  "me"\n    }\n'
-    check_ly_header(good)
+    for good in ('\\header {\n title =  "Plain \\"quoted\\" #text"\n composer =  "me"\n }\n',
+                 '\\header {\n    title =  Untitled\n    composer =  grandstaff\n    }\n'):
+        check_ly_header(good)
     for bad in ('\\header {\n title = "X\\\\" #(system "touch m") %"\n }',
                 '\\header {\n title = "A\\\n#(system "touch m")"\n }',
-                '\\header {\n title = \\markup { #(system "x") }\n }'):
+                '\\header {\n title = \\markup { #(system "x") }\n }',
+                '\\header {\n title = Untitled #(system "x")\n }'):
         with pytest.raises(EngraverMissingError, match="header"):
             check_ly_header(bad)

@@ -128,3 +128,30 @@ def test_every_entry_point_reads_a_corpus_on_a_cold_cache(tmp_path, two_chorales
     assert done.returncode == 0, done.stderr[-2000:]
     assert "pieces 2 skipped 1" in done.stdout, (done.stdout, done.stderr[-2000:])
     assert (cache / next(cache.iterdir()).name / "done.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_jupyter_kernel_reads_a_corpus_on_a_cold_cache(tmp_path, two_chorales):
+    """In a notebook the main module is the kernel's: workers must never try to import it."""
+    from jupyter_client.manager import start_new_kernel
+
+    code = ENTRY_CODE.replace("FOLDER", repr(str(two_chorales))).replace(
+        "CACHE", repr(str(tmp_path / "cold-cache"))).replace("sys.argv[1] if len(sys.argv) > 1 "
+                                                              "else ", "")
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    printed, errors = [], []
+
+    def collect(message):
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            printed.append(content["text"])
+        elif message["msg_type"] == "error":
+            errors.append(content["ename"] + ": " + content["evalue"])
+
+    try:
+        reply = client.execute_interactive(code, timeout=300, output_hook=collect)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok", errors
+    assert "pieces 2 skipped 1" in "".join(printed)

@@ -241,7 +241,7 @@ def _judge(args) -> int:
 
 
 def _compose(args) -> int:
-    from .composing import compose
+    from .composing import check_bars, check_candidates, compose
     from .engrave import check_engraver
     from .keys import Key
     from .piece import EngravingFailed, parse_formats, plan_outputs
@@ -249,6 +249,7 @@ def _compose(args) -> int:
 
     formats = parse_formats(args.formats)
     check_engraver(args.engraver)
+    check_candidates(args.candidates, check_bars(args.bars))
     key = Key.parse(args.key)
     for text, what in ((args.title, "title"), (args.composer, "composer")):
         if text is not None:
@@ -291,6 +292,24 @@ def _one_line(fallback):
     return show
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that temporary files and child processes are cleaned up."""
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM raise :class:`_Terminated`; returns a function that undoes it."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise _Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, stop)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
@@ -309,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         use_compilation_cache(args.jax_cache)
     shown = warnings.showwarning
+    restore = _stop_on_sigterm()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", GrandstaffWarning)
@@ -317,9 +337,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GrandstaffError as exc:
         print(f"grandstaff: error: {exc}", file=sys.stderr)
         return 2
+    except _Terminated:
+        print("grandstaff: stopped (SIGTERM); nothing half-written was left", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("grandstaff: interrupted", file=sys.stderr)
+        print("grandstaff: interrupted; nothing half-written was left", file=sys.stderr)
         return 130
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ from .sampling import TopKSampler
 from .text import clean_text
 
 MAX_BARS = 1000
+#: Pieces one call may sample at once, and the most bars all of them may hold together (the
+#: default 8 candidates at the longest piece): memory grows with both.
+MAX_CANDIDATES = 64
+MAX_CANDIDATE_BARS = 8 * MAX_BARS
 #: Pieces sampled per call of :func:`compose`; the first in the requested mode is kept.
 DEFAULT_CANDIDATES = 8
 
@@ -37,11 +41,24 @@ def _generators(models: str):
     return {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
 
 
-def _check_bars(bars: int) -> int:
+def check_bars(bars: int) -> int:
     if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not (
             1 <= bars <= MAX_BARS):
         raise BadArgumentError(f"bars {bars!r} must be a whole number from 1 to {MAX_BARS}")
     return int(bars)
+
+
+def check_candidates(candidates: int, bars: int) -> int:
+    """``candidates`` if one batch of that many ``bars``-bar pieces fits the bounds."""
+    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or not (
+            1 <= candidates <= MAX_CANDIDATES):
+        raise BadArgumentError(
+            f"candidates {candidates!r} must be a whole number from 1 to {MAX_CANDIDATES}")
+    if candidates * bars > MAX_CANDIDATE_BARS:
+        raise BadArgumentError(
+            f"{candidates} candidates of {bars} bars are {candidates * bars:,} bars at once, "
+            f"more than {MAX_CANDIDATE_BARS:,}; ask for fewer --candidates or --bars")
+    return int(candidates)
 
 
 def check_seed(seed: object) -> int:
@@ -79,12 +96,11 @@ def compose_many(
     composer: str | None = None,
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
-    bars = _check_bars(bars)
+    bars = check_bars(bars)
     key = key if isinstance(key, Key) else Key.parse(key)
     tempo = check_tempo(tempo)
     bar = bar_length(time_signature)
-    if candidates < 1:
-        raise BadArgumentError(f"candidates {candidates!r} must be 1 or more")
+    check_candidates(candidates, bars)
     title = clean_text(title, "title") if title is not None else None
     composer = clean_text(composer, "composer") if composer is not None else None
     if seed is None:

@@ -29,6 +29,7 @@ import pandas as pd
 from .codec import COLUMNS, events_to_table, table_to_events
 from .errors import BadArgumentError, BadInputError, GrandstaffWarning, MissingFileError
 from .events import CLEFS, Event, start_token
+from .files import give_normal_mode
 from .reading import SUFFIXES
 from .workers import DEFAULT_MEMORY_MB, DEFAULT_SECONDS
 
@@ -384,29 +385,39 @@ def _warn(message: str) -> None:
 def _write_cache(corpus: Corpus, cache: Path, *, skipped) -> None:
     """Write the cache folder whole under a temporary name, then rename it into place.
 
-    The manifest holds the SHA-256 of every table file. A cache that cannot be written costs
-    only time next run, with a warning now.
+    The manifest holds the SHA-256 of every table file. A whole cache that another run wrote
+    meanwhile is kept; a damaged one is moved aside, never written into. Temporary folders of
+    runs that died are removed. A cache that cannot be written costs only time next run, with
+    a warning now.
     """
     tmp = None
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".corpus-", dir=cache.parent))
+        _clear_debris(cache.parent)
+        tmp = Path(tempfile.mkdtemp(prefix=f".corpus-{os.getpid()}-", dir=cache.parent))
         digests = {}
         for name in CACHE_TABLES:
             table = corpus.pieces if name == "pieces" else corpus.tables[name]
             target = tmp / f"{name}.parquet"
             table.to_parquet(target, index=False)
             digests[name] = hashlib.sha256(target.read_bytes()).hexdigest()
+        give_normal_mode(tmp, folder=True)
         (tmp / MANIFEST).write_text(json.dumps({
             "fingerprint": corpus.fingerprint, "tokens_version": TOKENS_VERSION,
             "cache_format": CACHE_FORMAT, "sha256": digests,
             "skipped": [list(s) for s in skipped],
         }))
+        if _is_whole(cache):  # another run finished the same cache first
+            return
         if cache.exists():  # a damaged cache: move it aside, never write into it
-            old = Path(tempfile.mkdtemp(prefix=".corpus-old-", dir=cache.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".corpus-{os.getpid()}-old-", dir=cache.parent))
             os.replace(cache, old / "cache")
             shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, cache)
+        try:
+            os.replace(tmp, cache)
+        except OSError:
+            if not _is_whole(cache):  # losing a race to a whole cache is no failure
+                raise
     except OSError as exc:
         _warn(f"cannot write the corpus cache in {shown(cache.parent)} ({type(exc).__name__}: "
               f"{exc.strerror or exc}); running without it")
@@ -415,36 +426,61 @@ def _write_cache(corpus: Corpus, cache: Path, *, skipped) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _clear_debris(folder: Path) -> None:
+    """Remove the temporary cache folders of runs that are no longer alive."""
+    for entry in folder.glob(".corpus-*"):
+        owner = entry.name.split("-")[1]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass  # alive, and someone else's
+
+
+def _is_whole(cache: Path) -> bool:
+    try:
+        _load_checked(cache)
+    except Exception:
+        return False
+    return True
+
+
 def _read_cache(cache: Path) -> Corpus | None:
-    """The cached corpus, or None if there is none; a damaged one is None with a warning.
+    """The cached corpus, or None if there is none; a damaged one is None with a warning."""
+    if not (cache / MANIFEST).is_file():
+        return None
+    try:
+        return _load_checked(cache)
+    except Exception as exc:  # any damage at all means: read the sources again
+        _warn(f"the corpus cache {shown(cache)} is damaged ({type(exc).__name__}: "
+              f"{str(exc)[:120]}); reading the sources again")
+        return None
+
+
+def _load_checked(cache: Path) -> Corpus:
+    """The cached corpus; raises if anything in it does not match its manifest.
 
     Every table is read as bytes once, checked against the manifest's SHA-256, and parsed from
     those same bytes, so a file replaced or damaged while it is read is never believed.
     """
     import io
 
-    manifest = cache / MANIFEST
-    if not manifest.is_file():
-        return None
-    try:
-        done = json.loads(manifest.read_bytes())
-        digests = done["sha256"]
-        tables = {}
-        for name in CACHE_TABLES:
-            data = (cache / f"{name}.parquet").read_bytes()
-            if hashlib.sha256(data).hexdigest() != digests[name]:
-                raise ValueError(f"{name}.parquet does not match its checksum")
-            tables[name] = pd.read_parquet(io.BytesIO(data))
-        if done.get("fingerprint") != cache.name.removeprefix("corpus-"):
-            raise ValueError("the manifest belongs to another corpus")
-        pieces = tables.pop("pieces")
-        if list(pieces.columns) != PIECE_COLUMNS:
-            raise ValueError("the pieces table has other columns")
-        tables = {clef: tables[clef][COLUMNS] for clef in CLEFS}
-        skipped = [(str(p), str(r)) for p, r in done.get("skipped", [])]
-    except Exception as exc:  # any damage at all means: read the sources again
-        _warn(f"the corpus cache {shown(cache)} is damaged ({type(exc).__name__}: "
-              f"{str(exc)[:120]}); reading the sources again")
-        return None
-    return Corpus(tables=tables, pieces=pieces, skipped=skipped,
+    done = json.loads((cache / MANIFEST).read_bytes())
+    digests = done["sha256"]
+    tables = {}
+    for name in CACHE_TABLES:
+        data = (cache / f"{name}.parquet").read_bytes()
+        if hashlib.sha256(data).hexdigest() != digests[name]:
+            raise ValueError(f"{name}.parquet does not match its checksum")
+        tables[name] = pd.read_parquet(io.BytesIO(data))
+    if done.get("fingerprint") != cache.name.removeprefix("corpus-"):
+        raise ValueError("the manifest belongs to another corpus")
+    pieces = tables.pop("pieces")
+    if list(pieces.columns) != PIECE_COLUMNS:
+        raise ValueError("the pieces table has other columns")
+    return Corpus(tables={clef: tables[clef][COLUMNS] for clef in CLEFS}, pieces=pieces,
+                  skipped=[(str(p), str(r)) for p, r in done.get("skipped", [])],
                   fingerprint=done["fingerprint"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -103,8 +104,10 @@ def _scrubbed_copy(musicxml: Path, copy: Path) -> Path:
     return copy
 
 
-#: A LilyPond header as musicxml2ly writes it: ``name = "plain string"`` lines and nothing else.
-_HEADER = re.compile(r'\\header\s*\{((?:\s*[A-Za-z][\w-]*\s*=\s*"(?:[^"\\]|\\")*")*)\s*\}')
+#: A LilyPond header as musicxml2ly writes it: ``name = "plain string"`` lines (a value of
+#: letters only goes without quotes) and nothing else.
+_HEADER = re.compile(
+    r'\\header\s*\{((?:\s*[A-Za-z][\w-]*\s*=\s*(?:"(?:[^"\\]|\\")*"|[A-Za-z]+))*)\s*\}')
 
 
 def check_ly_header(ly_text: str) -> None:
@@ -128,17 +131,36 @@ def _place(made: Path, target: Path) -> Path:
 
 
 def _run(command: list[str], what: str, cwd: Path, env: dict | None = None) -> None:
+    """Run an engraver in a process group of its own, and stop the whole group (helpers it
+    started included) if it runs too long or this process is interrupted."""
     try:
-        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=TIMEOUT_S)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+    except OSError as exc:
+        raise EngraverMissingError(f"{what} could not be started: {exc}") from None
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise EngraverMissingError(f"{what} took longer than {TIMEOUT_S} s and was stopped") \
             from None
-    except OSError as exc:
-        raise EngraverMissingError(f"{what} could not be started: {exc}") from None
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise EngraverMissingError(f"{what} failed (exit {done.returncode}): {' | '.join(tail)}")
+    finally:
+        _stop_group(process)
+    if process.returncode != 0:
+        tail = (stderr or stdout).strip().splitlines()[-3:]
+        raise EngraverMissingError(f"{what} failed (exit {process.returncode}): "
+                                   f"{' | '.join(tail)}")
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Kill what is left of ``process``'s group (nothing, when it ended by itself)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _lilypond(musicxml: Path, work: Path, want_png: bool) -> tuple[Path, Path | None]:

@@ -42,10 +42,34 @@ def write_atomic(path: Path, write: Callable[[Path], None], *, force: bool = Tru
     tmp = Path(name)
     try:
         write(tmp)
+        give_normal_mode(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def current_umask() -> int:
+    """This process's umask (read without changing it where Linux allows)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
+def give_normal_mode(path: Path, *, folder: bool = False) -> None:
+    """The mode any editor's output gets: 0666 (0777 for a folder) less the umask.
+
+    Temporary files and folders are made private (0600, 0700); a file or folder renamed from
+    one into the user's place gets the ordinary mode first.
+    """
+    os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
 
 
 def write_text_atomic(path: Path, text: str, *, force: bool = True) -> Path:

@@ -12,12 +12,20 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+import warnings
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from .backend import keras as _keras
-from .errors import BadArgumentError, BadInputError, MissingFileError, ModelMismatchError
+from .errors import (
+    BadArgumentError,
+    BadInputError,
+    GrandstaffWarning,
+    MissingFileError,
+    ModelMismatchError,
+)
 from .events import CLEFS, is_special, parse_duration, parse_pitches
+from .files import give_normal_mode
 from .vocab import Vocabulary
 
 HEADS: tuple[str, str] = ("pitch", "duration")
@@ -75,15 +83,51 @@ class ClefConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> ClefConfig:
-        """The config saved as ``data``; a wrong shape or type is a :class:`BadInputError`."""
+        """The config saved as ``data``.
+
+        A value of the wrong type is a :class:`BadInputError` naming the key and the type it
+        needs; a key this version does not know is left out with a warning.
+        """
         if not isinstance(data, dict):
-            raise BadInputError(f"a clef config must be a JSON object, not {data!r:.40}")
-        known = {f.name for f in fields(cls)}
+            raise BadInputError(
+                f"'model' must be a JSON object of settings, not {json.dumps(data)[:40]}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            warnings.warn(f"clef config keys {', '.join(map(repr, unknown))} are unknown to "
+                          "this version of grandstaff and were left out",
+                          GrandstaffWarning, stacklevel=2)
         data = {"ema_momentum": 0.0, **data}  # folders saved before weight averaging existed
-        try:
-            return cls(**{k: v for k, v in data.items() if k in known})
-        except (TypeError, ValueError) as exc:
-            raise BadInputError(f"a clef config has a value of the wrong type ({exc})") from None
+        values = {}
+        for name, value in data.items():
+            if name not in known:
+                continue
+            default = known[name].default if known[name].default is not MISSING else \
+                known[name].default_factory()
+            values[name] = _typed(name, value, default)
+        return cls(**values)
+
+
+def _typed(name: str, value, default):
+    """``value`` if it has the type of ``default`` (a list for a tuple of whole numbers)."""
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if isinstance(default, tuple):
+        if isinstance(value, list) and all(whole(v) for v in value):
+            return tuple(value)
+        wanted = "a list of whole numbers"
+    elif isinstance(default, int):
+        if whole(value):
+            return value
+        wanted = "a whole number"
+    elif isinstance(default, float):
+        if whole(value) or isinstance(value, float):
+            return float(value)
+        wanted = "a number"
+    else:  # pragma: no cover - every field is one of the above
+        return value
+    raise BadInputError(f"{name!r} must be {wanted}, not {json.dumps(value)[:40]}")
 
 
 @dataclass(frozen=True)
@@ -103,6 +147,11 @@ class ClefVocab:
     def from_json(cls, data: dict) -> ClefVocab:
         """The vocabularies saved as ``data``; every music token must parse (positive durations,
         MIDI numbers 0..127), or :class:`BadInputError` names the first that does not."""
+        if not isinstance(data, dict) or not all(
+                isinstance(data.get(head), list) for head in HEADS):
+            raise BadInputError(
+                "expected an object with 'pitch' and 'duration' lists of tokens, found "
+                f"{json.dumps(data)[:40]}")
         vocab = cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])))
         for head, parse in (("pitch", parse_pitches), ("duration", parse_duration)):
             for token in vocab.head(head).tokens:
@@ -184,6 +233,8 @@ class ClefModel:
                 "vocab_fingerprint": self.vocab.fingerprint(),
             }, indent=1))
             (tmp / METRICS_FILE).write_text(json.dumps(self.metrics, indent=1, default=str))
+            for made in (tmp, *tmp.iterdir()):
+                give_normal_mode(made, folder=made.is_dir())
             if folder.exists():
                 shutil.rmtree(folder)
             tmp.rename(folder)
@@ -216,7 +267,7 @@ class ClefModel:
                 f"{', '.join(CLEFS)}")
         try:
             config = ClefConfig.from_dict(config_data.get("model"))
-        except BadInputError as exc:
+        except (BadInputError, BadArgumentError) as exc:
             raise BadInputError(f"{folder / CONFIG_FILE}: {exc}") from None
         try:
             vocab = ClefVocab.from_json(_read_json(folder / VOCAB_FILE))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codec import events_to_table
-from .errors import BadArgumentError, EngraverMissingError
+from .errors import BadArgumentError, EngraverMissingError, OutputExistsError
 from .events import CLEFS, Event, bar_length, total_duration
 from .files import check_folder, check_writable
 from .keys import Key
@@ -158,7 +158,15 @@ def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
     stem = output_stem(path)
     targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
     for target in targets.values():
-        check_writable(target, force=force)
+        check_writable(target, force=True)  # folders in the way, or a file above the folder
+    existing = [t for t in targets.values() if t.exists()]
+    if existing and not force:
+        missing = [t.name for t in targets.values() if not t.exists()]
+        raise OutputExistsError(
+            f"{', '.join(str(t) for t in existing)} exist{'s' if len(existing) == 1 else ''} "
+            + (f"already but {', '.join(missing)} not (an earlier run stopped halfway); "
+               if missing else "already; ")
+            + "pass --force (force=True) to replace them, or choose another --out")
     return targets
 
 
