@@ -24,7 +24,7 @@ import grandstaff as gs
 if sys.argv[3]:
     from grandstaff.backend import use_compilation_cache
     use_compilation_cache(sys.argv[3])
-from grandstaff.composing import _generators, compose
+from grandstaff.composing.composer import _generators, compose
 t1 = time.perf_counter()
 _generators("bach")
 t2 = time.perf_counter()
@@ -33,7 +33,7 @@ t3 = time.perf_counter()
 out = sys.argv[1]
 piece.write(out + "/piece", formats=("musicxml", "midi"))
 t4 = time.perf_counter()
-from grandstaff.engrave import engrave
+from grandstaff.output.engrave import engrave
 from pathlib import Path
 engrave(Path(out) / "piece.musicxml", Path(out) / "piece.pdf", Path(out) / "piece.png",
         engraver=sys.argv[2])

@@ -20,8 +20,8 @@ from common import Timer, machine  # noqa: E402
 def stateful(generator, bars: int, seed: int, candidates: int = 1) -> int:
     """The grandstaff way (compose's own code): the compiled sampling loop, states carried,
     one model step per event. Returns the number of events written."""
-    from grandstaff.generation import generate_staves
-    from grandstaff.sampling import TopKSampler
+    from grandstaff.composing.generation import generate_staves
+    from grandstaff.composing.sampling import TopKSampler
 
     staves = generate_staves(generator, mode="major", length=Fraction(4 * bars),
                              candidates=candidates, pitch_sampler=TopKSampler(10, seed=seed),
@@ -47,10 +47,10 @@ def main() -> None:
     parser.add_argument("--window-events", type=int, default=40)
     args = parser.parse_args()
 
-    from grandstaff.events import start_token
-    from grandstaff.generation import ClefGenerator
-    from grandstaff.model import load_models
-    from grandstaff.sampling import TopKSampler
+    from grandstaff.composing.generation import ClefGenerator
+    from grandstaff.composing.sampling import TopKSampler
+    from grandstaff.models.model import load_models
+    from grandstaff.music.events import start_token
 
     print(f"machine: {machine()}")
     for clef, model in load_models(args.models).items():

@@ -44,13 +44,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from grandstaff.corpus import load_corpus
-    from grandstaff.model import ClefConfig, build_clef_model
-    from grandstaff.training import (
-        build_vocab,
-        compile_model,
-        encode_sequences,
-        make_chunks,
-    )
+    from grandstaff.models.model import ClefConfig, build_clef_model
+    from grandstaff.models.sequences import build_vocab, encode_sequences, make_chunks
+    from grandstaff.models.training import compile_model
 
     window, batch = 64, 64
     corpus = load_corpus(progress=False)

@@ -80,8 +80,8 @@ TINY = dict(pitch_embedding=8, duration_embedding=4, lstm_units=(16, 16), dense_
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, small_corpus):
     """A tiny model set trained for a few epochs on the small corpus, saved to a folder."""
-    from grandstaff.model import ClefConfig
-    from grandstaff.training import train
+    from grandstaff.models.model import ClefConfig
+    from grandstaff.models.training import train
 
     out = tmp_path_factory.mktemp("clefs")
     train(small_corpus, name="tiny", seed=0, config=ClefConfig(**TINY), out=out,

@@ -11,7 +11,7 @@ import pytest
 
 from grandstaff.cli import main
 from grandstaff.errors import BadInputError, GrandstaffWarning, ModelMismatchError
-from grandstaff.model import load_models, models_root
+from grandstaff.models.model import load_models, models_root
 
 
 def _one_line_error(capsys, argv) -> str:

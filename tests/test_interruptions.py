@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from grandstaff.cli import main
+from grandstaff.composing.piece import Piece, plan_outputs
 from grandstaff.errors import OutputExistsError
-from grandstaff.events import Event
 from grandstaff.files import current_umask
-from grandstaff.keys import Key
-from grandstaff.piece import Piece, plan_outputs
-from grandstaff.render import write_midi
+from grandstaff.music.events import Event
+from grandstaff.music.keys import Key
+from grandstaff.output.render import write_midi
 
 PIECE = Piece({"treble": (Event((72, 76), Fraction(4)),), "bass": (Event((48,), Fraction(4)),)},
               Key("C", "major"))

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .codec import decode, encode
 from .errors import GrandstaffError
-from .events import CLEFS, Event
-from .keys import Key
+from .music.codec import decode, encode
+from .music.events import CLEFS, Event
+from .music.keys import Key
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_corpus": "corpus", "Corpus": "corpus",
-    "train": "training", "evaluate": "evaluation", "format_report": "evaluation",
-    "compose": "composing", "compose_many": "composing", "Piece": "piece",
-    "load_models": "model", "ClefConfig": "model",
+    "load_corpus": "corpus.loading", "Corpus": "corpus.tables",
+    "train": "models.training", "evaluate": "models.evaluation",
+    "format_report": "models.evaluation",
+    "compose": "composing.composer", "compose_many": "composing.composer",
+    "Piece": "composing.piece",
+    "load_models": "models.model", "ClefConfig": "models.model",
 }
 
 __all__ = ["CLEFS", "Event", "GrandstaffError", "Key", "decode", "encode", "__version__",

@@ -196,7 +196,7 @@ def _train(args) -> int:
 
     from .corpus import load_corpus
     from .errors import OutputExistsError
-    from .training import train
+    from .models.training import train
 
     target = Path(args.out) / args.name
     if target.exists() and not args.force:
@@ -217,7 +217,7 @@ def _evaluate(args) -> int:
         from .errors import BadArgumentError
 
         raise BadArgumentError("--report needs --samples N (the report is about composed pieces)")
-    from .evaluation import evaluate, format_report
+    from .models.evaluation import evaluate, format_report
 
     report = evaluate(models=args.models)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
@@ -225,7 +225,7 @@ def _evaluate(args) -> int:
 
 
 def _judge(args) -> int:
-    from .judging import format_quality, judge, write_report
+    from .judging.compare import format_quality, judge, write_report
 
     result = judge(models=args.models, samples=args.samples, seed=args.seed,
                    progress=not args.json)
@@ -241,10 +241,10 @@ def _judge(args) -> int:
 
 
 def _compose(args) -> int:
-    from .composing import check_bars, check_candidates, compose
-    from .engrave import check_engraver
-    from .keys import Key
-    from .piece import EngravingFailed, parse_formats, plan_outputs
+    from .composing.composer import check_bars, check_candidates, compose
+    from .composing.piece import EngravingFailed, parse_formats, plan_outputs
+    from .music.keys import Key
+    from .output.engrave import check_engraver
     from .text import clean_text
 
     formats = parse_formats(args.formats)

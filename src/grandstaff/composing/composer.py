@@ -1,0 +1,167 @@
+"""``compose``: sample both staves from a model set and assemble a :class:`Piece`.
+
+>>> import grandstaff as gs
+>>> piece = gs.compose(bars=16, key="E minor", tempo=84, seed=3, models="bach")  # doctest: +SKIP
+>>> piece.write("scores/etude", formats=("musicxml", "midi", "pdf"))             # doctest: +SKIP
+
+The models write in C major or A minor (the corpus's common keys), starting from the start
+token of the requested mode; the result is then transposed to the requested key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BadArgumentError
+from ..music.events import CLEFS, Event, bar_length
+from ..music.keys import Key
+from ..text import clean_text
+from .piece import Piece, check_tempo, fit_to_piano
+from .sampling import TopKSampler
+
+MAX_BARS = 1000
+#: Pieces one call may sample at once, and the most bars all of them may hold together (the
+#: default 8 candidates at the longest piece): memory grows with both.
+MAX_CANDIDATES = 64
+MAX_CANDIDATE_BARS = 8 * MAX_BARS
+#: Pieces sampled per call of :func:`compose`; the first in the requested mode is kept.
+DEFAULT_CANDIDATES = 8
+
+
+@lru_cache(maxsize=4)
+def _generators(models: str):
+    from ..models.model import load_models
+    from .generation import ClefGenerator
+
+    return {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
+
+
+def check_bars(bars: int) -> int:
+    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not (
+            1 <= bars <= MAX_BARS):
+        raise BadArgumentError(f"bars {bars!r} must be a whole number from 1 to {MAX_BARS}")
+    return int(bars)
+
+
+def check_candidates(candidates: int, bars: int) -> int:
+    """``candidates`` if one batch of that many ``bars``-bar pieces fits the bounds."""
+    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or not (
+            1 <= candidates <= MAX_CANDIDATES):
+        raise BadArgumentError(
+            f"candidates {candidates!r} must be a whole number from 1 to {MAX_CANDIDATES}")
+    if candidates * bars > MAX_CANDIDATE_BARS:
+        raise BadArgumentError(
+            f"{candidates} candidates of {bars} bars are {candidates * bars:,} bars at once, "
+            f"more than {MAX_CANDIDATE_BARS:,}; ask for fewer --candidates or --bars")
+    return int(candidates)
+
+
+def check_seed(seed: object) -> int:
+    """A seed is a whole number ≥ 0 (any size)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise BadArgumentError(f"seed {seed!r} must be a whole number, 0 or more")
+    return int(seed)
+
+
+def read_primer(primer: str | os.PathLike) -> dict[str, list[Event]]:
+    """The events of a primer: a music file, or a corpus piece as ``bach:NAME``."""
+    text = str(primer)
+    from ..music.reading import read_file
+
+    if text.startswith("bach:"):
+        from ..corpus import bach_piece_file
+
+        try:
+            path, index = bach_piece_file(text.split(":", 1)[1])
+        except BadArgumentError as exc:
+            raise BadArgumentError(f"primer {text!r}: {exc}") from None
+        return dict(read_file(path, bach=True)[index].staves)
+
+    path = Path(text)
+    if not path.is_file():
+        raise BadArgumentError(f"primer {text!r} is neither a file nor 'bach:PIECE'")
+    return dict(read_file(path)[0].staves)
+
+
+def compose_many(
+    candidates: int, *, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
+    time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
+    top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
+    primer: str | os.PathLike | None = None, title: str | None = None,
+    composer: str | None = None,
+) -> list[Piece]:
+    """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
+    bars = check_bars(bars)
+    key = key if isinstance(key, Key) else Key.parse(key)
+    tempo = check_tempo(tempo)
+    bar = bar_length(time_signature)
+    check_candidates(candidates, bars)
+    title = clean_text(title, "title") if title is not None else None
+    composer = clean_text(composer, "composer") if composer is not None else None
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    seed = check_seed(seed)
+    samplers = {}
+    streams = np.random.default_rng(seed).spawn(2 * len(CLEFS))
+    for index, clef in enumerate(CLEFS):
+        samplers[clef] = (TopKSampler(top_k_pitch, temperature, streams[2 * index]),
+                          TopKSampler(top_k_duration, temperature, streams[2 * index + 1]))
+    primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
+    generators = _generators(str(models))
+    from .generation import generate_staves
+
+    staves = {}
+    for clef in CLEFS:
+        pitch_sampler, duration_sampler = samplers[clef]
+        staves[clef] = generate_staves(
+            generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
+            pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
+            primer=primer_events[clef], bar=bar)
+    shift = key.semitones_from_reference()
+    pieces = []
+    for index in range(candidates):
+        piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
+                        for c in CLEFS}
+        pieces.append(Piece(
+            staves=piece_staves, key=key, time_signature=time_signature, tempo=tempo,
+            title=title or f"Piece in {key}", composer=composer or f"grandstaff ({models})",
+            info={"seed": seed, "candidate": index, "models": str(models),
+                  "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
+                  "temperature": temperature, "primer": str(primer) if primer else None},
+        ))
+    return pieces
+
+
+def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
+            time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
+            top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
+            primer: str | os.PathLike | None = None, title: str | None = None,
+            composer: str | None = None, candidates: int = DEFAULT_CANDIDATES) -> Piece:
+    """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
+
+    ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
+    omitted); ``primer`` (a file or ``"bach:PIECE"``) conditions the models without its events
+    being copied into the piece. ``candidates`` pieces are sampled in one batch and the first
+    that music21's key analysis hears in the requested mode is returned (the first of all if
+    none is); ``piece.info`` records which, and whether the mode matched.
+
+    >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
+    >>> piece.info["mode_matched"]                         # doctest: +SKIP
+    True
+    """
+    pieces = compose_many(candidates, bars=bars, key=key, tempo=tempo,
+                          time_signature=time_signature, seed=seed, models=models,
+                          top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
+                          temperature=temperature, primer=primer, title=title,
+                          composer=composer)
+    wanted = pieces[0].key.mode
+    chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
+    matched = chosen is not None
+    chosen = chosen or pieces[0]
+    return replace(chosen, info={**chosen.info, "candidates": len(pieces),
+                                 "mode_matched": matched})

@@ -1,0 +1,261 @@
+"""Generating staves: the LSTM states carried from step to step, one model step per event.
+
+A :class:`ClefGenerator` rebuilds a trained clef model as a one-step model (same layer names,
+same weights) and runs the whole sampling loop as one compiled ``jax.lax.while_loop``.
+:func:`generate_staves` samples several candidates in one batch, each until it fills exactly
+the requested length: durations that would cross the final barline, or leave a remainder no
+grid value can fill, are never drawn. Other generators with the same ``step`` interface (the
+n-gram baseline) are sampled by a plain Python loop under the same rules.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from ..backend import keras as _keras
+from ..errors import BadArgumentError
+from ..models.model import ClefModel, build_clef_model
+from ..music.events import (
+    REST,
+    Event,
+    canonical,
+    is_special,
+    parse_pitches,
+    split_silence,
+    start_token,
+)
+from ..music.vocab import TICKS_PER_QUARTER, duration_ticks
+from .sampling import TopKSampler
+
+
+@lru_cache(maxsize=4096)
+def _fillable(ticks: int) -> bool:
+    return ticks == 0 or split_silence(Fraction(ticks, TICKS_PER_QUARTER)) is not None
+
+
+class ClefGenerator:
+    """One step of a clef model: (ids, states) → (probabilities of each head, new states)."""
+
+    def __init__(self, clef_model: ClefModel) -> None:
+        import jax
+
+        _keras()
+        self.clef = clef_model.clef
+        self.vocab = clef_model.vocab
+        config = clef_model.config
+        step = build_clef_model(config, len(self.vocab.pitch), len(self.vocab.duration), step=True)
+        for layer in step.layers:
+            if layer.weights:
+                layer.set_weights(clef_model.model.get_layer(layer.name).get_weights())
+        self.units = config.lstm_units
+        self._model = step
+        self._trainable = [v.value for v in step.trainable_variables]
+        self._non_trainable = [v.value for v in step.non_trainable_variables]
+
+        def run(trainable, non_trainable, inputs):
+            outputs, _ = step.stateless_call(trainable, non_trainable, inputs, training=False)
+            return outputs
+
+        self._run = jax.jit(run)
+        self._loops: dict[tuple, object] = {}
+        self.duration_ticks = duration_ticks(self.vocab.duration)
+
+    def sample_loop(self, pitch_ids, duration_ids, state, target: int,
+                    pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
+                    bar: int | None = None):
+        """The whole sampling loop as one compiled ``jax.lax.while_loop``: top-k and
+        temperature per head, banned special tokens, durations that must fit before the final
+        barline. Returns (ids of each row's events, each row's unfilled ticks)."""
+        import jax
+
+        batch = len(pitch_ids)
+        settings = (pitch_sampler.k, duration_sampler.k, pitch_sampler.temperature,
+                    duration_sampler.temperature, target, batch, bar)
+        if settings not in self._loops:
+            self._loops[settings] = self._compile_loop(*settings)
+        seed = int(pitch_sampler.rng.integers(2**31)), int(duration_sampler.rng.integers(2**31))
+        key = jax.random.key(seed[0] * 2**31 + seed[1])
+        out_p, out_d, count, left = self._loops[settings](
+            self._trainable, self._non_trainable, key,
+            np.asarray(pitch_ids, dtype="int32"), np.asarray(duration_ids, dtype="int32"),
+            [np.asarray(x) for x in state])
+        out_p, out_d, count = np.asarray(out_p), np.asarray(out_d), np.asarray(count)
+        rows = [list(zip(out_p[r, :count[r]].tolist(), out_d[r, :count[r]].tolist()))
+                for r in range(batch)]
+        return rows, np.asarray(left)
+
+    def _compile_loop(self, k_pitch, k_duration, t_pitch, t_duration, target, batch, bar):
+        import jax
+        import jax.numpy as jnp
+
+        step = self._model
+        rules = BarRules(*(jnp.asarray(table) for table in BarRules.build(
+            self.vocab, self.duration_ticks, target, bar)))
+        ticks = rules.ticks.astype("int32")
+        pitch_mask = jnp.asarray([not is_special(t) for t in self.vocab.pitch.tokens])
+        k_pitch = min(k_pitch, len(self.vocab.pitch))
+        k_duration = min(k_duration, len(self.vocab.duration))
+        longest = target // int(ticks.min()) + 1
+
+        def draw(key, probs, mask, k, temperature):
+            logits = jnp.where(mask & (probs > 0), jnp.log(probs) / temperature, -jnp.inf)
+            values, index = jax.lax.top_k(logits, k)
+            choice = jax.random.categorical(key, values, axis=-1)
+            return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]
+
+        def run(trainable, non_trainable, key, p, d, state):
+            def body(carry):
+                i, key, p, d, state, remaining, out_p, out_d, count, left = carry
+                outputs, _ = step.stateless_call(trainable, non_trainable,
+                                                 [p[:, None], d[:, None], *state], training=False)
+                probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
+                key, key_p, key_d = jax.random.split(key, 3)
+                p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
+                allowed = rules.allowed(jnp, remaining, (i == 0) & rules.is_rest[p])
+                d = draw(key_d, probs_d, allowed, k_duration, t_duration)
+                active = remaining > 0
+                stuck = active & ~allowed.any(axis=1)
+                take = active & ~stuck
+                rows = jnp.arange(batch)
+                out_p = out_p.at[rows, count].set(jnp.where(take, p, out_p[rows, count]))
+                out_d = out_d.at[rows, count].set(jnp.where(take, d, out_d[rows, count]))
+                left = jnp.where(stuck, remaining, left)
+                remaining = jnp.where(take, remaining - ticks[d], jnp.where(stuck, 0, remaining))
+                count = count + take.astype("int32")
+                return i + 1, key, p, d, state, remaining, out_p, out_d, count, left
+
+            zeros = jnp.zeros((batch, longest), dtype="int32")
+            carry = (0, key, p, d, state, jnp.full((batch,), target, dtype="int32"), zeros,
+                     zeros, jnp.zeros((batch,), dtype="int32"), jnp.zeros((batch,), "int32"))
+            carry = jax.lax.while_loop(
+                lambda c: (c[0] < longest) & (c[5] > 0).any(), body, carry)
+            return carry[6], carry[7], carry[8], carry[9]
+
+        return jax.jit(run)
+
+    def initial_state(self, batch: int) -> list[np.ndarray]:
+        return [np.zeros((batch, units), dtype="float32")
+                for units in self.units for _ in range(2)]
+
+    def step(self, pitch_ids: np.ndarray, duration_ids: np.ndarray, state: list):
+        """Feed one event per row; return (pitch probs, duration probs, next state)."""
+        inputs = [np.asarray(pitch_ids, dtype="int32").reshape(-1, 1),
+                  np.asarray(duration_ids, dtype="int32").reshape(-1, 1), *state]
+        pitch, duration, *new_state = self._run(self._trainable, self._non_trainable, inputs)
+        return np.asarray(pitch)[:, 0], np.asarray(duration)[:, 0], new_state
+
+
+def fillable_table(target: int) -> np.ndarray:
+    """``table[t]``: whether ``t`` ticks can be written exactly with grid durations."""
+    return np.array([_fillable(t) for t in range(target + 1)])
+
+
+class BarRules(NamedTuple):
+    """What the bar-filling rules need to know of a vocabulary, as arrays."""
+
+    ticks: np.ndarray        # each duration token's ticks, capped at target + 1
+    fits: np.ndarray         # fits[t]: t ticks can be filled with grid durations
+    usable: np.ndarray       # duration tokens that are real durations
+    whole_bar: np.ndarray    # durations of a bar or more (an opening rest may not take them)
+    is_rest: np.ndarray      # pitch tokens that are the rest
+
+    @classmethod
+    def build(cls, vocab, ticks: np.ndarray, target: int, bar: int | None) -> BarRules:
+        ticks = np.minimum(ticks, target + 1)
+        return cls(ticks, fillable_table(target),
+                   np.array([not is_special(t) for t in vocab.duration.tokens]),
+                   ticks >= (bar if bar else target + 2),
+                   np.array([t == REST for t in vocab.pitch.tokens]))
+
+    def allowed(self, xp, remaining, opening_rest):
+        """Which durations each row may take next: (rows, durations) booleans.
+
+        A duration must end at or before the final barline, leave a remainder that grid
+        durations can fill, be a real duration, and not make an opening rest a whole bar.
+        ``xp`` is numpy or jax.numpy, so the compiled and the Python loop share one rule.
+        """
+        after = remaining[:, None] - self.ticks[None, :]
+        allowed = ((after >= 0) & self.fits[xp.clip(after, 0, len(self.fits) - 1)]
+                   & self.usable[None, :])
+        return allowed & ~(opening_rest[:, None] & self.whole_bar[None, :])
+
+
+def generate_staves(
+    generator, *, mode: str, length: Fraction, candidates: int = 1,
+    pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
+    primer: list[Event] | None = None, bar: Fraction | None = None,
+) -> list[list[Event]]:
+    """``candidates`` staves of exactly ``length`` quarters each, in the reference key.
+
+    ``generator`` is a :class:`ClefGenerator` (its whole sampling loop runs compiled) or any
+    object with the same ``vocab``, ``duration_ticks``, ``initial_state`` and ``step`` (the
+    n-gram baseline), sampled step by step here.
+    """
+    if candidates < 1:
+        raise BadArgumentError(f"candidates={candidates!r} must be 1 or more")
+    vocab = generator.vocab
+    target = Fraction(length) * TICKS_PER_QUARTER
+    if target.denominator != 1 or target <= 0:
+        raise BadArgumentError(f"length {length!r} is not a whole number of 24ths of a quarter")
+    token = start_token(mode)
+    pitch_ids = np.full(candidates, vocab.pitch.id(token))
+    duration_ids = np.full(candidates, vocab.duration.id(token))
+    state = generator.initial_state(candidates)
+    for event in primer or []:  # condition on the primer; none of it is copied out
+        pitch_token, duration_token = event.tokens()
+        if pitch_token in vocab.pitch and duration_token in vocab.duration:
+            _, _, state = generator.step(pitch_ids, duration_ids, state)
+            pitch_ids = np.full(candidates, vocab.pitch.id(pitch_token))
+            duration_ids = np.full(candidates, vocab.duration.id(duration_token))
+    # The corpus's pickups are leading rests; a piece may open with one, but not with a whole
+    # silent bar. After a primer anything may follow.
+    bar_ticks = int(Fraction(bar) * TICKS_PER_QUARTER) if bar and not primer else None
+    loop = getattr(generator, "sample_loop", None)
+    if loop is None:
+        rows, left = _python_loop(generator, pitch_ids, duration_ids, state, int(target),
+                                  pitch_sampler, duration_sampler, bar_ticks)
+    else:
+        rows, left = loop(pitch_ids, duration_ids, state, int(target),
+                          pitch_sampler, duration_sampler, bar_ticks)
+    pitches = [() if is_special(t) else parse_pitches(t) for t in vocab.pitch.tokens]
+    ticks = generator.duration_ticks
+    staves = []
+    for events, leftover in zip(rows, left):
+        staff = [Event(pitches[p], Fraction(int(ticks[d]), TICKS_PER_QUARTER)) for p, d in events]
+        if leftover:  # nothing in the vocabulary fitted the last gap: close with rest
+            rest = split_silence(Fraction(int(leftover), TICKS_PER_QUARTER)) or []
+            staff.extend(Event((), part) for part in rest)
+        staves.append(canonical(staff))
+    return staves
+
+
+def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
+                 pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
+                 bar: int | None = None):
+    """The step-by-step loop: (ids of each row's events, each row's unfilled ticks)."""
+    vocab = generator.vocab
+    banned_pitch = vocab.pitch.special_ids()
+    rules = BarRules.build(vocab, generator.duration_ticks, target, bar)  # bans special durations
+    ticks = rules.ticks
+    remaining = np.full(len(pitch_ids), target)
+    rows: list[list[tuple[int, int]]] = [[] for _ in range(len(pitch_ids))]
+    left = np.zeros(len(pitch_ids), dtype=int)
+    for step in range(target + 1):  # each event takes at least one tick
+        active = remaining > 0
+        if not active.any():
+            break
+        pitch_probs, duration_probs, state = generator.step(pitch_ids, duration_ids, state)
+        pitch_ids = pitch_sampler.sample(pitch_probs, banned_pitch)
+        allowed = rules.allowed(np, remaining, (step == 0) & rules.is_rest[pitch_ids])
+        duration_ids = duration_sampler.sample(duration_probs, allowed=allowed)
+        for row in np.flatnonzero(active):
+            if not allowed[row].any():
+                left[row], remaining[row] = remaining[row], 0
+                continue
+            rows[row].append((int(pitch_ids[row]), int(duration_ids[row])))
+            remaining[row] -= ticks[duration_ids[row]]
+    return rows, left

@@ -1,0 +1,215 @@
+"""``Piece``: a composed grand staff with its key, meter, tempo and titles.
+
+>>> import grandstaff as gs
+>>> piece = gs.compose(bars=16, key="E minor", tempo=84, seed=3)     # doctest: +SKIP
+>>> piece.transpose("G minor").with_tempo(120).write("scores/etude")  # doctest: +SKIP
+
+Every method returns a new Piece; nothing is changed in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
+from ..files import check_folder, check_writable
+from ..music.codec import events_to_table
+from ..music.events import CLEFS, Event, bar_length, total_duration
+from ..music.keys import Key
+from ..text import clean_text
+
+FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png")
+SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png"}
+MAX_TEMPO = 400
+PIANO_RANGE = (21, 108)
+
+
+def check_tempo(tempo: float) -> float:
+    try:
+        value = float(tempo)
+    except (TypeError, ValueError):
+        raise BadArgumentError(f"tempo {tempo!r} is not a number of beats per minute") from None
+    if not 0 < value <= MAX_TEMPO:
+        raise BadArgumentError(f"tempo {tempo!r} must be above 0 and at most {MAX_TEMPO} bpm")
+    return value
+
+
+class EngravingFailed(EngraverMissingError):
+    """Engraving failed after the MusicXML and MIDI were written; ``written`` lists them."""
+
+    def __init__(self, message: str, written: dict[str, Path]) -> None:
+        super().__init__(message)
+        self.written = written
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Two staves of events at sounding pitch, in ``key``, ``time_signature`` and ``tempo``."""
+
+    staves: Mapping[str, tuple[Event, ...]]
+    key: Key
+    time_signature: str = "4/4"
+    tempo: float = 96.0
+    title: str = "Untitled"
+    composer: str = "grandstaff"
+    info: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:  # titles reach engravers: plain text only (see text.py)
+        object.__setattr__(self, "title", clean_text(self.title, "title"))
+        object.__setattr__(self, "composer", clean_text(self.composer, "composer"))
+
+    @property
+    def bars(self) -> int:
+        return int(total_duration(self.staves["treble"]) / bar_length(self.time_signature))
+
+    @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Token tables of both staves (as :func:`grandstaff.encode` gives them)."""
+        tables = {c: events_to_table(self.staves[c], self.title) for c in CLEFS}
+        for table in tables.values():
+            table.attrs.update(key=str(self.key), time_signature=self.time_signature,
+                               tempo=self.tempo, title=self.title)
+        return tables
+
+    @cached_property
+    def score(self):
+        """The music21 Score: one piano on a braced grand staff."""
+        from ..music.notation import build_score
+
+        return build_score(self.staves, key=self.key, time_signature=self.time_signature,
+                           tempo=self.tempo, title=self.title, composer=self.composer)
+
+    def analysed_mode(self) -> str:
+        """The mode music21's key analysis (Krumhansl–Schmuckler) hears: major or minor."""
+        return "minor" if self.score.analyze("key").mode == "minor" else "major"
+
+    def transpose(self, key: str | Key, /) -> Piece:
+        """The same music in another key of the same mode (the short way up or down)."""
+        target = key if isinstance(key, Key) else Key.parse(key)
+        if target.mode != self.key.mode:
+            raise BadArgumentError(
+                f"cannot transpose {self.key} to {target}: transposing keeps the mode; "
+                f"ask for a {self.key.mode} key")
+        shift = (target.pitch_class - self.key.pitch_class) % 12
+        if shift >= 6:
+            shift -= 12
+        staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in events)
+                  for c, events in self.staves.items()}
+        title = self.title.replace(str(self.key), str(target))
+        return replace(self, staves=staves, key=target, title=title)
+
+    def with_tempo(self, tempo: float, /) -> Piece:
+        """The same music at ``tempo`` quarter notes per minute."""
+        return replace(self, tempo=check_tempo(tempo))
+
+    def write(self, path: str | Path, formats: Iterable[str] = ("musicxml", "midi", "pdf"), *,
+              engraver: str = "lilypond", force: bool = False) -> dict[str, Path]:
+        """Write ``path`` + ``.musicxml``, ``.mid``, ``.pdf`` and ``.png`` as asked.
+
+        Existing files are kept unless ``force``. A PDF comes with a PNG of its first page. If
+        engraving fails the MusicXML and MIDI are still written (see :class:`EngravingFailed`).
+        """
+        from ..output.engrave import check_engraver, engrave
+        from ..output.render import write_midi, write_musicxml
+
+        check_engraver(engraver)
+        targets = plan_outputs(path, formats, force=force)
+        written: dict[str, Path] = {}
+        if "musicxml" in targets:
+            written["musicxml"] = write_musicxml(self.score, targets["musicxml"])
+        if "midi" in targets:
+            written["midi"] = write_midi(self.score, targets["midi"])
+        if "pdf" in targets:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
+                source = written.get("musicxml") or write_musicxml(
+                    self.score, Path(work) / "score.musicxml")
+                try:
+                    made = engrave(source, targets["pdf"], targets.get("png"),
+                                   engraver=engraver)
+                except EngraverMissingError as exc:
+                    raise EngravingFailed(
+                        f"{exc} (the {' and '.join(sorted(written)) or 'other'} files were "
+                        "written)", written) from None
+            written["pdf"] = targets["pdf"]
+            if len(made) > 1:
+                written["png"] = targets["png"]
+        return written
+
+
+def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
+                 force: bool = False) -> dict[str, Path]:
+    """The file each format will be written to, checked before any work: the formats are
+    known, the path names a file in a folder that can exist, and nothing is replaced unless
+    ``force`` (and a folder never). A PDF brings a PNG of its first page.
+
+    >>> plan_outputs("scores/etude", "musicxml,pdf")["png"]
+    PosixPath('scores/etude.png')
+    """
+    formats = parse_formats(formats)
+    if "pdf" in formats and "png" not in formats:
+        formats = (*formats, "png")
+    stem = output_stem(path)
+    targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
+    for target in targets.values():
+        check_writable(target, force=True)  # folders in the way, or a file above the folder
+    existing = [t for t in targets.values() if t.exists()]
+    if existing and not force:
+        missing = [t.name for t in targets.values() if not t.exists()]
+        raise OutputExistsError(
+            f"{', '.join(str(t) for t in existing)} exist{'s' if len(existing) == 1 else ''} "
+            + (f"already but {', '.join(missing)} not (an earlier run stopped halfway); "
+               if missing else "already; ")
+            + "pass --force (force=True) to replace them, or choose another --out")
+    return targets
+
+
+def output_stem(path: str | Path) -> Path:
+    """The path that output files get their suffixes added to, refused if it names no file.
+
+    >>> output_stem("scores/etude.pdf")
+    PosixPath('scores/etude')
+    """
+    stem = Path(path)
+    if stem.suffix.lower() in SUFFIX.values():
+        stem = stem.with_suffix("")
+    if stem.name in ("", ".", "..") or str(path).endswith(("/", "\\")):
+        raise BadArgumentError(
+            f"output path {str(path)!r} names a folder, not a file; give a name without "
+            "suffix, e.g. scores/etude")
+    check_folder(stem.parent)
+    return stem
+
+
+def parse_formats(formats: Iterable[str] | str) -> tuple[str, ...]:
+    if isinstance(formats, str):
+        formats = [f for f in formats.split(",")]
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    aliases = {"xml": "musicxml", "mid": "midi"}
+    chosen = tuple(aliases.get(f, f) for f in chosen)
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise BadArgumentError(
+            f"format {','.join(unknown) or '(none)'!s} is not one of {', '.join(FORMATS)}; "
+            "e.g. --formats musicxml,midi,pdf")
+    return chosen
+
+
+def fit_to_piano(event: Event) -> Event:
+    """Move any note outside the piano's keys (A0–C8) by octaves until it fits."""
+    low, high = PIANO_RANGE
+    moved = []
+    for pitch in event.pitches:
+        while pitch < low:
+            pitch += 12
+        while pitch > high:
+            pitch -= 12
+        moved.append(pitch)
+    return Event(tuple(sorted(set(moved))), event.duration)
+

@@ -1,0 +1,79 @@
+"""``Corpus``: token tables of many pieces, their metadata, and the files that were skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..music.codec import table_to_events
+from ..music.events import CLEFS, Event, start_token
+
+PIECE_COLUMNS = ["piece", "source", "title", "key", "mode", "shift", "time_signature", "tempo",
+                 "snaps", "events_treble", "events_bass"]
+
+
+@dataclass
+class Corpus:
+    """Token tables of many pieces, their metadata, and the files that were skipped."""
+
+    tables: dict[str, pd.DataFrame]
+    pieces: pd.DataFrame
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    fingerprint: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def snaps(self) -> int:
+        """How many durations were snapped to the grid while reading."""
+        return int(self.pieces["snaps"].sum()) if len(self.pieces) else 0
+
+    def piece_names(self) -> list[str]:
+        return self.pieces["piece"].tolist()
+
+    def events(self, clef: str, piece: str) -> list[Event]:
+        table = self.tables[clef]
+        return table_to_events(table[table["piece"] == piece])
+
+    def sequences(self, clef: str, pieces: list[str] | None = None) -> list[tuple[list, list]]:
+        """(pitch tokens, duration tokens) per piece, each opening with its mode's start token."""
+        table = self.tables[clef]
+        modes = dict(zip(self.pieces["piece"], self.pieces["mode"]))
+        wanted = self.piece_names() if pieces is None else pieces
+        grouped = {name: group for name, group in table.groupby("piece", sort=False)}
+        result = []
+        for name in wanted:
+            group = grouped.get(name)
+            start = start_token(modes[name])
+            pitches = [start] + ([] if group is None else group["pitch"].tolist())
+            durations = [start] + ([] if group is None else group["duration"].tolist())
+            result.append((pitches, durations))
+        return result
+
+    def subset(self, pieces: list[str]) -> Corpus:
+        keep = set(pieces)
+        return Corpus(
+            tables={c: t[t["piece"].isin(keep)].reset_index(drop=True)
+                    for c, t in self.tables.items()},
+            pieces=self.pieces[self.pieces["piece"].isin(keep)].reset_index(drop=True),
+            skipped=list(self.skipped), fingerprint=self.fingerprint,
+        )
+
+    def summary(self) -> dict:
+        """Machine-readable facts: pieces, skipped files, events per clef, vocabulary sizes..."""
+        return {
+            "pieces": len(self.pieces),
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "events": {c: len(self.tables[c]) for c in CLEFS},
+            "vocabulary": {
+                c: {"pitch": int(self.tables[c]["pitch"].nunique()),
+                    "duration": int(self.tables[c]["duration"].nunique())}
+                for c in CLEFS
+            },
+            "modes": {m: int(n) for m, n in self.pieces["mode"].value_counts().items()},
+            "duration_snaps": self.snaps,
+            "seconds": round(self.seconds, 3),
+            "cached": self.cached,
+            "fingerprint": self.fingerprint,
+        }

@@ -1,0 +1,331 @@
+"""The per-clef model: its config, its layers, and saving and loading a clef folder.
+
+A clef folder (``clefs/<set>/<clef>/``) holds ``model.keras``, ``vocab.json`` (both heads),
+``config.json`` and ``metrics.json``. Loading checks that they belong together.
+
+>>> config = ClefConfig(lstm_units=(32, 16), dense_units=16)      # doctest: +SKIP
+>>> model = build_clef_model(config, pitch_size=50, duration_size=12)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+
+from ..backend import keras as _keras
+from ..errors import (
+    BadArgumentError,
+    BadInputError,
+    GrandstaffWarning,
+    MissingFileError,
+    ModelMismatchError,
+)
+from ..files import give_normal_mode
+from ..music.events import CLEFS, is_special, parse_duration, parse_pitches
+from ..music.vocab import Vocabulary
+
+HEADS: tuple[str, str] = ("pitch", "duration")
+MODEL_FILE, VOCAB_FILE, CONFIG_FILE, METRICS_FILE = (
+    "model.keras", "vocab.json", "config.json", "metrics.json")
+FORMAT = "grandstaff-clef-1"
+
+
+@dataclass(frozen=True)
+class ClefConfig:
+    """Every size and training setting of a clef model (the defaults are the reference design)."""
+
+    pitch_embedding: int = 128
+    duration_embedding: int = 32
+    spatial_dropout: float = 0.3
+    lstm_units: tuple[int, ...] = (256, 128, 128)
+    lstm_dropout: float = 0.3
+    dense_units: int = 128
+    chunk_length: int = 64
+    chunk_stride: int = 64
+    transpositions: tuple[int, ...] = (-2, -1, 1, 2)
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.0
+    clipnorm: float = 1.0
+    ema_momentum: float = 0.99
+    epochs: int = 100
+    patience: int = 10
+    validation_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
+        object.__setattr__(self, "transpositions", tuple(int(t) for t in self.transpositions))
+        if 0 in self.transpositions or any(abs(t) > 6 for t in self.transpositions):
+            raise BadArgumentError(
+                f"transpositions={self.transpositions!r} must be non-zero semitones within ±6")
+        for name in ("pitch_embedding", "duration_embedding", "dense_units", "chunk_length",
+                     "chunk_stride", "batch_size", "epochs"):
+            if int(getattr(self, name)) < 1:
+                raise BadArgumentError(f"{name}={getattr(self, name)!r} must be 1 or more")
+        if not self.lstm_units or min(self.lstm_units) < 1:
+            raise BadArgumentError(f"lstm_units={self.lstm_units!r} needs one or more sizes ≥ 1")
+        for name in ("spatial_dropout", "lstm_dropout", "ema_momentum"):
+            if not 0 <= getattr(self, name) < 1:
+                raise BadArgumentError(f"{name}={getattr(self, name)!r} must be in [0, 1)")
+        if not 0 < self.validation_share < 1:
+            raise BadArgumentError(
+                f"validation_share={self.validation_share!r} must be between 0 and 1")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["lstm_units"] = list(self.lstm_units)
+        data["transpositions"] = list(self.transpositions)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ClefConfig:
+        """The config saved as ``data``.
+
+        A value of the wrong type is a :class:`BadInputError` naming the key and the type it
+        needs; a key this version does not know is left out with a warning.
+        """
+        if not isinstance(data, dict):
+            raise BadInputError(
+                f"'model' must be a JSON object of settings, not {json.dumps(data)[:40]}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            warnings.warn(f"clef config keys {', '.join(map(repr, unknown))} are unknown to "
+                          "this version of grandstaff and were left out",
+                          GrandstaffWarning, stacklevel=2)
+        data = {"ema_momentum": 0.0, **data}  # folders saved before weight averaging existed
+        values = {}
+        for name, value in data.items():
+            if name not in known:
+                continue
+            default = known[name].default if known[name].default is not MISSING else \
+                known[name].default_factory()
+            values[name] = _typed(name, value, default)
+        return cls(**values)
+
+
+def _typed(name: str, value, default):
+    """``value`` if it has the type of ``default`` (a list for a tuple of whole numbers)."""
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if isinstance(default, tuple):
+        if isinstance(value, list) and all(whole(v) for v in value):
+            return tuple(value)
+        wanted = "a list of whole numbers"
+    elif isinstance(default, int):
+        if whole(value):
+            return value
+        wanted = "a whole number"
+    elif isinstance(default, float):
+        if whole(value) or isinstance(value, float):
+            return float(value)
+        wanted = "a number"
+    else:  # pragma: no cover - every field is one of the above
+        return value
+    raise BadInputError(f"{name!r} must be {wanted}, not {json.dumps(value)[:40]}")
+
+
+@dataclass(frozen=True)
+class ClefVocab:
+    """The two vocabularies of one clef."""
+
+    pitch: Vocabulary
+    duration: Vocabulary
+
+    def head(self, name: str) -> Vocabulary:
+        return self.pitch if name == "pitch" else self.duration
+
+    def to_json(self) -> dict:
+        return {"pitch": list(self.pitch.tokens), "duration": list(self.duration.tokens)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ClefVocab:
+        """The vocabularies saved as ``data``; every music token must parse (positive durations,
+        MIDI numbers 0..127), or :class:`BadInputError` names the first that does not."""
+        if not isinstance(data, dict) or not all(
+                isinstance(data.get(head), list) for head in HEADS):
+            raise BadInputError(
+                "expected an object with 'pitch' and 'duration' lists of tokens, found "
+                f"{json.dumps(data)[:40]}")
+        vocab = cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])))
+        for head, parse in (("pitch", parse_pitches), ("duration", parse_duration)):
+            for token in vocab.head(head).tokens:
+                if not isinstance(token, str):
+                    raise BadInputError(f"{head} token {token!r} is not text")
+                if not is_special(token):
+                    parse(token)
+        return vocab
+
+    def fingerprint(self) -> str:
+        return f"{self.pitch.fingerprint()}-{self.duration.fingerprint()}"
+
+
+def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
+                     step: bool = False):
+    """The clef model: embeddings → SpatialDropout1D → LayerNorm → LSTMs → Dense → two heads.
+
+    With ``step=True`` the same layers (same names, so weights copy across) take one event and
+    the LSTM states and return the next states too: the generator's one-step model.
+    """
+    keras = _keras()
+    layers = keras.layers
+    length = 1 if step else None
+    pitch_in = keras.Input((length,), dtype="int32", name="pitch_in")
+    duration_in = keras.Input((length,), dtype="int32", name="duration_in")
+    x = layers.Concatenate(name="embed")([
+        layers.Embedding(pitch_size, config.pitch_embedding, mask_zero=not step,
+                         name="pitch_embedding")(pitch_in),
+        layers.Embedding(duration_size, config.duration_embedding, mask_zero=not step,
+                         name="duration_embedding")(duration_in),
+    ])
+    x = layers.SpatialDropout1D(config.spatial_dropout, name="spatial_dropout")(x)
+    x = layers.LayerNormalization(name="layer_norm")(x)
+    state_inputs, state_outputs = [], []
+    for index, units in enumerate(config.lstm_units, start=1):
+        lstm = layers.LSTM(units, return_sequences=True, return_state=step,
+                           dropout=config.lstm_dropout, name=f"lstm_{index}")
+        if step:
+            h = keras.Input((units,), name=f"h_{index}")
+            c = keras.Input((units,), name=f"c_{index}")
+            x, h_out, c_out = lstm(x, initial_state=[h, c])
+            state_inputs += [h, c]
+            state_outputs += [h_out, c_out]
+        else:
+            x = lstm(x)
+    x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
+    pitch = layers.Dense(pitch_size, activation="softmax", name="pitch")(x)
+    duration = layers.Dense(duration_size, activation="softmax", name="duration")(x)
+    if step:
+        return keras.Model([pitch_in, duration_in, *state_inputs],
+                           [pitch, duration, *state_outputs], name="clef_step")
+    return keras.Model({"pitch_in": pitch_in, "duration_in": duration_in},
+                       {"pitch": pitch, "duration": duration}, name="clef")
+
+
+@dataclass
+class ClefModel:
+    """A trained clef: its keras model, vocabularies, config and metrics."""
+
+    clef: str
+    model: object
+    vocab: ClefVocab
+    config: ClefConfig
+    metrics: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the clef folder atomically (a new folder, then renamed over the old one)."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            self._without_optimizer().save(tmp / MODEL_FILE)
+            (tmp / VOCAB_FILE).write_text(json.dumps(self.vocab.to_json(), indent=1))
+            (tmp / CONFIG_FILE).write_text(json.dumps({
+                "format": FORMAT, "clef": self.clef, "model": self.config.to_dict(),
+                "pitch_vocab_size": len(self.vocab.pitch),
+                "duration_vocab_size": len(self.vocab.duration),
+                "vocab_fingerprint": self.vocab.fingerprint(),
+            }, indent=1))
+            (tmp / METRICS_FILE).write_text(json.dumps(self.metrics, indent=1, default=str))
+            for made in (tmp, *tmp.iterdir()):
+                give_normal_mode(made, folder=made.is_dir())
+            if folder.exists():
+                shutil.rmtree(folder)
+            tmp.rename(folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.path = folder
+        return folder
+
+    def _without_optimizer(self):
+        """The same layers and weights, uncompiled: no optimizer state (a third of the size)."""
+        bare = build_clef_model(self.config, len(self.vocab.pitch), len(self.vocab.duration))
+        bare.set_weights(self.model.get_weights())
+        return bare
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ClefModel:
+        """Load a clef folder, refusing files that do not belong together."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise MissingFileError(f"model folder {folder} does not exist")
+        for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
+            if not (folder / name).is_file():
+                raise MissingFileError(f"model folder {folder} has no {name}")
+        config_data = _read_json(folder / CONFIG_FILE)
+        if not isinstance(config_data, dict) or config_data.get("format") != FORMAT:
+            raise BadInputError(f"{folder / CONFIG_FILE} is not a grandstaff clef config")
+        if config_data.get("clef") not in CLEFS:
+            raise BadInputError(
+                f"{folder / CONFIG_FILE}: clef {config_data.get('clef')!r} is not one of "
+                f"{', '.join(CLEFS)}")
+        try:
+            config = ClefConfig.from_dict(config_data.get("model"))
+        except (BadInputError, BadArgumentError) as exc:
+            raise BadInputError(f"{folder / CONFIG_FILE}: {exc}") from None
+        try:
+            vocab = ClefVocab.from_json(_read_json(folder / VOCAB_FILE))
+        except (KeyError, TypeError, AttributeError, BadInputError) as exc:
+            raise BadInputError(f"{folder / VOCAB_FILE} is not a clef vocabulary: {exc}") from None
+        if vocab.fingerprint() != config_data.get("vocab_fingerprint"):
+            raise ModelMismatchError(
+                f"{folder}: vocab.json does not belong to this model (its tokens differ from "
+                "those the model was trained with); retrain or restore the matching vocab.json")
+        try:
+            model = _keras().saving.load_model(folder / MODEL_FILE, safe_mode=True)
+        except Exception as exc:
+            raise BadInputError(
+                f"{folder / MODEL_FILE} cannot be loaded ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None
+        sizes = {head: int(model.get_layer(head).units) for head in HEADS}
+        if sizes != {"pitch": len(vocab.pitch), "duration": len(vocab.duration)}:
+            raise ModelMismatchError(
+                f"{folder}: the model's heads have {sizes} outputs but vocab.json has "
+                f"{len(vocab.pitch)} pitch and {len(vocab.duration)} duration tokens")
+        metrics = _read_json(folder / METRICS_FILE) if (folder / METRICS_FILE).is_file() else {}
+        metrics = metrics if isinstance(metrics, dict) else {}
+        return cls(clef=config_data["clef"], model=model, vocab=vocab, config=config,
+                   metrics=metrics, path=folder)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path} is not valid JSON ({exc})") from None
+
+
+def models_root(name: str) -> Path:
+    """The folder of a model set: a path, ``./clefs/<name>``, or the set shipped in the package."""
+    as_path = Path(name)
+    if (as_path / CLEFS[0]).is_dir():
+        return as_path
+    local = Path("clefs") / name
+    if (local / CLEFS[0]).is_dir():
+        return local
+    from importlib import resources
+
+    shipped = Path(str(resources.files("grandstaff.clefs"))) / name
+    if (shipped / CLEFS[0]).is_dir():
+        return shipped
+    raise MissingFileError(
+        f"no model set {name!r} (looked in {as_path}, {local} and the installed package); "
+        "train one with 'grandstaff train --name NAME' or use --models bach")
+
+
+def load_models(name: str = "bach") -> dict[str, ClefModel]:
+    """Both clefs of the model set ``name``."""
+    root = models_root(name)
+    models = {clef: ClefModel.load(root / clef) for clef in CLEFS}
+    for clef, model in models.items():
+        if model.clef != clef:
+            raise ModelMismatchError(
+                f"{root / clef} holds a {model.clef} model, not a {clef} one; restore its "
+                "config.json or retrain the set")
+    return models

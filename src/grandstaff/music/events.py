@@ -1,0 +1,232 @@
+"""Events and their tokens: the package's own small types, free of music21 and keras.
+
+An :class:`Event` is one onset in one staff: the MIDI numbers sounding from that onset (empty
+for a rest) and the exact quarterLength to the staff's next onset. It is written as two tokens:
+
+>>> Event((48, 55, 64), Fraction(3, 2)).tokens()
+('48.55.64', '3/2')
+>>> Event.from_tokens("rest", "1/3")
+Event(pitches=(), duration=Fraction(1, 3))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..errors import BadArgumentError, BadInputError
+
+CLEFS: tuple[str, str] = ("treble", "bass")
+MODES: tuple[str, str] = ("major", "minor")
+REST = "rest"
+PAD = "<pad>"
+
+
+def start_token(mode: str) -> str:
+    """The token that opens every sequence of a piece in ``mode``.
+
+    >>> start_token("minor")
+    '<minor>'
+    """
+    if mode not in MODES:
+        raise BadArgumentError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    return f"<{mode}>"
+
+
+SPECIAL_TOKENS: tuple[str, ...] = (PAD, *(start_token(m) for m in MODES))
+
+
+def is_special(token: str) -> bool:
+    """True for the padding and start tokens, which never appear in music."""
+    return token.startswith("<")
+
+
+def _grid() -> tuple[Fraction, ...]:
+    plain = [Fraction(4, 2**i) for i in range(6)]  # whole .. 32nd
+    dotted = [d * Fraction(3, 2) for d in plain[:5]]  # dotted whole .. dotted 16th
+    triplets = [d * Fraction(2, 3) for d in plain[1:5]]  # half-note triplet .. 16th triplet
+    return tuple(sorted(set(plain + dotted + triplets)))
+
+
+#: Every duration an event may have, in quarterLengths: whole note (4) to 32nd (1/8), the dotted
+#: values from dotted whole (6) to dotted 16th (3/8), and triplets from the half-note triplet (4/3)
+#: to the 16th triplet (1/6).
+DURATION_GRID: tuple[Fraction, ...] = _grid()
+#: Silences longer than this are written as several rests.
+LONGEST: Fraction = Fraction(4)
+
+
+def snap_duration(value: Fraction | float) -> tuple[Fraction, bool]:
+    """The nearest grid duration to ``value`` and whether it differs from it.
+
+    Ties go to the shorter value.
+
+    >>> snap_duration(Fraction(1, 2))
+    (Fraction(1, 2), False)
+    >>> snap_duration(0.49)
+    (Fraction(1, 2), True)
+    """
+    exact = Fraction(value).limit_denominator(10_000)
+    best = min(DURATION_GRID, key=lambda d: (abs(d - exact), d))
+    return best, best != exact
+
+
+_GRID_SET = frozenset(DURATION_GRID)
+
+
+def split_silence(total: Fraction) -> list[Fraction] | None:
+    """Grid durations that add up to ``total`` exactly: the rest events of one silence.
+
+    As many whole notes as leave a remainder that one grid value, or failing that the fewest
+    grid values (up to four), can write. ``None`` when no exact split exists (the caller then
+    snaps).
+
+    >>> split_silence(Fraction(9))
+    [Fraction(4, 1), Fraction(4, 1), Fraction(1, 1)]
+    >>> split_silence(Fraction(5, 6))
+    [Fraction(2, 3), Fraction(1, 6)]
+    """
+    total = Fraction(total)
+    if total in _GRID_SET:
+        return [total]
+    for wholes in range(int(total // LONGEST), -1, -1):
+        remainder = total - wholes * LONGEST
+        if remainder == 0:
+            return [LONGEST] * wholes
+        found = _fewest_grid_values(remainder)
+        if found is not None:
+            return [LONGEST] * wholes + found
+    return None
+
+
+def _fewest_grid_values(total: Fraction, most: int = 4) -> list[Fraction] | None:
+    if total in _GRID_SET:
+        return [total]
+    values = sorted(DURATION_GRID, reverse=True)
+    frontier: list[tuple[Fraction, list[Fraction]]] = [(total, [])]
+    for _ in range(most - 1):
+        following = []
+        for remaining, chosen in frontier:
+            for value in values:
+                if value < remaining and (not chosen or value <= chosen[-1]):
+                    if remaining - value in _GRID_SET and remaining - value <= value:
+                        return chosen + [value, remaining - value]
+                    following.append((remaining - value, chosen + [value]))
+        frontier = following
+    return None
+
+
+def canonical(events: Iterable[Event]) -> list[Event]:
+    """The one way of writing ``events`` that reading a score gives back.
+
+    A silence is one musical fact, so consecutive rests are merged and written as
+    :func:`split_silence` splits them; sounding events are kept as they are.
+    """
+    result: list[Event] = []
+    silence = Fraction(0)
+    for event in [*events, None]:
+        if event is not None and event.is_rest:
+            silence += event.duration
+            continue
+        if silence:
+            parts = split_silence(silence) or [snap_duration(silence)[0]]
+            result.extend(Event((), part) for part in parts)
+            silence = Fraction(0)
+        if event is not None:
+            result.append(event)
+    return result
+
+
+def format_duration(duration: Fraction) -> str:
+    """A duration token: the reduced fraction, without ``/1`` for whole numbers."""
+    duration = Fraction(duration)
+    if duration.denominator == 1:
+        return str(duration.numerator)
+    return f"{duration.numerator}/{duration.denominator}"
+
+
+def parse_duration(token: str) -> Fraction:
+    """The quarterLength of a duration token (``"3/2"`` → 1.5)."""
+    try:
+        value = Fraction(token)
+    except (ValueError, ZeroDivisionError):
+        raise BadInputError(f"duration token {token!r} is not a fraction like '3/2'") from None
+    if value <= 0:
+        raise BadInputError(f"duration token {token!r} must be positive")
+    return value
+
+
+def format_pitches(pitches: Sequence[int]) -> str:
+    """A pitch token: ``rest`` or the sorted MIDI numbers joined by dots."""
+    if not pitches:
+        return REST
+    return ".".join(str(p) for p in sorted(set(pitches)))
+
+
+def parse_pitches(token: str) -> tuple[int, ...]:
+    """The MIDI numbers of a pitch token (``"48.55.64"`` → (48, 55, 64), ``"rest"`` → ())."""
+    if token == REST:
+        return ()
+    try:
+        values = tuple(int(part) for part in token.split("."))
+    except ValueError:
+        raise BadInputError(f"pitch token {token!r} is neither 'rest' nor MIDI numbers") from None
+    if any(not 0 <= v <= 127 for v in values):
+        raise BadInputError(f"pitch token {token!r} has a MIDI number outside 0..127")
+    return tuple(sorted(set(values)))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One onset in one staff: the sounding MIDI numbers (``()`` = rest) and the duration."""
+
+    pitches: tuple[int, ...]
+    duration: Fraction
+
+    @property
+    def is_rest(self) -> bool:
+        return not self.pitches
+
+    def tokens(self) -> tuple[str, str]:
+        """The (pitch token, duration token) pair of this event."""
+        return format_pitches(self.pitches), format_duration(self.duration)
+
+    @classmethod
+    def from_tokens(cls, pitch: str, duration: str) -> Event:
+        """The event written by a (pitch token, duration token) pair."""
+        return cls(parse_pitches(pitch), parse_duration(duration))
+
+    def transposed(self, semitones: int) -> Event:
+        return Event(tuple(p + semitones for p in self.pitches), self.duration)
+
+
+def bar_length(time_signature: str) -> Fraction:
+    """The length of one bar in quarters of a time signature such as ``3/4``, ``6/8`` or an
+    additive one such as ``3+2/8`` or ``3/4+2/4`` (as music21 writes them).
+
+    >>> bar_length("6/8")
+    Fraction(3, 1)
+    >>> bar_length("3+2/8")
+    Fraction(5, 2)
+    """
+    total, unit = Fraction(0), 0
+    try:
+        for term in reversed(str(time_signature).strip().split("+")):
+            beats, slash, below = term.partition("/")
+            unit = int(below) if slash else unit
+            if int(beats) < 1 or unit not in (1, 2, 4, 8, 16, 32):
+                raise ValueError
+            total += Fraction(4 * int(beats), unit)
+    except ValueError:
+        total = Fraction(0)
+    if not 0 < total <= 32:
+        raise BadArgumentError(
+            f"time signature {time_signature!r} is not valid; use beats/unit like 4/4, 3/4 "
+            "or 6/8")
+    return total
+
+
+def total_duration(events: Iterable[Event]) -> Fraction:
+    """The summed quarterLength of ``events``."""
+    return sum((e.duration for e in events), Fraction(0))

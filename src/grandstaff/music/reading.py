@@ -1,0 +1,449 @@
+"""Reading music with music21: parse a file, split it into the two staves of a grand staff,
+normalise its key, and turn each staff into events.
+
+This is one of the few modules that know music21. What leaves it is the package's own
+:class:`ReadPiece`: two lists of :class:`~grandstaff.music.events.Event` plus metadata.
+The staff-split and key rules are documented in ``docs/tokens.md``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import BadInputError
+from .events import (
+    CLEFS,
+    DURATION_GRID,
+    LONGEST,
+    Event,
+    bar_length,
+    snap_duration,
+    split_silence,
+)
+
+#: File suffixes grandstaff reads.
+SUFFIXES: tuple[str, ...] = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn", ".abc")
+MIDI_SUFFIXES = (".mid", ".midi")
+#: MIDI is quantised to 1/24 of a quarter on reading (a grid that holds 32nds and 16th triplets).
+MIDI_DIVISORS = (24,)
+#: Pitch that splits a one-staff keyboard part: this MIDI number and above go to the treble staff.
+SPLIT_PITCH = 60
+#: Onsets closer than this to the previous written onset are merged into it.
+MIN_GAP = Fraction(1, 16)
+#: Limits checked before the slow work starts: a piece may last this many quarter notes, a MIDI
+#: file hold this many notes, and a compressed MusicXML (.mxl) unzip to this many bytes.
+MAX_QUARTERS = 10_000
+MAX_NOTES = 50_000
+MAX_UNZIPPED = 64 * 2**20
+_TARGET_TONIC = {"major": 0, "minor": 9}  # C major, A minor
+_MINOR_LIKE = {"minor", "dorian", "phrygian", "aeolian", "locrian"}
+_VOICES = ("soprano", "alto", "tenor", "bass")
+
+Note = tuple[Fraction, Fraction, int]  # start, end, MIDI number
+
+
+@dataclass
+class ReadPiece:
+    """One piece read from a file: the events of each clef, transposed, and what it was."""
+
+    name: str
+    source: str
+    staves: dict[str, list[Event]]
+    key: str  # the original key, e.g. "G major"
+    mode: str  # "major" or "minor"
+    shift: int  # semitones applied to reach C major / A minor
+    time_signature: str
+    tempo: float | None
+    title: str
+    snaps: int = 0
+    notes: dict[str, int] = field(default_factory=dict)
+
+
+def parse_file(path: Path):
+    """Parse ``path`` with music21 (MIDI quantised to 1/24 of a quarter)."""
+    from music21 import converter
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise BadInputError(
+            f"unsupported file type {suffix or '(none)'}; grandstaff reads {' '.join(SUFFIXES)}"
+        )
+    if not path.is_file():
+        raise BadInputError("not a readable file")
+    if path.stat().st_size == 0:
+        raise BadInputError("empty file")
+    if suffix == ".mxl":
+        _check_archive(path)
+    elif suffix in MIDI_SUFFIXES:
+        _check_midi(path)
+    try:
+        if suffix in MIDI_SUFFIXES:
+            parsed = converter.parse(path, quarterLengthDivisors=MIDI_DIVISORS,
+                                     forceSource=True)
+        else:
+            parsed = converter.parse(path, forceSource=True)
+    except MemoryError:
+        raise
+    except Exception as exc:  # music21 raises many kinds; every one means "unreadable"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadInputError(f"unreadable ({type(exc).__name__}: {reason[:120]})") from None
+    length = max((float(s.highestTime) for s in getattr(parsed, "scores", [parsed])),
+                 default=0.0)
+    if length > MAX_QUARTERS:
+        raise BadInputError(_too_long(length))
+    return parsed
+
+
+def _too_long(quarters: float) -> str:
+    return (f"too long: {quarters:,.0f} quarter notes, more than the {MAX_QUARTERS:,} a piece "
+            "may last")
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a .mxl whose members would unzip to more than :data:`MAX_UNZIPPED` bytes.
+
+    Python's zipfile never returns more than a member's declared size, so the declared sizes
+    bound what music21 can unpack.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadInputError(f"unreadable (not a valid .mxl archive: {exc})") from None
+    if total > MAX_UNZIPPED:
+        raise BadInputError(f"unzips to {total / 2**20:,.0f} MB, more than the "
+                            f"{MAX_UNZIPPED // 2**20} MB a score may take")
+
+
+def _check_midi(path: Path) -> None:
+    """Refuse a MIDI file that lasts more than :data:`MAX_QUARTERS` quarter notes or holds
+    more than :data:`MAX_NOTES` notes, before music21 turns it into a score."""
+    from music21 import midi
+
+    handle = midi.MidiFile()
+    try:
+        handle.open(str(path))
+        handle.read()
+    except Exception as exc:  # music21's MIDI reader raises many kinds
+        raise BadInputError(f"unreadable (MIDI: {str(exc)[:120] or type(exc).__name__})") \
+            from None
+    finally:
+        handle.close()
+    per_quarter = handle.ticksPerQuarterNote
+    notes, ticks = 0, 0
+    for track in handle.tracks:
+        elapsed = 0
+        for event in track.events:
+            if isinstance(event, midi.DeltaTime):
+                elapsed += event.time or 0
+            elif event.type == midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
+                notes += 1
+        ticks = max(ticks, elapsed)
+    if notes > MAX_NOTES:
+        raise BadInputError(f"too many notes: {notes:,}, more than the {MAX_NOTES:,} a piece "
+                            "may hold")
+    if per_quarter and per_quarter > 0 and ticks / per_quarter > MAX_QUARTERS:
+        raise BadInputError(_too_long(ticks / per_quarter))
+
+
+def read_file(path: Path, *, bach: bool = False, transpose: bool = True) -> list[ReadPiece]:
+    """Every piece in ``path`` (an ABC file may hold several), split and transposed."""
+    from music21 import stream
+
+    path = Path(path)
+    parsed = parse_file(path)
+    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    pieces = []
+    for number, score in enumerate(scores):
+        name = path.stem if len(scores) == 1 else f"{path.stem}#{number + 1}"
+        pieces.append(
+            read_score(score, name=name, source=str(path), is_midi=_is_midi(path), bach=bach,
+                       transpose=transpose)
+        )
+    if not pieces:
+        raise BadInputError("holds no score")
+    return pieces
+
+
+def _is_midi(path: Path) -> bool:
+    return path.suffix.lower() in MIDI_SUFFIXES
+
+
+def read_score(
+    score, *, name: str = "piece", source: str = "", is_midi: bool = False,
+    bach: bool = False, transpose: bool = True,
+) -> ReadPiece:
+    """Split a music21 score into treble and bass events, transposed to C major / A minor."""
+    notes = split_staves(score, is_midi=is_midi, bach=bach)
+    if not any(notes.values()):
+        if _has_unpitched(score):
+            raise BadInputError("percussion only: no pitched notes")
+        raise BadInputError("no notes")
+    tonic, mode, key_name = find_key(score)
+    shift = 0
+    if transpose:
+        shift = (_TARGET_TONIC[mode] - tonic) % 12
+        if shift >= 6:
+            shift -= 12
+    time_signature = _time_signature(score)
+    bar = bar_length(time_signature)
+    lead = _pickup_rest(score, bar)
+    if lead:
+        notes = {c: [(s + lead, e + lead, p) for s, e, p in staff] for c, staff in notes.items()}
+    end = lead + max(Fraction(score.highestTime).limit_denominator(10_000),
+                     max(e for staff in notes.values() for _, e, _ in staff) - lead)
+    end = bar * -(-end // bar)  # the last bar is completed with rest
+    staves, snaps = {}, 0
+    for clef in CLEFS:
+        events, clef_snaps = events_from_notes(notes[clef], end)
+        staves[clef] = [e.transposed(shift) for e in events]
+        snaps += clef_snaps
+    _check_range(staves, name)
+    title = (score.metadata.bestTitle if score.metadata else None) or name
+    return ReadPiece(
+        name=name, source=source, staves=staves, key=key_name, mode=mode, shift=shift,
+        time_signature=time_signature, tempo=_tempo(score), title=str(title),
+        snaps=snaps, notes={c: len(notes[c]) for c in CLEFS},
+    )
+
+
+def _check_range(staves: dict[str, list[Event]], name: str) -> None:
+    for events in staves.values():
+        for e in events:
+            if any(not 0 <= p <= 127 for p in e.pitches):
+                raise BadInputError(f"{name}: transposition moves a note outside MIDI 0..127")
+
+
+def _has_unpitched(score) -> bool:
+    from music21 import note, percussion
+
+    return any(isinstance(n, (note.Unpitched, percussion.PercussionChord))
+               for n in score.recurse().notes)
+
+
+# --- staff split ---------------------------------------------------------------------------
+
+
+def split_staves(score, *, is_midi: bool = False, bach: bool = False) -> dict[str, list[Note]]:
+    """The notes of each staff of the grand staff, by the rules in ``docs/tokens.md``."""
+    from music21 import layout, stream
+
+    parts = [p for p in score.parts if _part_notes(p)]
+    staves: dict[str, list[Note]] = {c: [] for c in CLEFS}
+    if not parts:
+        return staves
+    if bach:
+        voices = _satb(parts)
+        for voice in voices[:2]:
+            staves["treble"] += _part_notes(voice)
+        for voice in voices[2:]:
+            staves["bass"] += _part_notes(voice)
+        return staves
+
+    grouped: set[int] = set()
+    for group in score.getElementsByClass(layout.StaffGroup):
+        members = [p for p in group.getSpannedElements() if isinstance(p, stream.PartStaff)]
+        if len(members) < 2:
+            continue
+        for index, member in enumerate(members):
+            staves["treble" if index == 0 else "bass"] += _part_notes(member)
+            grouped.add(id(member))
+    rest = [p for p in parts if id(p) not in grouped]
+    if not any(staves.values()) and not rest:
+        return staves
+    if not grouped and len(rest) == 1 and (is_midi or _is_keyboard(rest[0])):
+        for start, end, pitch in _part_notes(rest[0]):
+            staves["treble" if pitch >= SPLIT_PITCH else "bass"].append((start, end, pitch))
+        return staves
+    if not grouped and is_midi and len(rest) == 2:
+        staves["treble"] += _part_notes(rest[0])
+        staves["bass"] += _part_notes(rest[1])
+        return staves
+    for part in rest:
+        staves[_clef_of(part)] += _part_notes(part)
+    return staves
+
+
+def _satb(parts: list) -> list:
+    by_name = {}
+    for part in parts:
+        label = (part.partName or part.id or "").strip().lower()
+        for voice in _VOICES:
+            if label.startswith(voice) and voice not in by_name:
+                by_name[voice] = part
+    if len(by_name) == 4:
+        return [by_name[v] for v in _VOICES]
+    if len(parts) == 4:
+        return parts
+    raise BadInputError(f"not a four-voice chorale ({len(parts)} parts with notes)")
+
+
+def _is_keyboard(part) -> bool:
+    from music21 import instrument
+
+    inst = part.getInstrument(returnDefault=False)
+    return isinstance(inst, instrument.KeyboardInstrument)
+
+
+def _clef_of(part) -> str:
+    from music21 import clef as m21clef
+
+    found = part.recurse().getElementsByClass(m21clef.Clef).first()
+    if found is not None:
+        sign = getattr(found, "sign", None)
+        octave = getattr(found, "octaveChange", 0) or 0
+        if sign == "G":
+            return "treble" if octave >= 0 else "bass"
+        if sign == "F":
+            return "bass"
+    pitches = sorted(p for _, _, p in _part_notes(part))
+    return "treble" if pitches and pitches[len(pitches) // 2] >= SPLIT_PITCH else "bass"
+
+
+def _part_notes(part) -> list[Note]:
+    """(start, end, MIDI) of every pitched note of ``part``, ties joined, grace notes left out."""
+    cache = getattr(part, "_grandstaff_notes", None)
+    if cache is not None:
+        return cache
+    from music21 import note, percussion
+
+    flat = part.flatten().stripTies()
+    found: list[Note] = []
+    for element in flat.notes:
+        if isinstance(element, (note.Unpitched, percussion.PercussionChord)):
+            continue
+        length = Fraction(element.quarterLength).limit_denominator(10_000)
+        if length <= 0:
+            continue
+        start = Fraction(flat.elementOffset(element)).limit_denominator(10_000)
+        for pitch in element.pitches:
+            found.append((start, start + length, int(pitch.midi)))
+    part._grandstaff_notes = found
+    return found
+
+
+# --- notes to events -------------------------------------------------------------------------
+
+
+def events_from_notes(notes: Iterable[Note], end: Fraction) -> tuple[list[Event], int]:
+    """One event per onset: what sounds from it and the time to the next onset.
+
+    Silences become rest events (split exactly into grid values, see
+    :func:`~grandstaff.music.events.split_silence`) and the staff is filled with rest up to ``end``.
+    A sounding event longer than the grid allows is re-struck every whole note. Other off-grid
+    durations snap to the nearest grid value with the error carried forward (no drift); the
+    second value counts the snaps.
+    """
+    notes = sorted(notes)
+    onsets = sorted(_onsets(notes, end))
+    sounding = _sounding_at(notes, onsets)
+    events: list[Event] = []
+    snaps = 0
+    position = Fraction(0)
+    for index in range(len(onsets)):
+        following = onsets[index + 1] if index + 1 < len(onsets) else end
+        gap = following - position
+        if gap < MIN_GAP:
+            snaps += 1
+            continue
+        pitches = sounding[index]
+        parts = split_silence(gap) if not pitches else None
+        if parts is None:
+            parts = []
+            while gap > LONGEST and gap not in DURATION_GRID:
+                parts.append(LONGEST)
+                gap -= LONGEST
+            duration, snapped = snap_duration(gap)
+            snaps += snapped
+            parts.append(duration)
+        events.extend(Event(pitches, part) for part in parts)
+        position += sum(parts)
+    return events, snaps
+
+
+def _onsets(notes: list[Note], end: Fraction) -> set[Fraction]:
+    onsets = {Fraction(0)} | {start for start, _, _ in notes}
+    covered = Fraction(0)  # everything before this point is covered by some note
+    for start, stop, _ in notes:  # sorted by start
+        if start > covered:
+            onsets.add(covered)  # a silence begins where the last sounding note ended
+        covered = max(covered, stop)
+    onsets.add(covered)
+    return {o for o in onsets if o < end}
+
+
+def _sounding_at(notes: list[Note], onsets: list[Fraction]) -> list[tuple[int, ...]]:
+    result = []
+    active: list[tuple[Fraction, int]] = []  # (end, pitch) heap
+    index = 0
+    for onset in onsets:
+        while index < len(notes) and notes[index][0] <= onset:
+            heapq.heappush(active, (notes[index][1], notes[index][2]))
+            index += 1
+        while active and active[0][0] <= onset:
+            heapq.heappop(active)
+        result.append(tuple(sorted({pitch for _, pitch in active})))
+    return result
+
+
+# --- key, meter, tempo -------------------------------------------------------------------------
+
+
+def find_key(score) -> tuple[int, str, str]:
+    """(tonic pitch class, "major"/"minor", original key name) of ``score``.
+
+    A key with a mode in the file wins; a bare key signature keeps its tonic family and takes
+    the mode from music21's analysis; with neither, music21's analysis decides.
+    """
+    from music21 import key as m21key
+
+    found = score.recurse().getElementsByClass(m21key.KeySignature).first()
+    if isinstance(found, m21key.Key) and found.mode:
+        mode = "minor" if found.mode in _MINOR_LIKE else "major"
+        tonic = found.tonic if found.mode in ("major", "minor") else found.asKey(mode).tonic
+        return tonic.pitchClass, mode, f"{tonic.name.replace('-', 'b')} {mode}"
+    analysed = score.analyze("key")
+    mode = "minor" if analysed.mode in _MINOR_LIKE else "major"
+    tonic = found.asKey(mode).tonic if found is not None else analysed.tonic
+    return tonic.pitchClass, mode, f"{tonic.name.replace('-', 'b')} {mode}"
+
+
+def _time_signature(score) -> str:
+    from music21 import meter
+
+    found = score.recurse().getElementsByClass(meter.TimeSignature).first()
+    return found.ratioString if found is not None else "4/4"
+
+
+def _pickup_rest(score, bar: Fraction) -> Fraction:
+    """The rest that turns an opening pickup measure into a whole bar (0 without a pickup)."""
+    from music21 import stream
+
+    for part in score.parts:
+        first = part.getElementsByClass(stream.Measure).first()
+        if first is not None:
+            padding = Fraction(first.paddingLeft or 0).limit_denominator(10_000)
+            if 0 < padding < bar:
+                return padding
+            return Fraction(0)
+    return Fraction(0)
+
+
+def _tempo(score) -> float | None:
+    from music21 import tempo
+
+    found = score.recurse().getElementsByClass(tempo.MetronomeMark).first()
+    if found is None:
+        return None
+    try:
+        value = found.getQuarterBPM()
+    except Exception:
+        return None
+    return round(float(value), 2) if value else None

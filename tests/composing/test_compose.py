@@ -1,0 +1,226 @@
+"""Composing: balanced staves, keys, tempo, reproducibility, engraving, bad parameters."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import pytest
+
+import grandstaff as gs
+from grandstaff.cli import main
+from grandstaff.composing import compose, compose_many
+from grandstaff.composing.piece import EngravingFailed
+from grandstaff.errors import BadArgumentError, OutputExistsError
+from grandstaff.music.events import total_duration
+
+from ..music.test_keys import SIGNATURES
+
+
+def _bar(time_signature: str) -> Fraction:
+    top, bottom = time_signature.split("/")
+    return Fraction(4 * int(top), int(bottom))
+
+
+@pytest.mark.parametrize("bars,time_signature", [(1, "4/4"), (4, "3/4"), (9, "6/8"),
+                                                 (16, "4/4"), (5, "2/2")])
+def test_both_staves_fill_the_same_complete_bars(tiny_models, bars, time_signature):
+    pieces = compose_many(3, bars=bars, time_signature=time_signature, seed=bars,
+                          models=str(tiny_models))
+    for piece in pieces:
+        for clef in gs.CLEFS:
+            assert total_duration(piece.staves[clef]) == bars * _bar(time_signature)
+        score = piece.score
+        for part in score.parts:
+            measures = part.getElementsByClass("Measure")
+            assert len(measures) == bars
+            for measure in measures:
+                assert measure.duration.quarterLength == _bar(time_signature)
+
+
+def test_no_special_token_reaches_the_music(tiny_models):
+    for piece in compose_many(4, bars=8, key="D minor", seed=11, models=str(tiny_models)):
+        for table in piece.tables.values():
+            assert not table["pitch"].str.startswith("<").any()
+            assert not table["duration"].str.startswith("<").any()
+
+
+@pytest.mark.parametrize("name,sharps", SIGNATURES.items())
+def test_every_key_gets_its_key_signature(tiny_models, tmp_path, name, sharps):
+    piece = compose(bars=2, key=name, seed=1, models=str(tiny_models))
+    keys = list(piece.score.recurse().getElementsByClass("KeySignature"))
+    assert keys and all(k.sharps == sharps for k in keys)
+    path = piece.write(tmp_path / "k", formats=("musicxml",))["musicxml"]
+    assert f"<fifths>{sharps}</fifths>" in path.read_text()
+
+
+def test_one_tempo_mark_and_the_midi_tempo_is_the_request(tiny_models, tmp_path):
+    from music21 import midi
+
+    piece = compose(bars=4, tempo=84, seed=2, models=str(tiny_models))
+    marks = list(piece.score.recurse().getElementsByClass("MetronomeMark"))
+    assert [m.number for m in marks] == [84]
+    path = piece.write(tmp_path / "t", formats=("midi",))["midi"]
+    mf = midi.MidiFile()
+    mf.open(str(path))
+    mf.read()
+    mf.close()
+    tempos = [e for t in mf.tracks for e in t.events if e.type == midi.MetaEvents.SET_TEMPO]
+    assert tempos
+    microseconds = int.from_bytes(tempos[0].data, "big")
+    assert round(60_000_000 / microseconds) == 84
+
+
+def test_the_same_seed_writes_the_same_file_and_another_seed_other_music(tiny_models, tmp_path):
+    a = compose(bars=8, seed=5, models=str(tiny_models)).write(tmp_path / "a", ("musicxml",))
+    b = compose(bars=8, seed=5, models=str(tiny_models)).write(tmp_path / "b", ("musicxml",))
+    assert a["musicxml"].read_text() == b["musicxml"].read_text()
+    other = compose(bars=8, seed=6, models=str(tiny_models))
+    assert other.staves != compose(bars=8, seed=5, models=str(tiny_models)).staves
+
+
+def test_minor_requests_start_from_the_minor_token_and_primers_are_not_copied(
+        tiny_models, chorale_paths):
+    plain = compose(bars=4, key="A minor", seed=9, models=str(tiny_models))
+    primed = compose(bars=4, key="A minor", seed=9, models=str(tiny_models),
+                     primer=chorale_paths[0])
+    assert total_duration(primed.staves["treble"]) == 16
+    assert primed.staves != plain.staves
+    assert plain.staves != compose(bars=4, key="C major", seed=9, models=str(tiny_models)).staves
+
+
+def test_transpose_and_tempo_return_new_pieces(tiny_models, assert_valid_musicxml, tmp_path):
+    piece = compose(bars=4, key="E minor", tempo=84, seed=3, models=str(tiny_models))
+    moved = piece.transpose("G minor")
+    assert moved.key == gs.Key("G", "minor") and piece.key == gs.Key("E", "minor")
+    first = next(e for e in piece.staves["treble"] if e.pitches)
+    moved_first = next(e for e in moved.staves["treble"] if e.pitches)
+    assert [p + 3 for p in first.pitches] == list(moved_first.pitches)
+    assert moved.score.recurse().getElementsByClass("KeySignature").first().sharps == -2
+    faster = moved.with_tempo(120)
+    assert faster.tempo == 120 and moved.tempo == 84
+    path = faster.write(tmp_path / "g", ("musicxml",))["musicxml"]
+    assert_valid_musicxml(path)
+    with pytest.raises(BadArgumentError, match="keeps the mode"):
+        piece.transpose("G major")
+    with pytest.raises(BadArgumentError, match="tempo"):
+        piece.with_tempo(0)
+
+
+@pytest.mark.parametrize("engraver", ["lilypond", "musescore"])
+def test_both_engravers_make_a_pdf_and_a_preview(tiny_models, tmp_path, engraver,
+                                                  assert_valid_musicxml):
+    piece = compose(bars=8, key="Bb major", seed=4, models=str(tiny_models), title='A "title"')
+    written = piece.write(tmp_path / "score", engraver=engraver)
+    assert set(written) == {"musicxml", "midi", "pdf", "png"}
+    pdf = written["pdf"].read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") >= 1
+    assert written["png"].read_bytes().startswith(b"\x89PNG")
+    assert_valid_musicxml(written["musicxml"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial files
+
+
+def test_existing_files_are_kept_unless_forced(tiny_models, tmp_path):
+    piece = compose(bars=2, seed=1, models=str(tiny_models))
+    piece.write(tmp_path / "x", ("musicxml",))
+    before = (tmp_path / "x.musicxml").read_text()
+    with pytest.raises(OutputExistsError, match="--force"):
+        compose(bars=2, seed=2, models=str(tiny_models)).write(tmp_path / "x", ("musicxml",))
+    assert (tmp_path / "x.musicxml").read_text() == before
+    compose(bars=2, seed=2, models=str(tiny_models)).write(tmp_path / "x", ("musicxml",),
+                                                           force=True)
+    assert (tmp_path / "x.musicxml").read_text() != before
+
+
+def test_a_missing_engraver_still_leaves_musicxml_and_midi(tiny_models, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no MuseScore on this PATH
+    piece = compose(bars=2, seed=1, models=str(tiny_models))
+    with pytest.raises(EngravingFailed, match="apt-get install musescore3") as failure:
+        piece.write(tmp_path / "y", engraver="musescore")
+    assert set(failure.value.written) == {"musicxml", "midi"}
+    assert (tmp_path / "y.musicxml").is_file() and (tmp_path / "y.mid").is_file()
+    assert not (tmp_path / "y.pdf").exists()
+
+
+@pytest.mark.parametrize("args,word", [
+    (["--key", "H major"], "'H major'"), (["--tempo", "0"], "tempo"),
+    (["--tempo", "401"], "tempo"), (["--bars", "0"], "'0'"), (["--time", "5/3"], "'5/3'"),
+    (["--top-k-pitch", "0"], "'0'"), (["--temperature", "0"], "temperature"),
+    (["--engraver", "finale"], "'finale'"), (["--formats", "doc"], "doc"),
+    (["--models", "no-such-set"], "no-such-set"), (["--candidates", "0"], "'0'"),
+])
+def test_bad_compose_arguments_exit_2_with_one_line(tiny_models, tmp_path, capsys, args, word):
+    code = main(["compose", "--models", str(tiny_models), "--out", str(tmp_path / "z"), *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("grandstaff:") and err.count("\n") == 1 and word in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_compose_with_no_arguments_writes_sixteen_bars_from_the_shipped_models(
+        tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compose", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    written = sorted(p.name for p in (tmp_path / "scores").iterdir())
+    assert [p.rsplit(".", 1)[1] for p in written] == ["mid", "musicxml", "pdf", "png"]
+    assert "16 bars" in out
+    tables = gs.encode(next((tmp_path / "scores").glob("*.musicxml")), transpose=False)
+    assert sum(Fraction(d) for d in tables["treble"]["duration"]) == 64
+    assert os.path.getsize(next((tmp_path / "scores").glob("*.pdf"))) > 1000
+
+
+@pytest.mark.parametrize("time_signature", ["4/4", "3/4", "2/4"])
+def test_no_piece_opens_with_a_whole_silent_bar(tiny_models, time_signature):
+    bar = _bar(time_signature)
+    for piece in compose_many(12, bars=3, time_signature=time_signature, seed=21,
+                              models=str(tiny_models)):
+        for clef in gs.CLEFS:
+            first = piece.staves[clef][0]
+            assert first.pitches or first.duration < bar
+
+
+def test_compiled_programs_are_cached_and_change_nothing_in_the_music(tiny_models, tmp_path):
+    import subprocess
+    import sys
+
+    def compose_in_a_new_process(out: str, *extra: str) -> bytes:
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        command = [sys.executable, "-m", "grandstaff.cli", "compose", "--models",
+                   str(tiny_models), "--seed", "3", "--bars", "2", "--formats", "musicxml",
+                   "--out", str(tmp_path / out), *extra]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return (tmp_path / f"{out}.musicxml").read_bytes()
+
+    uncached = compose_in_a_new_process("plain", "--no-jax-cache")
+    assert not (tmp_path / "cache" / "grandstaff").exists()
+    first = compose_in_a_new_process("first")
+    entries = list((tmp_path / "cache" / "grandstaff" / "jax").iterdir())
+    assert len(entries) > 5
+    second = compose_in_a_new_process("second")
+    assert uncached == first == second
+
+
+def test_compose_keeps_the_first_candidate_heard_in_the_requested_mode(tiny_models):
+    from grandstaff.cli import build_parser
+    from grandstaff.composing import DEFAULT_CANDIDATES
+
+    assert build_parser().parse_args(["compose"]).candidates == DEFAULT_CANDIDATES
+    for key in ("A minor", "E minor", "F major"):
+        batch = compose_many(6, bars=4, key=key, seed=11, models=str(tiny_models))
+        heard = [p.analysed_mode() for p in batch]
+        piece = compose(bars=4, key=key, seed=11, models=str(tiny_models), candidates=6)
+        wanted = piece.key.mode
+        assert piece.info["candidates"] == 6
+        assert piece.info["mode_matched"] == (wanted in heard)
+        expected = batch[heard.index(wanted)] if wanted in heard else batch[0]
+        assert piece.staves == expected.staves
+        assert piece.info["candidate"] == expected.info["candidate"]
+
+
+def test_one_candidate_is_the_first_sample_as_it_is(tiny_models):
+    piece = compose(bars=2, key="D minor", seed=5, models=str(tiny_models), candidates=1)
+    (only,) = compose_many(1, bars=2, key="D minor", seed=5, models=str(tiny_models))
+    assert piece.staves == only.staves
+    assert piece.info["mode_matched"] == (only.analysed_mode() == "minor")

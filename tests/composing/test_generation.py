@@ -1,0 +1,53 @@
+"""The bar-filling rules hold for both loops: the compiled one of the clef models and the
+step-by-step one the n-gram baseline uses."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from grandstaff.composing.generation import ClefGenerator, generate_staves
+from grandstaff.composing.sampling import TopKSampler
+from grandstaff.models.model import load_models
+from grandstaff.models.ngram import NGramGenerator
+from grandstaff.models.sequences import build_vocab, encode_sequences
+from grandstaff.music.events import CLEFS, bar_length, total_duration
+
+
+@pytest.fixture(scope="module")
+def generators(tiny_models, small_corpus):
+    models = load_models(str(tiny_models))
+    found = {}
+    for clef in CLEFS:
+        vocab = build_vocab(small_corpus, clef)
+        found[("ngram", clef)] = NGramGenerator(
+            vocab, encode_sequences(small_corpus.sequences(clef), vocab))
+        found[("model", clef)] = ClefGenerator(models[clef])
+    return found
+
+
+@pytest.mark.parametrize("kind", ["model", "ngram"])
+@pytest.mark.parametrize("time_signature,bars", [("4/4", 2), ("3/4", 3), ("6/8", 2),
+                                                 ("2/4", 4)])
+def test_every_staff_fills_whole_bars_and_never_opens_with_a_silent_bar(
+        generators, kind, time_signature, bars):
+    bar = bar_length(time_signature)
+    rng = np.random.default_rng(7)
+    for clef in CLEFS:
+        staves = generate_staves(
+            generators[(kind, clef)], mode="minor", length=bars * bar, candidates=6, bar=bar,
+            pitch_sampler=TopKSampler(20, temperature=1.5, seed=rng.spawn(1)[0]),
+            duration_sampler=TopKSampler(8, temperature=1.5, seed=rng.spawn(1)[0]))
+        assert len(staves) == 6
+        for staff in staves:
+            assert total_duration(staff) == bars * bar
+            assert staff[0].pitches or staff[0].duration < bar
+            assert all(event.duration > 0 for event in staff)
+
+
+def test_both_loops_refuse_a_length_off_the_grid(generators):
+    for kind in ("model", "ngram"):
+        with pytest.raises(Exception, match="24ths of a quarter"):
+            generate_staves(generators[(kind, "treble")], mode="major",
+                            length=Fraction(1, 25), pitch_sampler=TopKSampler(5, seed=0),
+                            duration_sampler=TopKSampler(5, seed=0))
