@@ -1,5 +1,6 @@
-"""Ingestion of the Bach corpus: cold with one process against cold with every core (the
-process pool), and the warm load from the Parquet cache, in one run.
+"""Ingestion of the Bach corpus, in one run: cold in this process (``workers=0``, the baseline),
+cold with one worker process, cold with one worker per core (the default), and the warm load
+from the checksummed Parquet cache.
 
 Run: python bench/bench_ingest.py
 """
@@ -19,6 +20,8 @@ def main() -> None:
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as cache:
+        with Timer() as inline:
+            load_corpus(cache_dir=None, workers=0, progress=False)
         with Timer() as serial:
             load_corpus(cache_dir=None, workers=1, progress=False)
         with Timer() as pooled:
@@ -31,9 +34,11 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"Bach corpus: {len(corpus.pieces)} pieces, "
           f"{sum(len(t) for t in corpus.tables.values())} events")
-    print(f"cold, 1 process      : {serial.seconds:6.2f} s")
-    print(f"cold, {cores} processes    : {pooled.seconds:6.2f} s "
-          f"({serial.seconds / pooled.seconds:.2f}x)")
+    print(f"cold, in this process: {inline.seconds:6.2f} s (baseline)")
+    print(f"cold, 1 worker       : {serial.seconds:6.2f} s "
+          f"({inline.seconds / serial.seconds:.2f}x)")
+    print(f"cold, {cores} workers      : {pooled.seconds:6.2f} s "
+          f"({inline.seconds / pooled.seconds:.2f}x)")
     print(f"warm (cache), median : {sorted(warm)[1]:6.2f} s")
 
 

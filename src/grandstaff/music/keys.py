@@ -92,19 +92,26 @@ class Key:
         name = self.tonic.replace("b", "-") if len(self.tonic) > 1 else self.tonic
         return key.Key(name if self.mode == "major" else name.lower())
 
-    def spelling(self) -> dict[int, str]:
-        """Pitch class → pitch name (music21 spelling) for notes written in this key."""
+    def diatonic(self) -> dict[int, str]:
+        """Pitch class → music21 name of the notes of the scale (and a minor key's leading
+        tone): the notes that never need context to be spelled."""
         m21 = self.to_music21()
+        scale = list(m21.pitches[:7])
+        if self.mode == "minor":
+            scale.append(m21.tonic.transpose("-m2"))
+        return {p.pitchClass: p.name for p in scale}
+
+    def spelling(self) -> dict[int, str]:
+        """Pitch class → pitch name (music21 spelling) for notes written in this key, without
+        context: chromatic notes follow the key signature's side (see ``spelling.py`` for the
+        spelling by context that scores use)."""
         if self.sharps < 0:
             names = dict(enumerate(_FLAT_NAMES))
         elif self.sharps > 0:
             names = dict(enumerate(_SHARP_NAMES))
         else:
             names = dict(enumerate(_PLAIN_NAMES))
-        scale = list(m21.pitches[:7])
-        if self.mode == "minor":
-            scale.append(m21.tonic.transpose("-m2"))
-        for p in scale:
-            names[p.pitchClass] = p.name
-        return {pc: name.replace("b", "-") if len(name) > 1 and name[1] == "b" else name
-                for pc, name in names.items()}
+        names = {pc: name.replace("b", "-") if len(name) > 1 and name[1] == "b" else name
+                 for pc, name in names.items()}
+        names.update(self.diatonic())
+        return names

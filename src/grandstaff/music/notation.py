@@ -2,8 +2,8 @@
 
 One of the few modules that know music21. Each event becomes one note, chord or rest of its
 duration; music21 makes the measures, ties across barlines and beams. Pitches are spelled for the
-key: notes of the scale (and the leading tone of a minor key) take the scale's spelling, other
-notes follow the key signature's side (flats in flat keys, sharps otherwise).
+key and by context (``spelling.py``): notes of the scale (and the leading tone of a minor key)
+take the scale's names, a chromatic note is a sharp when it rises and a flat when it falls.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from ..errors import BadArgumentError
 from .events import CLEFS, Event
 from .keys import Key
+from .spelling import spell_staff
 
 DEFAULT_COMPOSER = "grandstaff"
 
@@ -75,14 +76,14 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     part.insert(0, key.to_music21())
     part.insert(0, meter.TimeSignature(time_signature))
     offset = 0
-    names = key.spelling()
-    for event in events:
+    spelled = spell_staff([event.pitches for event in events], key)
+    for event, names in zip(events, spelled):
         if event.is_rest:
             element = note.Rest()
         elif len(event.pitches) == 1:
-            element = note.Note(_pitch(event.pitches[0], names))
+            element = note.Note(_pitch(event.pitches[0], names[0]))
         else:
-            element = chord.Chord([_pitch(p, names) for p in event.pitches])
+            element = chord.Chord([_pitch(p, n) for p, n in zip(event.pitches, names)])
         element.duration.quarterLength = event.duration
         part.insert(offset, element)
         offset += event.duration
@@ -90,10 +91,9 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     return part
 
 
-def _pitch(midi: int, names: Mapping[int, str]):
+def _pitch(midi: int, name: str):
     from music21 import pitch
 
-    name = names[midi % 12]
     result = pitch.Pitch(name)
     result.octave = 4
     result.octave += (midi - result.midi) // 12

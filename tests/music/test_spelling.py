@@ -1,0 +1,57 @@
+"""Spelling by context, on hand-made cases whose answer a musician knows."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from grandstaff.music.events import Event
+from grandstaff.music.keys import Key
+from grandstaff.music.notation import build_score
+from grandstaff.music.spelling import spell_staff
+
+
+@pytest.mark.parametrize("key, line, expected", [
+    # the issue's case: in B-flat major a chromatic note rising from F to G is F sharp
+    ("Bb major", [65, 66, 67], ["F", "F#", "G"]),
+    ("Bb major", [69, 68, 67], ["A", "A-", "G"]),  # falling: A flat
+    ("Bb major", [70, 71, 72], ["B-", "B", "C"]),  # raised against the signature: B natural
+    ("Bb major", [72, 71, 70], ["C", "C-", "B-"]),  # falling from C to B flat: C flat
+    ("C major", [60, 61, 62], ["C", "C#", "D"]),
+    ("C major", [62, 61, 60], ["D", "D-", "C"]),
+    ("C major", [67, 66, 65], ["G", "G-", "F"]),
+    ("C major", [64, 66, 67], ["E", "F#", "G"]),  # a whole step up still rises
+    ("A minor", [69, 68, 67], ["A", "G#", "G"]),  # the leading tone keeps its name
+    ("A minor", [65, 66, 68, 69], ["F", "F#", "G#", "A"]),  # melodic minor rising
+    ("E major", [71, 72, 73], ["B", "B#", "C#"]),
+    ("E major", [73, 72, 71], ["C#", "C", "B"]),  # lowered against the signature: C natural
+    ("Eb major", [67, 66, 65], ["G", "G-", "F"]),
+    ("Eb major", [65, 66, 67], ["F", "F#", "G"]),
+    ("E major", [62, 63, 64], ["D", "D#", "E"]),  # D natural then the scale's D sharp
+])
+def test_a_chromatic_note_is_spelled_by_where_it_goes(key, line, expected):
+    assert [names[0] for names in spell_staff([(p,) for p in line], Key.parse(key))] == expected
+
+
+def test_with_no_step_after_it_the_step_before_decides():
+    key = Key.parse("C major")
+    assert spell_staff([(60,), (61,), (72,)], key)[1] == ["C#"]  # came up from C
+    assert spell_staff([(62,), (61,), (48,)], key)[1] == ["D-"]  # came down from D
+    assert spell_staff([(48,), (61,), (48,)], key)[1] == ["C#"]  # no step: the plain default
+
+
+def test_chords_spell_each_note_by_its_own_neighbours():
+    key = Key.parse("C major")
+    names = spell_staff([(60, 65), (61, 66), (62, 65)], key)
+    assert names[1] == ["C#", "G-"]  # C sharp rises to D, G flat falls back to F
+
+
+def test_the_score_carries_the_spelling_and_keeps_the_sound():
+    staves = {"treble": [Event((p,), Fraction(1)) for p in (65, 66, 67, 69, 68, 67, 70, 71)],
+              "bass": [Event((46,), Fraction(4)), Event((46,), Fraction(4))]}
+    score = build_score(staves, key=Key.parse("Bb major"))
+    treble = score.parts[0].flatten().notes
+    assert [n.pitch.nameWithOctave for n in treble] == [
+        "F4", "F#4", "G4", "A4", "A-4", "G4", "B-4", "B4"]
+    assert [n.pitch.midi for n in treble] == [65, 66, 67, 69, 68, 67, 70, 71]
