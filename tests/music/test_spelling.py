@@ -55,3 +55,4 @@ def test_the_score_carries_the_spelling_and_keeps_the_sound():
     assert [n.pitch.nameWithOctave for n in treble] == [
         "F4", "F#4", "G4", "A4", "A-4", "G4", "B-4", "B4"]
     assert [n.pitch.midi for n in treble] == [65, 66, 67, 69, 68, 67, 70, 71]
+

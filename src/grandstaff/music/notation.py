@@ -9,9 +9,10 @@ take the scale's names, a chromatic note is a sharp when it rises and a flat whe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
 from ..errors import BadArgumentError
-from .events import CLEFS, Event
+from .events import CLEFS, Event, bar_length
 from .keys import Key
 from .spelling import spell_staff
 
@@ -65,7 +66,7 @@ def build_score(
 
 
 def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: str):
-    from music21 import chord, clef, instrument, meter, note, stream
+    from music21 import chord, clef, instrument, meter, note, stream, tie
 
     part = stream.PartStaff(id=clef_name)
     part.partName = "Piano"
@@ -75,20 +76,56 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     part.insert(0, clef.TrebleClef() if clef_name == "treble" else clef.BassClef())
     part.insert(0, key.to_music21())
     part.insert(0, meter.TimeSignature(time_signature))
-    offset = 0
+    offset = Fraction(0)
     spelled = spell_staff([event.pitches for event in events], key)
+    beat, bar = compound_beat(time_signature), bar_length(time_signature)
     for event, names in zip(events, spelled):
-        if event.is_rest:
-            element = note.Rest()
-        elif len(event.pitches) == 1:
-            element = note.Note(_pitch(event.pitches[0], names[0]))
-        else:
-            element = chord.Chord([_pitch(p, n) for p, n in zip(event.pitches, names)])
-        element.duration.quarterLength = event.duration
-        part.insert(offset, element)
-        offset += event.duration
+        segments = beat_segments(offset, Fraction(event.duration), beat, bar)
+        for index, length in enumerate(segments):
+            if event.is_rest:
+                element = note.Rest()
+            elif len(event.pitches) == 1:
+                element = note.Note(_pitch(event.pitches[0], names[0]))
+            else:
+                element = chord.Chord([_pitch(p, n) for p, n in zip(event.pitches, names)])
+            element.duration.quarterLength = length
+            if len(segments) > 1 and not event.is_rest:
+                element.tie = tie.Tie("start" if index == 0 else "stop")
+            part.insert(offset, element)
+            offset += length
     part.makeNotation(inPlace=True)
     return part
+
+
+def compound_beat(time_signature: str) -> Fraction | None:
+    """The dotted beat of a compound meter (6/8, 9/8, 12/8, 6/16...) in quarters, else None.
+
+    >>> compound_beat("6/8"), compound_beat("3/4")
+    (Fraction(3, 2), None)
+    """
+    try:
+        numerator, denominator = (int(part) for part in time_signature.split("/"))
+    except ValueError:
+        return None
+    if numerator % 3 or numerator < 6 or denominator < 8:
+        return None
+    return Fraction(3 * 4, denominator)
+
+
+def beat_segments(start: Fraction, length: Fraction, beat: Fraction | None,
+                  bar: Fraction) -> list[Fraction]:
+    """``length`` cut where a note that starts off the beat crosses the next beat, so that a
+    compound meter shows its beats (a quarter on the third eighth of 6/8 becomes two tied
+    eighths). Without a compound beat nothing is cut; barlines are music21's to handle.
+
+    >>> beat_segments(Fraction(1), Fraction(1), Fraction(3, 2), Fraction(3))
+    [Fraction(1, 2), Fraction(1, 2)]
+    """
+    within = (start % bar) % beat if beat else 0
+    if not within or start + length <= start + beat - within:
+        return [length]
+    first = beat - within
+    return [first, length - first]
 
 
 def _pitch(midi: int, name: str):

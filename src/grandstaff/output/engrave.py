@@ -166,7 +166,9 @@ def _stop_group(process: subprocess.Popen) -> None:
 def _lilypond(musicxml: Path, work: Path, want_png: bool) -> tuple[Path, Path | None]:
     binary, converter = find_lilypond()
     ly = work / "score.ly"
-    _run([str(converter), "--no-beaming", "-o", str(ly), str(musicxml)], "musicxml2ly", work)
+    # the beams of the MusicXML (grouped by beat), not LilyPond's automatic ones: those ignore
+    # the stem directions music21 writes and draw broken diagonal beams across leaps
+    _run([str(converter), "-o", str(ly), str(musicxml)], "musicxml2ly", work)
     check_ly_header(ly.read_text(encoding="utf-8", errors="replace"))
     formats = ["--pdf"] + (["--png", "-dresolution=110"] if want_png else [])
     _run([str(binary), *formats, "-o", str(work / "score"), str(ly)], "LilyPond", work)

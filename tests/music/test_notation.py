@@ -1,0 +1,33 @@
+"""Notation that a pianist reads: compound meters show their beats; the music is unchanged."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from grandstaff.music.events import Event
+from grandstaff.music.notation import build_score
+
+
+def test_compound_meters_show_their_beats_and_keep_the_music():
+    """Three quarters in 6/8: the middle one crosses the dotted beat and is written as two
+    tied eighths; read back, the events are the same three quarters."""
+    import tempfile
+    from pathlib import Path
+
+    import grandstaff as gs
+    from grandstaff.music.codec import events_to_table
+    from grandstaff.output.render import write_musicxml
+
+    treble = [Event((72,), Fraction(1)), Event((74, 77), Fraction(1)), Event((76,), Fraction(1))]
+    bass = [Event((48,), Fraction(3, 2)), Event((43,), Fraction(3, 2))]
+    score = build_score({"treble": treble, "bass": bass}, time_signature="6/8")
+    written = [(n.quarterLength, n.tie.type if n.tie else None)
+               for n in score.parts[0].flatten().notes]
+    assert written == [(1.0, None), (0.5, "start"), (0.5, "stop"), (1.0, None)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_musicxml(score, Path(folder) / "six-eight.musicxml")
+        tables = gs.encode(path)
+    assert tables["treble"][["pitch", "duration"]].values.tolist() == \
+        events_to_table(treble)[["pitch", "duration"]].values.tolist()
+    three_four = build_score({"treble": treble, "bass": bass}, time_signature="3/4")
+    assert [n.quarterLength for n in three_four.parts[0].flatten().notes] == [1.0, 1.0, 1.0]
