@@ -16,6 +16,7 @@ import pytest
 
 from grandstaff.cli import main
 from grandstaff.composing.piece import Piece, plan_outputs
+from grandstaff.corpus import cache_folder
 from grandstaff.errors import OutputExistsError
 from grandstaff.files import current_umask
 from grandstaff.music.events import Event
@@ -133,7 +134,8 @@ def test_two_ingests_at_once_both_finish_with_the_same_corpus(folder, tmp_path):
     again = _ingest(folder, cache)
     out, err = again.communicate(timeout=300)
     assert json.loads(out)["cached"] and "warning" not in err
-    assert [p.name for p in cache.iterdir()] == [f"corpus-{summaries[0]['fingerprint']}"]
+    assert [p.name for p in cache.iterdir()] == [
+        cache_folder(cache, summaries[0]["fingerprint"]).name]
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ lie. Every hostile file here is real bytes on disk; nothing is mocked."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -267,3 +268,14 @@ def test_corrupted_real_files_are_read_or_skipped_never_raised(tmp_path_factory,
     assert read | skipped == {f"f{suffix}" for suffix in originals}
     assert not read & skipped
     assert all(reason for _, reason in corpus.skipped)
+
+
+def test_the_shipped_model_set_recognises_the_bach_corpus():
+    """`grandstaff evaluate` compares the corpus fingerprint a model set recorded with the
+    corpus it is given: reading changes must keep the fingerprint of the same files."""
+    from grandstaff.corpus import fingerprint_files, source_files
+    from grandstaff.models.model import models_root
+
+    recorded = json.loads((models_root("bach") / "treble" / "metrics.json").read_text())
+    files, _ = source_files("bach")
+    assert fingerprint_files(files)[0] == recorded["corpus_fingerprint"]

@@ -7,11 +7,10 @@ keeps the tables, ``tables`` holds the :class:`Corpus` type. Every name is impor
 >>> corpus = load_corpus("bach")      # doctest: +SKIP
 """
 
-from .cache import read_cache, write_cache
+from .cache import CACHE_FORMAT, cache_folder, read_cache, write_cache
 from .loading import DEFAULT_CACHE, load_corpus
 from .sources import (
     BACH,
-    CACHE_FORMAT,
     TOKENS_VERSION,
     bach_piece_file,
     fingerprint_files,
@@ -22,5 +21,5 @@ from .sources import (
 from .tables import PIECE_COLUMNS, Corpus
 
 __all__ = ["BACH", "CACHE_FORMAT", "DEFAULT_CACHE", "PIECE_COLUMNS", "TOKENS_VERSION", "Corpus",
-           "bach_piece_file", "fingerprint_files", "load_corpus", "piece_names", "read_cache",
-           "shown", "source_files", "write_cache"]
+           "bach_piece_file", "cache_folder", "fingerprint_files", "load_corpus", "piece_names",
+           "read_cache", "shown", "source_files", "write_cache"]

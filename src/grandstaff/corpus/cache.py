@@ -21,8 +21,16 @@ from ..errors import GrandstaffWarning
 from ..files import give_normal_mode
 from ..music.codec import COLUMNS
 from ..music.events import CLEFS
-from .sources import CACHE_FORMAT, TOKENS_VERSION, shown
+from .sources import TOKENS_VERSION, shown
 from .tables import PIECE_COLUMNS, Corpus
+
+#: Bump when the cache's layout or the naming of pieces changes: older caches are passed over.
+CACHE_FORMAT = "2"
+
+
+def cache_folder(cache_dir: str | os.PathLike, fingerprint: str) -> Path:
+    """Where the cache of the corpus with ``fingerprint`` lives, in this cache format."""
+    return Path(cache_dir) / f"corpus-{fingerprint}-v{CACHE_FORMAT}"
 
 CACHE_TABLES = (*CLEFS, "pieces")
 MANIFEST = "done.json"
@@ -126,8 +134,9 @@ def _load_checked(cache: Path) -> Corpus:
         if hashlib.sha256(data).hexdigest() != digests[name]:
             raise ValueError(f"{name}.parquet does not match its checksum")
         tables[name] = pd.read_parquet(io.BytesIO(data))
-    if done.get("fingerprint") != cache.name.removeprefix("corpus-"):
-        raise ValueError("the manifest belongs to another corpus")
+    if cache.name != f"corpus-{done.get('fingerprint')}-v{done.get('cache_format')}" or \
+            done.get("cache_format") != CACHE_FORMAT:
+        raise ValueError("the manifest belongs to another corpus or cache format")
     pieces = tables.pop("pieces")
     if list(pieces.columns) != PIECE_COLUMNS:
         raise ValueError("the pieces table has other columns")

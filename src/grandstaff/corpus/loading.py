@@ -23,7 +23,7 @@ from ..errors import BadInputError
 from ..music.codec import events_to_table
 from ..music.events import CLEFS
 from ..workers import DEFAULT_MEMORY_MB, DEFAULT_SECONDS
-from .cache import read_cache, write_cache
+from .cache import cache_folder, read_cache, write_cache
 from .sources import BACH, fingerprint_files, piece_names, shown, source_files
 from .tables import PIECE_COLUMNS, Corpus
 
@@ -59,7 +59,7 @@ def load_corpus(
         reasons = "; ".join(f"{Path(p).name}: {r}" for p, r in skipped[:3])
         raise BadInputError(f"no music files in {shown(source)}"
                             + (f" ({reasons})" if reasons else ""))
-    cache = Path(cache_dir) / f"corpus-{fingerprint}" if cache_dir is not None else None
+    cache = cache_folder(cache_dir, fingerprint) if cache_dir is not None else None
     corpus = read_cache(cache) if cache is not None else None
     if corpus is not None:
         corpus.skipped = skipped + corpus.skipped

@@ -15,10 +15,9 @@ from pathlib import Path
 from ..errors import BadArgumentError, MissingFileError
 from ..music.reading import SUFFIXES
 
-#: Bump when the token format or the reading rules change: old caches are then ignored.
+#: Bump when the token format or the reading rules change: old caches are then ignored, and
+#: model sets record the fingerprint of the corpus they were trained on.
 TOKENS_VERSION = "2"
-#: Bump when the cache's layout or the naming of pieces changes.
-CACHE_FORMAT = "2"
 BACH = "bach"
 
 
@@ -106,9 +105,10 @@ def _walk(folder: Path, files: list[Path], skipped: list[tuple[str, str]],
 
 
 def fingerprint_files(files: list[Path]) -> tuple[str, list[Path], list[tuple[str, str]]]:
-    """A hash of every readable file's content (and the cache format), the files that could be
-    read, and those that could not with a reason."""
-    digest = hashlib.sha256(f"grandstaff-tokens-{TOKENS_VERSION}-cache-{CACHE_FORMAT}".encode())
+    """A hash of every readable file's name and content (and the token format), the files that
+    could be read, and those that could not with a reason. Model sets record it: the same files
+    give the same fingerprint in every version with the same ``TOKENS_VERSION``."""
+    digest = hashlib.sha256(f"grandstaff-tokens-{TOKENS_VERSION}".encode())
     readable, unreadable = [], []
     for path in files:
         try:
