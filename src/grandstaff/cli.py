@@ -30,6 +30,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -89,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--memory-mb", type=_positive_int, default=2048, metavar="MB",
                         help="skip a file that needs more memory than this to read "
                              "(default 2048)")
+    ingest.add_argument("--max-events", type=_count, default=10_000_000, metavar="N",
+                        help="refuse a corpus of more events than this, before it fills the "
+                             "memory (default 10000000; 0 lifts the bound)")
     ingest.set_defaults(run=_ingest)
 
     train = commands.add_parser(
@@ -171,7 +184,7 @@ def _ingest(args) -> int:
 
     corpus = load_corpus(args.source, cache_dir=None if args.no_cache else args.cache,
                          workers=args.workers, progress=not args.json, timeout=args.timeout,
-                         memory_mb=args.memory_mb)
+                         memory_mb=args.memory_mb, max_events=args.max_events or None)
     summary = corpus.summary()
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -279,3 +279,19 @@ def test_the_shipped_model_set_recognises_the_bach_corpus():
     recorded = json.loads((models_root("bach") / "treble" / "metrics.json").read_text())
     files, _ = source_files("bach")
     assert fingerprint_files(files)[0] == recorded["corpus_fingerprint"]
+
+
+def test_a_corpus_past_its_event_bound_is_refused_in_one_line(tmp_path, capsys):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    for seed in range(4):
+        write_midi(_small_piece(seed), folder / f"p{seed}.mid")
+    whole = load_corpus(folder, cache_dir=None, workers=1, progress=False)
+    events = sum(len(t) for t in whole.tables.values())
+    assert load_corpus(folder, cache_dir=None, workers=1, progress=False,
+                       max_events=events).piece_names() == whole.piece_names()
+    with pytest.raises(gs.GrandstaffError, match=f"more than {events - 1:,} events"):
+        load_corpus(folder, cache_dir=None, workers=1, progress=False, max_events=events - 1)
+    assert main(["ingest", str(folder), "--no-cache", "--max-events", "2", "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "more than 2 events" in err and len(err.splitlines()) == 1

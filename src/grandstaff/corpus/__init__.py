@@ -8,7 +8,7 @@ keeps the tables, ``tables`` holds the :class:`Corpus` type. Every name is impor
 """
 
 from .cache import CACHE_FORMAT, cache_folder, read_cache, write_cache
-from .loading import DEFAULT_CACHE, load_corpus
+from .loading import DEFAULT_CACHE, DEFAULT_MAX_EVENTS, load_corpus
 from .sources import (
     BACH,
     TOKENS_VERSION,
@@ -20,6 +20,6 @@ from .sources import (
 )
 from .tables import PIECE_COLUMNS, Corpus
 
-__all__ = ["BACH", "CACHE_FORMAT", "DEFAULT_CACHE", "PIECE_COLUMNS", "TOKENS_VERSION", "Corpus",
-           "bach_piece_file", "cache_folder", "fingerprint_files", "load_corpus", "piece_names",
-           "read_cache", "shown", "source_files", "write_cache"]
+__all__ = ["BACH", "CACHE_FORMAT", "DEFAULT_CACHE", "DEFAULT_MAX_EVENTS", "PIECE_COLUMNS",
+           "TOKENS_VERSION", "Corpus", "bach_piece_file", "cache_folder", "fingerprint_files",
+           "load_corpus", "piece_names", "read_cache", "shown", "source_files", "write_cache"]

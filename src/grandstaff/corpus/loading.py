@@ -28,6 +28,10 @@ from .sources import BACH, fingerprint_files, piece_names, shown, source_files
 from .tables import PIECE_COLUMNS, Corpus
 
 DEFAULT_CACHE = Path("data")
+#: The most events a corpus may hold (about 170 times the Bach corpus). The tables take about
+#: 50 bytes an event, the pieces being assembled several times that; past the bound a corpus is
+#: refused in one line rather than filling the memory.
+DEFAULT_MAX_EVENTS = 10_000_000
 
 
 def load_corpus(
@@ -38,6 +42,7 @@ def load_corpus(
     progress: bool = True,
     timeout: float | None = DEFAULT_SECONDS,
     memory_mb: int | None = DEFAULT_MEMORY_MB,
+    max_events: int | None = DEFAULT_MAX_EVENTS,
 ) -> Corpus:
     """Read a corpus: ``"bach"`` (default), a folder (recursive) or one file.
 
@@ -48,7 +53,9 @@ def load_corpus(
     Files are read in ``workers`` processes (default: one per core). Each file may take
     ``timeout`` seconds and grow its worker by ``memory_mb``; a file that goes past either, or
     crashes its worker, is skipped with the reason. ``workers=0`` reads in this process,
-    without those limits (for debugging).
+    without those limits (for debugging). A corpus of more than ``max_events`` events is
+    refused with :class:`~grandstaff.errors.BadInputError` as soon as the bound is passed
+    (``None`` lifts it).
     """
     started = time.perf_counter()
     files, skipped = source_files(source)
@@ -68,7 +75,7 @@ def load_corpus(
         return corpus
 
     pieces, failures = _read_all(files, bach=is_bach, workers=workers, progress=progress,
-                                 timeout=timeout, memory_mb=memory_mb)
+                                 timeout=timeout, memory_mb=memory_mb, max_events=max_events)
     skipped += failures
     if not pieces:
         if len(files) == 1 and failures:
@@ -95,7 +102,7 @@ def _read_one(path: str, bach: bool):
         return None, f"unreadable ({type(exc).__name__}: {str(exc)[:120]})"
 
 
-def _read_all(files, *, bach, workers, progress, timeout, memory_mb):
+def _read_all(files, *, bach, workers, progress, timeout, memory_mb, max_events):
     from tqdm import tqdm
 
     from ..workers import run_jobs
@@ -105,17 +112,28 @@ def _read_all(files, *, bach, workers, progress, timeout, memory_mb):
     bar = tqdm(total=len(jobs), desc="reading", unit="file", disable=not progress or len(jobs) < 2,
                file=sys.stderr)
     outcomes: list[tuple[list | None, str | None]] = [(None, "not read")] * len(jobs)
+    events = 0
+
+    def keep(index: int, outcome) -> None:
+        nonlocal events
+        outcomes[index] = outcome
+        events += sum(len(staff) for piece in outcome[0] or () for staff in piece.staves.values())
+        bar.update()
+        if max_events is not None and events > max_events:
+            raise BadInputError(
+                f"the corpus holds more than {max_events:,} events ({bar.n} of {len(jobs)} "
+                "files read); grandstaff keeps a corpus in memory, so read a part of it or "
+                "lift the bound (max_events=None, --max-events 0)")
+
     try:
         if workers == 0:
             for index, job in enumerate(jobs):
-                outcomes[index] = _read_one(*job)
-                bar.update()
+                keep(index, _read_one(*job))
         else:
             for result in run_jobs("grandstaff.corpus.loading:_read_one", jobs, workers=workers,
                                    seconds=timeout, memory_mb=memory_mb,
                                    preload=("grandstaff.music.reading", "music21")):
-                outcomes[result.index] = result.value if result.ok else (None, result.reason)
-                bar.update()
+                keep(result.index, result.value if result.ok else (None, result.reason))
     finally:
         bar.close()
     read = [(path, pieces) for path, (pieces, _) in zip(files, outcomes) if pieces]
