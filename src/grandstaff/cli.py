@@ -20,44 +20,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"grandstaff: error: {message} (see --help)\n")
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed {text!r} must be 0 or more")
-    return value
+def _number(convert=int, *, least: int | None = None, above: float | None = None,
+            label: str = ""):
+    """An argparse type: ``convert`` the text, then hold it to a bound, or say why not."""
+    noun = "a whole number" if convert is int else "a number"
+
+    def parse(text: str):
+        shown = f"{label} {text!r}" if label else repr(text)
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown} is not {noun}") from None
+        if least is not None and value < least:
+            raise argparse.ArgumentTypeError(f"{shown} must be {least} or more")
+        if above is not None and not value > above:
+            raise argparse.ArgumentTypeError(f"{shown} must be above {above:g}")
+        return value
+
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value
+_seed = _number(least=0, label="seed")
+_count = _number(least=0)
+_positive_int = _number(least=1)
+_positive_float = _number(float, above=0)
 
 
 def build_parser() -> argparse.ArgumentParser:
