@@ -155,3 +155,10 @@ def test_a_jupyter_kernel_reads_a_corpus_on_a_cold_cache(tmp_path, two_chorales)
         manager.shutdown_kernel(now=True)
     assert reply["content"]["status"] == "ok", errors
     assert "pieces 2 skipped 1" in "".join(printed)
+
+
+def test_a_worker_that_cannot_start_is_one_clear_error_not_a_loop():
+    from grandstaff.workers import WorkerStartError
+
+    with pytest.raises(WorkerStartError, match="could not start .*exit code 1"):
+        list(run_jobs("no_such_module_anywhere:run", [(1,), (2,)], workers=2))

@@ -253,9 +253,10 @@ def run_jobs(
                 message = worker.receive()
                 if message is None:  # the worker died
                     if not worker.ready:
+                        reason = worker.death()
                         retire(worker)
                         raise WorkerStartError(
-                            f"a worker process could not start ({worker.death()}); run with "
+                            f"a worker process could not start ({reason}); run with "
                             "workers=0 to see why")
                     index, reason = worker.job, worker.death()
                     retire(worker)
