@@ -152,8 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--primer", default=None,
                          help="a music file or 'bach:PIECE' that conditions the start")
     compose.add_argument("--formats", default="musicxml,midi,pdf",
-                         help="comma-separated: musicxml, midi, pdf, png (default "
-                              "musicxml,midi,pdf; a PDF comes with a PNG preview)")
+                         help="comma-separated: musicxml, midi, pdf, png, svg (default "
+                              "musicxml,midi,pdf; a PDF comes with a PNG preview; svg is the "
+                              "whole score drawn in process by Verovio, no engraver needed)")
     compose.add_argument("--engraver", default="lilypond",
                          help="lilypond (default) or musescore")
     compose.add_argument("--out", default=None,

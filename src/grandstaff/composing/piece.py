@@ -23,8 +23,8 @@ from ..music.events import CLEFS, Event, bar_length, total_duration
 from ..music.keys import Key
 from ..text import clean_text
 
-FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png")
-SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png"}
+FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png", "svg")
+SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png", "svg": ".svg"}
 MAX_TEMPO = 400
 PIANO_RANGE = (21, 108)
 
@@ -109,10 +109,11 @@ class Piece:
 
     def write(self, path: str | Path, formats: Iterable[str] = ("musicxml", "midi", "pdf"), *,
               engraver: str = "lilypond", force: bool = False) -> dict[str, Path]:
-        """Write ``path`` + ``.musicxml``, ``.mid``, ``.pdf`` and ``.png`` as asked.
+        """Write ``path`` + ``.musicxml``, ``.mid``, ``.pdf``, ``.png`` and ``.svg`` as asked.
 
-        Existing files are kept unless ``force``. A PDF comes with a PNG of its first page. If
-        engraving fails the MusicXML and MIDI are still written (see :class:`EngravingFailed`).
+        Existing files are kept unless ``force``. A PDF comes with a PNG of its first page; an
+        SVG is the whole score drawn in process by Verovio (no engraver needed). If engraving
+        fails the MusicXML, MIDI and SVG are still written (see :class:`EngravingFailed`).
         """
         from ..output.engrave import check_engraver, engrave
         from ..output.render import write_midi, write_musicxml
@@ -124,12 +125,18 @@ class Piece:
             written["musicxml"] = write_musicxml(self.score, targets["musicxml"])
         if "midi" in targets:
             written["midi"] = write_midi(self.score, targets["midi"])
-        if "pdf" in targets:
+        if "svg" in targets or "pdf" in targets:
             import tempfile
 
             with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
                 source = written.get("musicxml") or write_musicxml(
                     self.score, Path(work) / "score.musicxml")
+                if "svg" in targets:
+                    from ..output.svg import write_svg
+
+                    written["svg"] = write_svg(source, targets["svg"])
+                if "pdf" not in targets:
+                    return written
                 try:
                     made = engrave(source, targets["pdf"], targets.get("png"),
                                    engraver=engraver)
