@@ -5,7 +5,9 @@
 >>> piece = gs.compose(bars=16, key="E minor")      # doctest: +SKIP
 >>> piece.write("scores/etude")                     # doctest: +SKIP
 
-Keras (and so JAX) is imported only when a model is trained, evaluated or used to compose.
+Keras (and so JAX) is imported only when a model is trained, evaluated or used to compose, and
+pandas and music21 only when music is read or written: importing the package, and
+``grandstaff --help``, stay quick.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from __future__ import annotations
 from importlib import import_module
 
 from .errors import GrandstaffError
-from .music.codec import decode, encode
 from .music.events import CLEFS, Event
 from .music.keys import Key
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "encode": "music.codec", "decode": "music.codec",
     "load_corpus": "corpus.loading", "Corpus": "corpus.tables",
     "train": "models.training", "evaluate": "models.evaluation",
     "format_report": "models.evaluation",
@@ -28,8 +30,7 @@ _LAZY = {
     "load_models": "models.model", "ClefConfig": "models.model",
 }
 
-__all__ = ["CLEFS", "Event", "GrandstaffError", "Key", "decode", "encode", "__version__",
-           *_LAZY]
+__all__ = ["CLEFS", "Event", "GrandstaffError", "Key", "__version__", *_LAZY]
 
 
 def __getattr__(name: str):
