@@ -41,31 +41,32 @@ def _generators(models: str):
     return {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
 
 
+def _whole(value: object, what: str, least: int, most: int | None = None) -> int:
+    """``value`` as an int if it is a whole number in ``least..most``, else one clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least or (
+            most is not None and value > most):
+        bound = f" from {least} to {most}" if most is not None else f", {least} or more"
+        raise BadArgumentError(f"{what} {value!r} must be a whole number{bound}")
+    return int(value)
+
+
 def check_bars(bars: int) -> int:
-    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not (
-            1 <= bars <= MAX_BARS):
-        raise BadArgumentError(f"bars {bars!r} must be a whole number from 1 to {MAX_BARS}")
-    return int(bars)
+    return _whole(bars, "bars", 1, MAX_BARS)
 
 
 def check_candidates(candidates: int, bars: int) -> int:
     """``candidates`` if one batch of that many ``bars``-bar pieces fits the bounds."""
-    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or not (
-            1 <= candidates <= MAX_CANDIDATES):
-        raise BadArgumentError(
-            f"candidates {candidates!r} must be a whole number from 1 to {MAX_CANDIDATES}")
+    candidates = _whole(candidates, "candidates", 1, MAX_CANDIDATES)
     if candidates * bars > MAX_CANDIDATE_BARS:
         raise BadArgumentError(
             f"{candidates} candidates of {bars} bars are {candidates * bars:,} bars at once, "
             f"more than {MAX_CANDIDATE_BARS:,}; ask for fewer --candidates or --bars")
-    return int(candidates)
+    return candidates
 
 
 def check_seed(seed: object) -> int:
     """A seed is a whole number ≥ 0 (any size)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise BadArgumentError(f"seed {seed!r} must be a whole number, 0 or more")
-    return int(seed)
+    return _whole(seed, "seed", 0)
 
 
 def read_primer(primer: str | os.PathLike) -> dict[str, list[Event]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
-from ..files import check_folder, check_writable
+from ..files import check_writable
 from ..music.codec import events_to_table
 from ..music.events import CLEFS, Event, bar_length, total_duration
 from ..music.keys import Key
@@ -125,18 +125,18 @@ class Piece:
             written["musicxml"] = write_musicxml(self.score, targets["musicxml"])
         if "midi" in targets:
             written["midi"] = write_midi(self.score, targets["midi"])
-        if "svg" in targets or "pdf" in targets:
-            import tempfile
+        if "svg" not in targets and "pdf" not in targets:
+            return written
+        import tempfile
 
-            with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
-                source = written.get("musicxml") or write_musicxml(
-                    self.score, Path(work) / "score.musicxml")
-                if "svg" in targets:
-                    from ..output.svg import write_svg
+        with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
+            source = written.get("musicxml") or write_musicxml(
+                self.score, Path(work) / "score.musicxml")
+            if "svg" in targets:
+                from ..output.svg import write_svg
 
-                    written["svg"] = write_svg(source, targets["svg"])
-                if "pdf" not in targets:
-                    return written
+                written["svg"] = write_svg(source, targets["svg"])
+            if "pdf" in targets:
                 try:
                     made = engrave(source, targets["pdf"], targets.get("png"),
                                    engraver=engraver)
@@ -144,9 +144,9 @@ class Piece:
                     raise EngravingFailed(
                         f"{exc} (the {' and '.join(sorted(written)) or 'other'} files were "
                         "written)", written) from None
-            written["pdf"] = targets["pdf"]
-            if len(made) > 1:
-                written["png"] = targets["png"]
+                written["pdf"] = targets["pdf"]
+                if len(made) > 1:
+                    written["png"] = targets["png"]
         return written
 
 
@@ -165,7 +165,7 @@ def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
     stem = output_stem(path)
     targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
     for target in targets.values():
-        check_writable(target, force=True)  # folders in the way, or a file above the folder
+        check_writable(target, force=True)  # a folder in the way; existing files come next
     existing = [t for t in targets.values() if t.exists()]
     if existing and not force:
         missing = [t.name for t in targets.values() if not t.exists()]
@@ -178,7 +178,8 @@ def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
 
 
 def output_stem(path: str | Path) -> Path:
-    """The path that output files get their suffixes added to, refused if it names no file.
+    """The path that output files get their suffixes added to, refused if it names a folder
+    (the folder it lies in is checked with each target, by ``check_writable``).
 
     >>> output_stem("scores/etude.pdf")
     PosixPath('scores/etude')
@@ -190,7 +191,6 @@ def output_stem(path: str | Path) -> Path:
         raise BadArgumentError(
             f"output path {str(path)!r} names a folder, not a file; give a name without "
             "suffix, e.g. scores/etude")
-    check_folder(stem.parent)
     return stem
 
 
