@@ -51,3 +51,32 @@ def test_both_loops_refuse_a_length_off_the_grid(generators):
             generate_staves(generators[(kind, "treble")], mode="major",
                             length=Fraction(1, 25), pitch_sampler=TopKSampler(5, seed=0),
                             duration_sampler=TopKSampler(5, seed=0))
+
+
+@pytest.mark.parametrize("kind", ["model", "ngram"])
+def test_a_hold_is_drawn_only_for_a_pitch_that_sounds_in_the_event_before(generators, kind):
+    """Hot sampling over the whole vocabulary draws many hold tokens; each must hold only
+    pitches of the event before (checked on the raw draws, before any clean-up)."""
+    from grandstaff.composing.generation import _python_loop
+    from grandstaff.music.events import parse_pitch_token, start_token
+
+    generator = generators[(kind, "treble")]
+    vocab = generator.vocab
+    assert any("~" in t for t in vocab.pitch.tokens)
+    rows = 8
+    start = [np.full(rows, head.id(start_token("major"))) for head in (vocab.pitch,
+                                                                        vocab.duration)]
+    samplers = (TopKSampler(len(vocab.pitch), temperature=3.0, seed=1),
+                TopKSampler(len(vocab.duration), temperature=3.0, seed=2))
+    loop = getattr(generator, "sample_loop", None) or (
+        lambda *args: _python_loop(generator, *args))
+    drawn, _ = loop(*start, generator.initial_state(rows), 16 * 24, *samplers, None)
+    holds = 0
+    for row in drawn:
+        before: tuple[int, ...] = ()
+        for pitch_id, _ in row:
+            pitches, held = parse_pitch_token(vocab.pitch.tokens[pitch_id])
+            assert set(held) <= set(before), (vocab.pitch.tokens[pitch_id], before)
+            holds += bool(held)
+            before = pitches
+    assert holds > 0

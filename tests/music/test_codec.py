@@ -5,12 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 import grandstaff as gs
-from grandstaff.music.codec import events_to_table
+from grandstaff.music.codec import events_to_table, table_to_events
 from grandstaff.music.events import Event, canonical, total_duration
+from grandstaff.music.notation import build_performance
 from grandstaff.output.render import write_midi, write_musicxml
 
 from ..conftest import tokens_of
@@ -37,7 +38,17 @@ def group(low: int, high: int):
 
 def staff(low: int, high: int):
     return st.lists(group(low, high), min_size=1, max_size=12).map(
-        lambda groups: [e for g in groups for e in g])
+        lambda groups: [e for g in groups for e in g]).flatmap(with_holds)
+
+
+def with_holds(events: list[Event]):
+    """``events`` with some of the pitches each shares with the event before held on."""
+    shared = [sorted(set(e.pitches) & set(before.pitches))
+              for before, e in zip([Event((), Fraction(1)), *events], events)]
+    choices = st.tuples(*(st.lists(st.sampled_from(s), unique=True) if s else st.just([])
+                          for s in shared))
+    return choices.map(lambda held: [Event(e.pitches, e.duration, tuple(sorted(h)))
+                                     for e, h in zip(events, held)])
 
 
 def fill(events: list[Event], length: Fraction) -> list[Event]:
@@ -94,9 +105,57 @@ def test_identity_through_a_musicxml_file(tables, tmp_path_factory, assert_valid
 @SETTINGS
 @given(tables=grand_staff())
 def test_identity_through_a_midi_file(tables, tmp_path_factory):
+    """MIDI has no ties: each held pitch is written as one sustained note."""
     path = tmp_path_factory.mktemp("midi") / "piece.mid"
-    write_midi(gs.decode(tables), path)
+    staves = {clef: table_to_events(table) for clef, table in tables.items()}
+    write_midi(build_performance(staves), path)
     assert tokens_of(gs.encode(path)) == tokens_of(tables)
+
+
+def test_the_strategy_makes_holds():
+    """The round trips above see held notes (``find`` fails if the strategy never holds)."""
+    found = find(grand_staff(), lambda t: any("~" in p for p in t["treble"].pitch),
+                 settings=settings(max_examples=200, database=None))
+    assert any(e.held for e in table_to_events(found["treble"]))
+
+
+def test_a_held_alto_under_a_moving_soprano(tmp_path, assert_valid_musicxml):
+    """Alto E4 holds two beats while the soprano moves G4 to A4: a tie, not a re-struck E."""
+    treble = [Event((64, 67), Fraction(1)), Event((64, 69), Fraction(1), held=(64,)),
+              Event((65, 71), Fraction(2))]
+    bass = [Event((48,), Fraction(3)), Event((43,), Fraction(1))]
+    tables = {"treble": events_to_table(treble), "bass": events_to_table(bass)}
+    assert tables["treble"]["pitch"].tolist() == ["64.67", "64~.69", "65.71"]
+    path = write_musicxml(gs.decode(tables), tmp_path / "held.musicxml")
+    assert_valid_musicxml(path)
+    text = path.read_text()
+    assert text.count('<tie type="start"') == 1 and text.count('<tie type="stop"') == 1
+    assert tokens_of(gs.encode(path)) == tokens_of(tables)
+    midi = write_midi(build_performance({"treble": treble, "bass": bass}), tmp_path / "held.mid")
+    assert tokens_of(gs.encode(midi)) == tokens_of(tables)
+    from music21 import converter
+
+    heard = [(float(n.offset), float(n.quarterLength), n.pitch.midi)
+             for n in converter.parse(midi).parts[0].flatten().notes if n.isNote]
+    assert (0.0, 2.0, 64) in heard  # one sustained E4 in the MIDI file
+
+
+def test_a_note_that_ends_under_a_held_one_is_an_event():
+    """What sounds changes when a note ends, so that is an onset too (the held C goes on)."""
+    from grandstaff.music.reading import events_from_notes
+
+    notes = [(Fraction(0), Fraction(2), 60), (Fraction(0), Fraction(1), 64)]
+    events, snaps = events_from_notes(notes, Fraction(4))
+    assert [e.tokens() for e in events] == [("60.64", "1"), ("60~", "1"), ("rest", "2")]
+    assert snaps == 0
+
+
+def test_canonical_merges_a_pure_continuation_and_drops_impossible_holds():
+    events = [Event((60,), Fraction(1)), Event((60,), Fraction(1), held=(60,)),
+              Event((62, 65), Fraction(1), held=(62,))]
+    assert canonical(events) == [Event((60,), Fraction(2)), Event((62, 65), Fraction(1))]
+    long = [Event((60,), Fraction(3)), Event((60,), Fraction(3, 4), held=(60,))]
+    assert canonical(long) == long  # 15/4 is no one grid value: it stays two held parts
 
 
 def test_minor_piece_round_trips_with_its_key(tmp_path, assert_valid_musicxml):
@@ -150,3 +209,27 @@ def test_decode_refuses_two_pieces_at_once():
 
     with pytest.raises(gs.errors.BadInputError, match="one piece at a time"):
         gs.decode({"treble": pd.concat([table, two]), "bass": table})
+
+
+@pytest.mark.parametrize("name", ["bach/bwv1.6", "bach/bwv269", "bach/bwv66.6"])
+def test_tied_chorale_voices_are_held_through_musicxml_and_midi(name, tmp_path):
+    from music21 import corpus
+
+    tables = gs.encode(corpus.getWork(name))
+    held = [p for p in tables["treble"]["pitch"].tolist() + tables["bass"]["pitch"].tolist()
+            if "~" in p]
+    assert held, "a chorale with tied voices reads as held pitches"
+    xml = write_musicxml(gs.decode(tables), tmp_path / "chorale.musicxml")
+    assert tokens_of(gs.encode(xml)) == tokens_of(tables)
+    staves = {clef: table_to_events(table) for clef, table in tables.items()}
+    midi = write_midi(build_performance(staves, key=gs.Key.parse(tables["treble"].attrs["key"])),
+                      tmp_path / "chorale.mid")
+    # MIDI keeps no silence after the last note: compare up to each staff's last note.
+    heard, written = _up_to_last_note(gs.encode(midi)), _up_to_last_note(tables)
+    assert heard == written and any("~" in p for p, _ in heard["treble"] + heard["bass"])
+
+
+def _up_to_last_note(tables):
+    tokens = tokens_of(tables)
+    return {clef: t[:max(i for i, (p, _) in enumerate(t) if p != "rest") + 1]
+            for clef, t in tokens.items()}

@@ -4,7 +4,8 @@ A :class:`ClefGenerator` rebuilds a trained clef model as a one-step model (same
 same weights) and runs the whole sampling loop as one compiled ``jax.lax.while_loop``.
 :func:`generate_staves` samples several candidates in one batch, each until it fills exactly
 the requested length: durations that would cross the final barline, or leave a remainder no
-grid value can fill, are never drawn. Other generators with the same ``step`` interface (the
+grid value can fill, are never drawn, and neither is a hold of a pitch that does not sound in the
+event before. Other generators with the same ``step`` interface (the
 n-gram baseline) are sampled by a plain Python loop under the same rules.
 """
 
@@ -24,11 +25,11 @@ from ..music.events import (
     Event,
     canonical,
     is_special,
-    parse_pitches,
+    parse_pitch_token,
     split_silence,
     start_token,
 )
-from ..music.vocab import TICKS_PER_QUARTER, duration_ticks
+from ..music.vocab import TICKS_PER_QUARTER, duration_ticks, holds_allowed, pitch_matrices
 from .sampling import TopKSampler
 
 
@@ -68,8 +69,9 @@ class ClefGenerator:
                     pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
                     bar: int | None = None):
         """The whole sampling loop as one compiled ``jax.lax.while_loop``: top-k and
-        temperature per head, banned special tokens, durations that must fit before the final
-        barline. Returns (ids of each row's events, each row's unfilled ticks)."""
+        temperature per head, banned special tokens, holds only of pitches that sound in the
+        event before, durations that must fit before the final barline. Returns (ids of each
+        row's events, each row's unfilled ticks)."""
         import jax
 
         batch = len(pitch_ids)
@@ -97,6 +99,7 @@ class ClefGenerator:
             self.vocab, self.duration_ticks, target, bar)))
         ticks = rules.ticks.astype("int32")
         pitch_mask = jnp.asarray([not is_special(t) for t in self.vocab.pitch.tokens])
+        sounding, held = (jnp.asarray(m) for m in pitch_matrices(self.vocab.pitch))
         k_pitch = min(k_pitch, len(self.vocab.pitch))
         k_duration = min(k_duration, len(self.vocab.duration))
         longest = target // int(ticks.min()) + 1
@@ -114,7 +117,8 @@ class ClefGenerator:
                                                  [p[:, None], d[:, None], *state], training=False)
                 probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
                 key, key_p, key_d = jax.random.split(key, 3)
-                p = draw(key_p, probs_p, pitch_mask[None, :], k_pitch, t_pitch)
+                may_hold = holds_allowed(jnp, sounding, held, p)
+                p = draw(key_p, probs_p, pitch_mask[None, :] & may_hold, k_pitch, t_pitch)
                 allowed = rules.allowed(jnp, remaining, (i == 0) & rules.is_rest[p])
                 d = draw(key_d, probs_d, allowed, k_duration, t_duration)
                 active = remaining > 0
@@ -221,11 +225,12 @@ def generate_staves(
     else:
         rows, left = loop(pitch_ids, duration_ids, state, int(target),
                           pitch_sampler, duration_sampler, bar_ticks)
-    pitches = [() if is_special(t) else parse_pitches(t) for t in vocab.pitch.tokens]
+    pitches = [((), ()) if is_special(t) else parse_pitch_token(t) for t in vocab.pitch.tokens]
     ticks = generator.duration_ticks
     staves = []
     for events, leftover in zip(rows, left):
-        staff = [Event(pitches[p], Fraction(int(ticks[d]), TICKS_PER_QUARTER)) for p, d in events]
+        staff = [Event(pitches[p][0], Fraction(int(ticks[d]), TICKS_PER_QUARTER), pitches[p][1])
+                 for p, d in events]
         if leftover:  # nothing in the vocabulary fitted the last gap: close with rest
             rest = split_silence(Fraction(int(leftover), TICKS_PER_QUARTER)) or []
             staff.extend(Event((), part) for part in rest)
@@ -241,6 +246,7 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
     banned_pitch = vocab.pitch.special_ids()
     rules = BarRules.build(vocab, generator.duration_ticks, target, bar)  # bans special durations
     ticks = rules.ticks
+    sounding, held = pitch_matrices(vocab.pitch)
     remaining = np.full(len(pitch_ids), target)
     rows: list[list[tuple[int, int]]] = [[] for _ in range(len(pitch_ids))]
     left = np.zeros(len(pitch_ids), dtype=int)
@@ -249,7 +255,8 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
         if not active.any():
             break
         pitch_probs, duration_probs, state = generator.step(pitch_ids, duration_ids, state)
-        pitch_ids = pitch_sampler.sample(pitch_probs, banned_pitch)
+        pitch_ids = pitch_sampler.sample(
+            pitch_probs, banned_pitch, allowed=holds_allowed(np, sounding, held, pitch_ids))
         allowed = rules.allowed(np, remaining, (step == 0) & rules.is_rest[pitch_ids])
         duration_ids = duration_sampler.sample(duration_probs, allowed=allowed)
         for row in np.flatnonzero(active):

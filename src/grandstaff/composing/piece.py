@@ -84,6 +84,14 @@ class Piece:
         return build_score(self.staves, key=self.key, time_signature=self.time_signature,
                            tempo=self.tempo, title=self.title, composer=self.composer)
 
+    @cached_property
+    def performance(self):
+        """The music21 Score of what is heard (each held pitch one sustained note), for MIDI."""
+        from ..music.notation import build_performance
+
+        return build_performance(self.staves, key=self.key, time_signature=self.time_signature,
+                                 tempo=self.tempo)
+
     def analysed_mode(self) -> str:
         """The mode music21's key analysis (Krumhansl–Schmuckler) hears: major or minor."""
         return "minor" if self.score.analyze("key").mode == "minor" else "major"
@@ -124,7 +132,7 @@ class Piece:
         if "musicxml" in targets:
             written["musicxml"] = write_musicxml(self.score, targets["musicxml"])
         if "midi" in targets:
-            written["midi"] = write_midi(self.score, targets["midi"])
+            written["midi"] = write_midi(self.performance, targets["midi"])
         if "svg" not in targets and "pdf" not in targets:
             return written
         import tempfile
@@ -211,12 +219,14 @@ def parse_formats(formats: Iterable[str] | str) -> tuple[str, ...]:
 def fit_to_piano(event: Event) -> Event:
     """Move any note outside the piano's keys (A0–C8) by octaves until it fits."""
     low, high = PIANO_RANGE
-    moved = []
-    for pitch in event.pitches:
+
+    def fit(pitch: int) -> int:
         while pitch < low:
             pitch += 12
         while pitch > high:
             pitch -= 12
-        moved.append(pitch)
-    return Event(tuple(sorted(set(moved))), event.duration)
+        return pitch
+
+    return Event(tuple(sorted({fit(p) for p in event.pitches})), event.duration,
+                 tuple(sorted({fit(p) for p in event.held})))
 

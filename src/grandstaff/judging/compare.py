@@ -148,7 +148,8 @@ def _clef_table(staves: dict[str, list[list[Event]]]) -> dict:
                                    for s in ("model", "ngram")}}
     scalars = {"pitch range": q.pitch_range, "rest ratio": q.rest_ratio,
                "pitch-class entropy": q.pitch_class_entropy,
-               "scale consistency": q.scale_consistency, "longest repeat": q.longest_repeat}
+               "scale consistency": q.scale_consistency, "longest repeat": q.longest_repeat,
+               "re-strike rate": q.restrike_rate}
     for name, function in scalars.items():
         values = {s: _summary([float(function(piece)) for piece in staves[s]]) for s in SETS}
         table[name] = {"summary": values, "overlap": {

@@ -105,6 +105,22 @@ def longest_repeat(events: Sequence[Event]) -> int:
     return best
 
 
+def restrike_rate(events: Sequence[Event]) -> float:
+    """Share of sounding events, after a sounding one, that strike again a pitch that sounded
+    in the event before (a held pitch is not struck); ``nan`` with no such event.
+
+    >>> held = [Event((60, 64), Fraction(1)), Event((60, 65), Fraction(1), held=(60,))]
+    >>> restrike_rate(held), restrike_rate([Event(e.pitches, e.duration) for e in held])
+    (0.0, 1.0)
+    """
+    struck = total = 0
+    for before, event in zip(events, events[1:]):
+        if before.pitches and event.pitches:
+            total += 1
+            struck += bool(set(event.struck) & set(before.pitches))
+    return struck / total if total else float("nan")
+
+
 def _sounding_on_grid(events: Sequence[Event]) -> list[tuple[int, ...]]:
     slots: list[tuple[int, ...]] = []
     for event in events:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..corpus import Corpus
 from ..errors import BadInputError
-from ..music.events import REST, format_pitches, is_special, parse_pitches
+from ..music.events import REST, format_pitches, is_special, parse_pitch_token
 from ..music.vocab import Vocabulary
 from .model import ClefVocab
 
@@ -37,8 +37,11 @@ def _shifted(token: str, shift: int) -> str | None:
     """A pitch token moved by ``shift`` semitones (None if a note leaves MIDI 0..127)."""
     if is_special(token) or token == REST:
         return token
-    moved = [p + shift for p in parse_pitches(token)]
-    return format_pitches(moved) if min(moved) >= 0 and max(moved) <= 127 else None
+    pitches, held = parse_pitch_token(token)
+    moved = [p + shift for p in pitches]
+    if min(moved) < 0 or max(moved) > 127:
+        return None
+    return format_pitches(moved, [p + shift for p in held])
 
 
 def transposed_copies(sequences: Sequences, transpositions: tuple[int, ...]) -> Sequences:

@@ -1,12 +1,16 @@
 """Events and their tokens: the package's own small types, free of music21 and keras.
 
 An :class:`Event` is one onset in one staff: the MIDI numbers sounding from that onset (empty
-for a rest) and the exact quarterLength to the staff's next onset. It is written as two tokens:
+for a rest), which of them are held on from the event before rather than struck, and the exact
+quarterLength to the staff's next onset. It is written as two tokens; a held pitch carries the
+hold marker ``~``:
 
 >>> Event((48, 55, 64), Fraction(3, 2)).tokens()
 ('48.55.64', '3/2')
->>> Event.from_tokens("rest", "1/3")
-Event(pitches=(), duration=Fraction(1, 3))
+>>> Event((60, 64), Fraction(1), held=(60,)).tokens()
+('60~.64', '1')
+>>> Event.from_tokens("60~.64", "1/3")
+Event(pitches=(60, 64), duration=Fraction(1, 3), held=(60,))
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ CLEFS: tuple[str, str] = ("treble", "bass")
 MODES: tuple[str, str] = ("major", "minor")
 REST = "rest"
 PAD = "<pad>"
+#: Written after a MIDI number in a pitch token: that pitch is held on from the event before.
+HOLD = "~"
 
 
 def start_token(mode: str) -> str:
@@ -121,20 +127,36 @@ def canonical(events: Iterable[Event]) -> list[Event]:
     """The one way of writing ``events`` that reading a score gives back.
 
     A silence is one musical fact, so consecutive rests are merged and written as
-    :func:`split_silence` splits them; sounding events are kept as they are.
+    :func:`split_silence` splits them. So is a sound: an event that only holds on everything
+    the event before sounded is merged into it, and the whole written the same way (the later
+    parts held). A pitch can only be held on if it sounded in the event before, so any other
+    hold becomes a strike.
+
+    >>> canonical([Event((60,), Fraction(1)), Event((60,), Fraction(1), held=(60,))])
+    [Event(pitches=(60,), duration=Fraction(2, 1), held=())]
     """
+    runs: list[list[Event]] = []
+    for event in events:
+        before = runs[-1][-1] if runs else None
+        if before is not None and not set(event.held) <= set(before.pitches):
+            event = Event(event.pitches, event.duration,
+                          tuple(p for p in event.held if p in before.pitches))
+        if before is not None and (
+                (event.is_rest and before.is_rest)
+                or (event.pitches and set(event.held) == set(event.pitches)
+                    == set(before.pitches))):
+            runs[-1].append(event)
+        else:
+            runs.append([event])
     result: list[Event] = []
-    silence = Fraction(0)
-    for event in [*events, None]:
-        if event is not None and event.is_rest:
-            silence += event.duration
-            continue
-        if silence:
-            parts = split_silence(silence) or [snap_duration(silence)[0]]
-            result.extend(Event((), part) for part in parts)
-            silence = Fraction(0)
-        if event is not None:
-            result.append(event)
+    for run in runs:
+        head = run[0]
+        total = sum((e.duration for e in run), Fraction(0))
+        parts = split_silence(total)
+        if parts is None:
+            parts = [snap_duration(total)[0]] if head.is_rest else [e.duration for e in run]
+        result.append(Event(head.pitches, parts[0], head.held))
+        result.extend(Event(head.pitches, part, head.pitches) for part in parts[1:])
     return result
 
 
@@ -157,48 +179,79 @@ def parse_duration(token: str) -> Fraction:
     return value
 
 
-def format_pitches(pitches: Sequence[int]) -> str:
-    """A pitch token: ``rest`` or the sorted MIDI numbers joined by dots."""
+def format_pitches(pitches: Sequence[int], held: Sequence[int] = ()) -> str:
+    """A pitch token: ``rest`` or the sorted MIDI numbers joined by dots, each held one
+    followed by :data:`HOLD`.
+
+    >>> format_pitches([64, 60], held=[60])
+    '60~.64'
+    """
     if not pitches:
         return REST
-    return ".".join(str(p) for p in sorted(set(pitches)))
+    held = set(held)
+    return ".".join(f"{p}{HOLD}" if p in held else str(p) for p in sorted(set(pitches)))
 
 
-def parse_pitches(token: str) -> tuple[int, ...]:
-    """The MIDI numbers of a pitch token (``"48.55.64"`` → (48, 55, 64), ``"rest"`` → ())."""
+def parse_pitch_token(token: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(sounding MIDI numbers, held MIDI numbers) of a pitch token.
+
+    >>> parse_pitch_token("60~.64")
+    ((60, 64), (60,))
+    """
     if token == REST:
-        return ()
+        return (), ()
     try:
-        values = tuple(int(part) for part in token.split("."))
+        parts = token.split(".")
+        values = [int(part.removesuffix(HOLD)) for part in parts]
+        held = {int(part[:-1]) for part in parts if part.endswith(HOLD)}
     except ValueError:
         raise BadInputError(f"pitch token {token!r} is neither 'rest' nor MIDI numbers") from None
     if any(not 0 <= v <= 127 for v in values):
         raise BadInputError(f"pitch token {token!r} has a MIDI number outside 0..127")
-    return tuple(sorted(set(values)))
+    return tuple(sorted(set(values))), tuple(sorted(held))
+
+
+def parse_pitches(token: str) -> tuple[int, ...]:
+    """The MIDI numbers sounding in a pitch token, held or struck (``"48.55~.64"`` →
+    (48, 55, 64), ``"rest"`` → ())."""
+    return parse_pitch_token(token)[0]
 
 
 @dataclass(frozen=True)
 class Event:
-    """One onset in one staff: the sounding MIDI numbers (``()`` = rest) and the duration."""
+    """One onset in one staff: the sounding MIDI numbers (``()`` = rest), the duration, and
+    which of the sounding numbers are held on from the event before (the rest are struck)."""
 
     pitches: tuple[int, ...]
     duration: Fraction
+    held: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not set(self.held) <= set(self.pitches):
+            raise BadInputError(f"held pitches {self.held} are not all sounding in {self.pitches}")
 
     @property
     def is_rest(self) -> bool:
         return not self.pitches
 
+    @property
+    def struck(self) -> tuple[int, ...]:
+        """The pitches attacked at this onset (the sounding ones that are not held)."""
+        return tuple(p for p in self.pitches if p not in self.held)
+
     def tokens(self) -> tuple[str, str]:
         """The (pitch token, duration token) pair of this event."""
-        return format_pitches(self.pitches), format_duration(self.duration)
+        return format_pitches(self.pitches, self.held), format_duration(self.duration)
 
     @classmethod
     def from_tokens(cls, pitch: str, duration: str) -> Event:
         """The event written by a (pitch token, duration token) pair."""
-        return cls(parse_pitches(pitch), parse_duration(duration))
+        pitches, held = parse_pitch_token(pitch)
+        return cls(pitches, parse_duration(duration), held)
 
     def transposed(self, semitones: int) -> Event:
-        return Event(tuple(p + semitones for p in self.pitches), self.duration)
+        return Event(tuple(p + semitones for p in self.pitches), self.duration,
+                     tuple(p + semitones for p in self.held))
 
 
 def bar_length(time_signature: str) -> Fraction:

@@ -77,10 +77,13 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     part.insert(0, key.to_music21())
     part.insert(0, meter.TimeSignature(time_signature))
     offset = Fraction(0)
-    spelled = spell_staff([event.pitches for event in events], key)
+    events = [Event(tuple(sorted(e.pitches)), e.duration, e.held) for e in events]
+    spelled = spell_staff([event.pitches for event in events], key,
+                          held=[event.held for event in events])
     beat, bar = compound_beat(time_signature), bar_length(time_signature)
-    for event, names in zip(events, spelled):
+    for number, (event, names) in enumerate(zip(events, spelled)):
         segments = beat_segments(offset, Fraction(event.duration), beat, bar)
+        following = events[number + 1].held if number + 1 < len(events) else ()
         for index, length in enumerate(segments):
             if event.is_rest:
                 element = note.Rest()
@@ -89,12 +92,67 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
             else:
                 element = chord.Chord([_pitch(p, n) for p, n in zip(event.pitches, names)])
             element.duration.quarterLength = length
-            if len(segments) > 1 and not event.is_rest:
-                element.tie = tie.Tie("start" if index == 0 else "stop")
+            members = [] if event.is_rest else (
+                [element] if len(event.pitches) == 1 else list(element.notes))
+            for pitch, member in zip(event.pitches, members):
+                tied_in = index > 0 or pitch in event.held
+                tied_on = index < len(segments) - 1 or pitch in following
+                kind = _TIES.get((tied_in, tied_on))
+                if kind:
+                    member.tie = tie.Tie(kind)
             part.insert(offset, element)
             offset += length
     part.makeNotation(inPlace=True)
     return part
+
+
+#: A note's tie by whether it continues one from before and whether it goes on.
+_TIES = {(False, True): "start", (True, False): "stop", (True, True): "continue"}
+
+
+def build_performance(
+    staves: Mapping[str, Sequence[Event]],
+    *,
+    key: Key | None = None,
+    time_signature: str = "4/4",
+    tempo: float | None = None,
+):
+    """A music21 Score of what is heard, for MIDI: one part per staff, each held pitch one
+    sustained note (a MIDI file has no ties, and music21 joins only ties of whole chords).
+
+    >>> from fractions import Fraction
+    >>> staves = {"treble": [Event((60, 64), Fraction(1)), Event((60, 65), Fraction(1), (60,))],
+    ...           "bass": [Event((), Fraction(2))]}
+    >>> [(n.offset, n.quarterLength, n.pitch.midi)
+    ...  for n in build_performance(staves).parts[0].flatten().notes]
+    [(0.0, 2.0, 60), (0.0, 1.0, 64), (1.0, 1.0, 65)]
+    """
+    from music21 import instrument, meter, note, stream
+    from music21 import tempo as m21tempo
+
+    score = stream.Score()
+    for clef_name in CLEFS:
+        part = stream.Part(id=clef_name)
+        part.insert(0, instrument.Piano())
+        part.insert(0, (key or Key("C", "major")).to_music21())
+        part.insert(0, meter.TimeSignature(time_signature))
+        if clef_name == "treble" and tempo is not None:
+            part.insert(0, m21tempo.MetronomeMark(number=tempo))
+        offset, sounding = Fraction(0), {}
+        for event in staves.get(clef_name, ()):
+            following = {}
+            for pitch in event.pitches:
+                held = sounding.get(pitch) if pitch in event.held else None
+                if held is None:
+                    held = note.Note(midi=pitch, quarterLength=event.duration)
+                    part.insert(offset, held)
+                else:
+                    held.quarterLength += event.duration
+                following[pitch] = held
+            sounding = following
+            offset += event.duration
+        score.insert(0, part)
+    return score
 
 
 def compound_beat(time_signature: str) -> Fraction | None:

@@ -80,7 +80,7 @@ def parse_file(path: Path):
     if suffix == ".mxl":
         _check_archive(path)
     elif suffix in MIDI_SUFFIXES:
-        _check_midi(path)
+        tracks = _read_midi(path)
     try:
         if suffix in MIDI_SUFFIXES:
             parsed = converter.parse(path, quarterLengthDivisors=MIDI_DIVISORS,
@@ -96,6 +96,11 @@ def parse_file(path: Path):
                  default=0.0)
     if length > MAX_QUARTERS:
         raise BadInputError(_too_long(length))
+    if suffix in MIDI_SUFFIXES:
+        parts = list(parsed.parts)
+        if len(parts) == len(tracks):  # one part per track with notes, in order
+            for part, notes in zip(parts, tracks):
+                part._grandstaff_notes = notes
     return parsed
 
 
@@ -122,9 +127,14 @@ def _check_archive(path: Path) -> None:
                             f"{MAX_UNZIPPED // 2**20} MB a score may take")
 
 
-def _check_midi(path: Path) -> None:
-    """Refuse a MIDI file that lasts more than :data:`MAX_QUARTERS` quarter notes or holds
-    more than :data:`MAX_NOTES` notes, before music21 turns it into a score."""
+def _read_midi(path: Path) -> list[list[Note]]:
+    """The pitched notes of each MIDI track that has notes, quantised to 1/24 of a quarter.
+
+    Read from the MIDI events themselves: music21's conversion to a score splits notes that
+    overlap notes of other lengths into voices and misplaces them across barlines. Refuses a
+    file that lasts more than :data:`MAX_QUARTERS` quarter notes or holds more than
+    :data:`MAX_NOTES` notes, before any score is made. Channel 10 (drums) is not pitched.
+    """
     from music21 import midi
 
     handle = midi.MidiFile()
@@ -137,20 +147,44 @@ def _check_midi(path: Path) -> None:
     finally:
         handle.close()
     per_quarter = handle.ticksPerQuarterNote
-    notes, ticks = 0, 0
+    if not per_quarter or per_quarter <= 0:
+        raise BadInputError("unreadable (MIDI: SMPTE timing is not supported)")
+    step = Fraction(1, MIDI_DIVISORS[0])
+
+    def quarters(tick: int) -> Fraction:
+        return round(Fraction(tick, per_quarter) / step) * step
+
+    tracks, count, ticks = [], 0, 0
     for track in handle.tracks:
-        elapsed = 0
+        elapsed, found, struck = 0, [], False
+        sounding: dict[tuple[int, int], list[int]] = {}
         for event in track.events:
             if isinstance(event, midi.DeltaTime):
                 elapsed += event.time or 0
-            elif event.type == midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
-                notes += 1
+                continue
+            if event.type not in (midi.ChannelVoiceMessages.NOTE_ON,
+                                  midi.ChannelVoiceMessages.NOTE_OFF):
+                continue
+            voice = (event.channel, event.pitch)
+            starts = sounding.setdefault(voice, [])
+            if event.type == midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
+                count, struck = count + 1, True
+                if count > MAX_NOTES:
+                    raise BadInputError(f"too many notes: more than the {MAX_NOTES:,} a piece "
+                                        "may hold")
+                starts.append(elapsed)
+            elif starts:
+                found.append((starts.pop(0), elapsed, *voice))
+        found += [(start, elapsed, *voice) for voice, starts in sounding.items()
+                  for start in starts]
         ticks = max(ticks, elapsed)
-    if notes > MAX_NOTES:
-        raise BadInputError(f"too many notes: {notes:,}, more than the {MAX_NOTES:,} a piece "
-                            "may hold")
-    if per_quarter and per_quarter > 0 and ticks / per_quarter > MAX_QUARTERS:
+        if struck:
+            notes = [(quarters(a), quarters(b), pitch) for a, b, channel, pitch in found
+                     if channel != 10]
+            tracks.append(sorted(n for n in notes if n[1] > n[0]))
+    if ticks / per_quarter > MAX_QUARTERS:
         raise BadInputError(_too_long(ticks / per_quarter))
+    return tracks
 
 
 def read_file(path: Path, *, bach: bool = False, transpose: bool = True) -> list[ReadPiece]:
@@ -197,8 +231,10 @@ def read_score(
     lead = _pickup_rest(score, bar)
     if lead:
         notes = {c: [(s + lead, e + lead, p) for s, e, p in staff] for c, staff in notes.items()}
-    end = lead + max(Fraction(score.highestTime).limit_denominator(10_000),
-                     max(e for staff in notes.values() for _, e, _ in staff) - lead)
+    last_note = max(e for staff in notes.values() for _, e, _ in staff)
+    # A MIDI file keeps no silence after its last note, and music21's score of it may run on.
+    written = Fraction(0) if is_midi else Fraction(score.highestTime).limit_denominator(10_000)
+    end = lead + max(written, last_note - lead)
     end = bar * -(-end // bar)  # the last bar is completed with rest
     staves, snaps = {}, 0
     for clef in CLEFS:
@@ -308,14 +344,20 @@ def _clef_of(part) -> str:
 
 
 def _part_notes(part) -> list[Note]:
-    """(start, end, MIDI) of every pitched note of ``part``, ties joined, grace notes left out."""
+    """(start, end, MIDI) of every pitched note of ``part``, ties joined, grace notes left out.
+
+    Ties are joined pitch by pitch, so a chord in which only some notes are tied (a held voice
+    under a moving one) keeps its held note as one note; music21's ``stripTies`` joins only
+    whole chords.
+    """
     cache = getattr(part, "_grandstaff_notes", None)
     if cache is not None:
         return cache
     from music21 import note, percussion
 
-    flat = part.flatten().stripTies()
+    flat = part.flatten()
     found: list[Note] = []
+    open_ties: dict[int, int] = {}  # MIDI number -> index in found of a note whose tie goes on
     for element in flat.notes:
         if isinstance(element, (note.Unpitched, percussion.PercussionChord)):
             continue
@@ -323,8 +365,20 @@ def _part_notes(part) -> list[Note]:
         if length <= 0:
             continue
         start = Fraction(flat.elementOffset(element)).limit_denominator(10_000)
-        for pitch in element.pitches:
-            found.append((start, start + length, int(pitch.midi)))
+        members = element.notes if element.isChord else [element]
+        for member in members:
+            midi = int(member.pitch.midi)
+            tie = member.tie.type if member.tie is not None else None
+            earlier = open_ties.pop(midi, None)
+            if (tie in ("stop", "continue") and earlier is not None
+                    and found[earlier][1] == start):
+                found[earlier] = (found[earlier][0], start + length, midi)
+                index = earlier
+            else:
+                found.append((start, start + length, midi))
+                index = len(found) - 1
+            if tie in ("start", "continue"):
+                open_ties[midi] = index
     part._grandstaff_notes = found
     return found
 
@@ -333,13 +387,16 @@ def _part_notes(part) -> list[Note]:
 
 
 def events_from_notes(notes: Iterable[Note], end: Fraction) -> tuple[list[Event], int]:
-    """One event per onset: what sounds from it and the time to the next onset.
+    """One event per onset (a time at which a note starts or ends): what sounds from it, what of
+    that is held on from the event before, and the time to the next onset.
 
-    Silences become rest events (split exactly into grid values, see
-    :func:`~grandstaff.music.events.split_silence`) and the staff is filled with rest up to ``end``.
-    A sounding event longer than the grid allows is re-struck every whole note. Other off-grid
-    durations snap to the nearest grid value with the error carried forward (no drift); the
-    second value counts the snaps.
+    A pitch is held when the note that sounds it began before this onset and sounded in the
+    event before; a note struck again (even while another voice holds the same pitch) is
+    struck. A silence or a sounding stretch that no one grid value writes is split exactly into
+    grid values (:func:`~grandstaff.music.events.split_silence`): rest events for a silence,
+    events held on from the first for a sound. The staff is filled with rest up to ``end``.
+    Durations that no grid values add up to snap to the nearest grid value with the error
+    carried forward (no drift); the second value counts the snaps.
     """
     notes = sorted(notes)
     onsets = sorted(_onsets(notes, end))
@@ -347,14 +404,22 @@ def events_from_notes(notes: Iterable[Note], end: Fraction) -> tuple[list[Event]
     events: list[Event] = []
     snaps = 0
     position = Fraction(0)
+    struck: set[int] = set()  # pitches attacked since the last written event
+    next_note = 0
     for index in range(len(onsets)):
+        while next_note < len(notes) and notes[next_note][0] <= onsets[index]:
+            struck.add(notes[next_note][2])
+            next_note += 1
         following = onsets[index + 1] if index + 1 < len(onsets) else end
         gap = following - position
         if gap < MIN_GAP:
             snaps += 1
             continue
         pitches = sounding[index]
-        parts = split_silence(gap) if not pitches else None
+        before = set(events[-1].pitches) if events else set()
+        held = tuple(p for p in pitches if p in before and p not in struck)
+        struck = set()
+        parts = split_silence(gap)  # exact: a sounding event goes on as held parts
         if parts is None:
             parts = []
             while gap > LONGEST and gap not in DURATION_GRID:
@@ -363,19 +428,15 @@ def events_from_notes(notes: Iterable[Note], end: Fraction) -> tuple[list[Event]
             duration, snapped = snap_duration(gap)
             snaps += snapped
             parts.append(duration)
-        events.extend(Event(pitches, part) for part in parts)
+        events.append(Event(pitches, parts[0], held))
+        events.extend(Event(pitches, part, pitches) for part in parts[1:])
         position += sum(parts)
     return events, snaps
 
 
 def _onsets(notes: list[Note], end: Fraction) -> set[Fraction]:
-    onsets = {Fraction(0)} | {start for start, _, _ in notes}
-    covered = Fraction(0)  # everything before this point is covered by some note
-    for start, stop, _ in notes:  # sorted by start
-        if start > covered:
-            onsets.add(covered)  # a silence begins where the last sounding note ended
-        covered = max(covered, stop)
-    onsets.add(covered)
+    """Every time at which what sounds changes: a note starts or a note ends."""
+    onsets = {Fraction(0)} | {start for start, _, _ in notes} | {stop for _, stop, _ in notes}
     return {o for o in onsets if o < end}
 
 

@@ -52,19 +52,30 @@ def _direction(pitch: int, before: Sequence[int], after: Sequence[int]) -> int:
     return 0
 
 
-def spell_staff(pitch_sets: Sequence[Sequence[int]], key: Key) -> list[list[str]]:
-    """music21 pitch names (``F#``, ``B-``) for every pitch of every event of one staff."""
+def spell_staff(pitch_sets: Sequence[Sequence[int]], key: Key,
+                held: Sequence[Sequence[int]] | None = None) -> list[list[str]]:
+    """music21 pitch names (``F#``, ``B-``) for every pitch of every event of one staff.
+
+    A pitch in ``held`` (per event, the pitches held on from the event before) keeps the name
+    it had there, so that a tie never joins two spellings.
+
+    >>> spell_staff([(66,), (66, 71)], Key("C", "major"), held=[(), (66,)])
+    [['F#'], ['F#', 'B']]
+    """
     diatonic = key.diatonic()
     default = key.spelling()
     signature = _key_alterations(key)
-    names = []
+    names: list[list[str]] = []
     for index, pitches in enumerate(pitch_sets):
         before = pitch_sets[index - 1] if index else ()
         after = pitch_sets[index + 1] if index + 1 < len(pitch_sets) else ()
+        kept = dict(zip(before, names[-1])) if index and held is not None else {}
+        holding = set(held[index]) if held is not None else set()
         event = []
         for pitch in pitches:
             pitch_class = pitch % 12
-            name = diatonic.get(pitch_class)
+            name = kept.get(pitch) if pitch in holding else None
+            name = name or diatonic.get(pitch_class)
             if name is None:
                 direction = _direction(pitch, before, after)
                 if direction:

@@ -18,7 +18,14 @@ from pathlib import Path
 
 from ..errors import BadInputError, MissingFileError
 from ..files import write_text_atomic
-from .events import PAD, REST, SPECIAL_TOKENS, is_special, parse_duration
+from .events import (
+    PAD,
+    REST,
+    SPECIAL_TOKENS,
+    is_special,
+    parse_duration,
+    parse_pitch_token,
+)
 
 #: Every grid duration is a whole number of 24ths of a quarter.
 TICKS_PER_QUARTER = 24
@@ -30,8 +37,9 @@ def _sort_key(token: str, head: str) -> tuple:
     try:
         if head == "duration":
             return (1, (Fraction(token),))
-        return (1, tuple(int(p) for p in token.split(".")))
-    except ValueError:
+        pitches, held = parse_pitch_token(token)
+        return (1, pitches, tuple(p in held for p in pitches))
+    except (ValueError, BadInputError):
         return (2, (token,))
 
 
@@ -112,3 +120,31 @@ def duration_ticks(vocab: Vocabulary):
 
     return np.array([int(parse_duration(t) * TICKS_PER_QUARTER) if not is_special(t)
                      else 10**9 for t in vocab.tokens])
+
+
+def pitch_matrices(vocab: Vocabulary):
+    """(sounding, held): for each pitch token, which of the 128 MIDI numbers sound in it and
+    which it holds on from the event before, as (tokens, 128) booleans.
+
+    >>> sounding, held = pitch_matrices(Vocabulary.build(["60", "60~.64"]))
+    >>> bool(held[-1, 60]), bool(held[-1, 64]), bool(sounding[-1, 64])
+    (True, False, True)
+    """
+    import numpy as np
+
+    sounding = np.zeros((len(vocab), 128), dtype=bool)
+    held = np.zeros((len(vocab), 128), dtype=bool)
+    for index, token in enumerate(vocab.tokens):
+        if not is_special(token):
+            pitches, holds = parse_pitch_token(token)
+            sounding[index, list(pitches)] = True
+            held[index, list(holds)] = True
+    return sounding, held
+
+
+def holds_allowed(xp, sounding, held, previous):
+    """Which pitch tokens may follow each row's ``previous`` token: a token may hold only
+    pitches that sound in the token before. (rows, tokens) booleans; ``xp`` is numpy or
+    jax.numpy, so the compiled and the Python sampling loops share one rule."""
+    silent = 1.0 - sounding[previous].astype("float32")
+    return (silent @ held.astype("float32").T) == 0
