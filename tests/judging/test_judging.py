@@ -18,9 +18,18 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     # held-out pieces measured against themselves would overlap fully; against training
     # pieces their longest verbatim copy is a whole number of events
     assert all(isinstance(v, int) for v in first["novelty"]["corpus"]["values"])
+    both = first["both"]
+    for name in ("final tonic", "final V-I"):
+        assert all(0 <= both[name][s] <= 1 for s in ("corpus", "model", "ngram"))
+    assert 0 <= both["harmonic fit"]["model"]["mean"] <= 1
+    assert set(both["strong beats"]["model"]) == {"4/4"}  # compose writes 4/4 by default
+    assert list(both["ledger lines by key"]["model"]) == ["C major", "A minor", "G major"]
+    # held-out Bach is the same whatever the model: its harmony is what the measures say
+    assert both["harmonic fit"]["corpus"] == again["both"]["harmonic fit"]["corpus"]
     written = write_report(first, tmp_path / "quality.md")
     text = written[0].read_text()
     assert "| pitch classes |" in text and "mode agreement" in text
+    assert "| last two harmonies V(7)–I (share) |" in text and "| G major |" in text
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written[1:])
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event
 from ..music.keys import Key
+from . import ensemble as en
 from . import quality as q
 
 KEYS = ("C major", "A minor", "G major", "E minor", "F major", "D minor", "Bb major",
@@ -82,9 +83,12 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     train = [p for p in corpus.piece_names() if p not in set(held)]
     keys = [Key.parse(KEYS[i % len(KEYS)]) for i in range(samples)]
     modes = dict(zip(corpus.pieces["piece"], corpus.pieces["mode"]))
+    meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
 
     sets: dict[str, list[Staves]] = {"corpus": [], "model": [], "ngram": []}
     wanted: dict[str, list[str]] = {"corpus": [], "model": [], "ngram": []}
+    meter: dict[str, list[str]] = {"corpus": [meters[name] for name in held],
+                                   "model": ["4/4"] * samples, "ngram": ["4/4"] * samples}
     for name in held:
         sets["corpus"].append({c: corpus.events(c, name) for c in CLEFS})
         wanted["corpus"].append(modes[name])
@@ -115,6 +119,7 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
         hits = [_mode_of(p, k) == k.mode for p, k in zip(sets[s], keys_for)]
         result["both"]["mode_agreement"][s] = round(sum(hits) / len(hits), 3)
     result["both"]["mode_agreement_chosen"] = round(sum(chosen_in_mode) / len(keys), 3)
+    result["both"].update(_ensemble(sets, wanted, meter, keys))
     result["both"]["candidates"] = DEFAULT_CANDIDATES
     result["novelty"] = {}
     indexes = {c: q.VerbatimIndex(training[c]) for c in CLEFS}
@@ -125,6 +130,50 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
                                 "values": sorted(copies)}
     result["examples"] = {s: sets[s][0] for s in SETS}
     return result
+
+
+def _ensemble(sets: dict[str, list[Staves]], wanted: dict[str, list[str]],
+              meter: dict[str, list[str]], keys: Sequence[Key]) -> dict:
+    """The both-hands measures of :mod:`grandstaff.judging.ensemble` for every set: harmony,
+    cadence and voice leading in the reference keys; crossings and ledger lines where the
+    notes are written (the requested keys; held-out Bach in its reference key)."""
+    found: dict[str, dict] = {name: {} for name in (
+        "final tonic", "final V-I", "harmonic fit", "strong beats", "parallels", "crossings",
+        "ledger lines", "crossings by key", "ledger lines by key")}
+    for s in SETS:
+        pieces, modes = sets[s], wanted[s]
+        cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
+                                     mode=m) for p, m in zip(pieces, modes)]
+        found["final tonic"][s] = _share([t for t, _ in cadences])
+        found["final V-I"][s] = _share([v for _, v in cadences])
+        found["harmonic fit"][s] = _summary(
+            [en.harmonic_fit(p["treble"], p["bass"], ts) for p, ts in zip(pieces, meter[s])])
+        found["strong beats"][s] = {
+            ts: _summary([en.strong_beat_share(p["treble"] + p["bass"], ts)
+                          for p, m in zip(pieces, meter[s]) if m == ts])
+            for ts in sorted(set(meter[s]))}
+        found["parallels"][s] = _summary([en.parallels_per_100_beats(p["treble"], p["bass"], ts)
+                                          for p, ts in zip(pieces, meter[s])])
+        written = pieces if s == "corpus" else [
+            {c: [e.transposed(k.semitones_from_reference()) for e in p[c]] for c in CLEFS}
+            for p, k in zip(pieces, keys)]
+        crossings = [en.crossing_share(p["treble"], p["bass"]) for p in written]
+        ledger = [en.ledger_share(p["treble"]) for p in written]
+        found["crossings"][s], found["ledger lines"][s] = _summary(crossings), _summary(ledger)
+        if s != "corpus":
+            found["crossings by key"][s] = _by_key(crossings, keys)
+            found["ledger lines by key"][s] = _by_key(ledger, keys)
+    return found
+
+
+def _by_key(values: Sequence[float], keys: Sequence[Key]) -> dict[str, float]:
+    """The mean of ``values`` for each key, in the order the keys first appear."""
+    return {str(key): _summary([v for v, k in zip(values, keys) if k == key])["mean"]
+            for key in dict.fromkeys(keys)}
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return round(sum(flags) / len(flags), 3) if flags else float("nan")
 
 
 def _summary(values: Sequence[float]) -> dict:
@@ -214,14 +263,56 @@ def format_quality(result: dict, figures: Sequence[Path] = ()) -> str:
               "| longest verbatim copy from a training piece, median (events) | " + " | ".join(
                   f"{result['novelty'][s]['median']:.0f}" for s in SETS) + " |",
               "| longest verbatim copy, max (events) | " + " | ".join(
-                  f"{result['novelty'][s]['max']}" for s in SETS) + " |", ""]
+                  f"{result['novelty'][s]['max']}" for s in SETS) + " |"]
+    if "final tonic" in both:  # reports made before these measures lack them
+        lines += _ensemble_rows(both)
+    lines.append("")
     lines += ["Consonant: unison/octave, thirds, fifth and sixths between any treble and any bass "
-              "pitch sounding together, sampled every 1/24 of a quarter. Novelty is measured per "
+              "pitch sounding together, sampled every 1/24 of a quarter. The final sonority is "
+              "what both staves sound at the last onset that sounds; the major third counts in "
+              "minor (a Picardy third). Harmonic fit looks at the pitch classes sounding on each "
+              "beat (the dotted quarter in 6/8). Strong beats: 1 and 3 in 4/4, 1 in 3/4, both "
+              "dotted beats in 6/8. Parallels: the top treble and lowest bass notes move the "
+              "same way from one onset to the next and keep a fifth or octave. Ledger lines: "
+              "below D4 or above G♯5. Harmony and cadence are measured in the reference keys, "
+              "crossings and ledger lines in the requested keys. Novelty is measured per "
               "staff against every training piece of that staff; for held-out Bach it shows how "
               "much the chorales themselves share.", ""]
     for figure in figures:
         lines += [f"![{figure.stem}]({figure.name})", ""]
     return "\n".join(lines)
+
+
+def _ensemble_rows(both: dict) -> list[str]:
+    def mean(name: str, s: str) -> str:
+        return f"{both[name][s]['mean']:.3f}"
+
+    rows = [
+        "| final sonority is the tonic triad, tonic in the bass (share) | " + " | ".join(
+            f"{both['final tonic'][s]:.2f}" for s in SETS) + " |",
+        "| last two harmonies V(7)–I (share) | " + " | ".join(
+            f"{both['final V-I'][s]:.2f}" for s in SETS) + " |",
+        "| harmonic fit: beats that one triad or dominant seventh explains | " + " | ".join(
+            mean("harmonic fit", s) for s in SETS) + " |"]
+    for ts in sorted({ts for s in SETS for ts in both["strong beats"][s]}):
+        rows.append(f"| meter {ts}: notes of a quarter or longer on a strong beat | " + " | ".join(
+            f"{both['strong beats'][s][ts]['mean']:.3f}" if ts in both["strong beats"][s]
+            else "–" for s in SETS) + " |")
+    rows += [
+        "| parallel fifths and octaves, outer voices, per 100 beats | " + " | ".join(
+            mean("parallels", s) for s in SETS) + " |",
+        "| crossings: bass above the treble's lowest note (share of onsets) | " + " | ".join(
+            mean("crossings", s) for s in SETS) + " |",
+        "| treble notes on ledger lines (share) | " + " | ".join(
+            mean("ledger lines", s) for s in SETS) + " |", "",
+        "By requested key (model / 4-gram), crossings and treble ledger lines:", "",
+        "| key | crossings model | crossings 4-gram | ledger model | ledger 4-gram |",
+        "|---|---|---|---|---|"]
+    for key in both["crossings by key"]["model"]:
+        rows.append(f"| {key} | " + " | ".join(
+            f"{both[name][s][key]:.3f}" for name in ("crossings by key", "ledger lines by key")
+            for s in ("model", "ngram")) + " |")
+    return rows
 
 
 def _plot_histograms(result: dict, path: Path) -> Path:

@@ -1,0 +1,189 @@
+"""Measures of the two hands together: harmony, the final cadence, the meter, voice leading and
+where the hands sit on the grand staff.
+
+Every measure takes the package's own events (knowing neither keras nor music21) of one piece,
+in the key whose tonic pitch class is given (0 for C major, 9 for A minor in the reference keys).
+
+>>> from fractions import Fraction
+>>> def staff(*chords):
+...     return [Event(tuple(c), Fraction(4)) for c in chords]
+>>> treble = staff((64, 67, 72), (65, 67, 71), (64, 67, 72))   # C, G7, C
+>>> bass = staff((48,), (43,), (48,))
+>>> final_cadence(treble, bass, tonic=0, mode="major")
+(True, True)
+>>> final_cadence(staff((62, 65, 69)), staff((50,)), tonic=0, mode="major")  # D minor
+(False, False)
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from fractions import Fraction
+
+from ..music.events import Event, bar_length
+
+#: Pitch-class sets that one chord explains: every major and minor triad and every dominant
+#: seventh, on all 12 roots.
+CHORD_SHAPES = ((0, 4, 7), (0, 3, 7), (0, 4, 7, 10))
+CHORDS = tuple(frozenset((root + step) % 12 for step in shape)
+               for shape in CHORD_SHAPES for root in range(12))
+#: Where the strong beats of common meters fall, in quarters from the barline: the downbeat,
+#: and the middle of the bar where the bar falls into two equal halves of several beats.
+STRONG_BEATS = {"4/4": (0, 2), "2/2": (0, 2), "4/2": (0, 4), "12/8": (0, 3), "6/8": (0, 1.5),
+                "6/4": (0, 3)}
+#: Treble notes below D4 or above G♯5 need ledger lines.
+TREBLE_STAFF = (62, 80)
+
+
+def _onsets(events: Sequence[Event]) -> list[Fraction]:
+    starts, time = [], Fraction(0)
+    for event in events:
+        starts.append(time)
+        time += event.duration
+    return starts
+
+
+def sounding_at(events: Sequence[Event], time: Fraction,
+                starts: list[Fraction] | None = None) -> tuple[int, ...]:
+    """The MIDI numbers a staff sounds at ``time`` (``()`` past its end)."""
+    starts = starts if starts is not None else _onsets(events)
+    index = bisect.bisect_right(starts, time) - 1
+    if index < 0 or time >= starts[index] + events[index].duration:
+        return ()
+    return events[index].pitches
+
+
+def notes(events: Sequence[Event]) -> list[tuple[Fraction, Fraction, int]]:
+    """(start, end, MIDI number) of every note, a held pitch joined to the note it continues."""
+    found: list[tuple[Fraction, Fraction, int]] = []
+    open_notes: dict[int, int] = {}
+    time = Fraction(0)
+    for event in events:
+        following = {}
+        for pitch in event.pitches:
+            index = open_notes.get(pitch) if pitch in event.held else None
+            if index is None:
+                found.append((time, time + event.duration, pitch))
+                index = len(found) - 1
+            else:
+                start, _, _ = found[index]
+                found[index] = (start, time + event.duration, pitch)
+            following[pitch] = index
+        open_notes = following
+        time += event.duration
+    return found
+
+
+def _together(treble: Sequence[Event], bass: Sequence[Event]):
+    """(time, treble pitches, bass pitches) at every onset of either staff."""
+    starts = {"treble": _onsets(treble), "bass": _onsets(bass)}
+    times = sorted(set(starts["treble"]) | set(starts["bass"]))
+    return [(t, sounding_at(treble, t, starts["treble"]), sounding_at(bass, t, starts["bass"]))
+            for t in times]
+
+
+def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
+                  mode: str) -> tuple[bool, bool]:
+    """(ends on the tonic triad with the tonic in the bass, its last two harmonies are V(7)–I).
+
+    The last sonority is what both staves sound at the last onset at which anything sounds; it
+    must hold the tonic and the third (the major third counts in minor: a Picardy third) and
+    nothing outside the triad. The harmony before it is the last different sonority; it is V(7)
+    when it holds the dominant and the leading tone and nothing outside the dominant seventh.
+    """
+    moments = [(t, up, low) for t, up, low in _together(treble, bass) if up or low]
+    if not moments:
+        return False, False
+    _, up, low = moments[-1]
+    final = set(up) | set(low)
+    thirds = {(tonic + 4) % 12} | ({(tonic + 3) % 12} if mode == "minor" else set())
+    classes = {p % 12 for p in final}
+    triads = [{tonic, third, (tonic + 7) % 12} for third in thirds]
+    tonic_end = (min(final) % 12 == tonic and any(
+        classes <= triad and third in classes for triad, third in zip(triads, thirds)))
+    before = next((set(u) | set(lo) for _, u, lo in reversed(moments[:-1])
+                   if {p % 12 for p in set(u) | set(lo)} != classes and (u or lo)), set())
+    dominant = (tonic + 7) % 12
+    seventh_chord = {dominant, (dominant + 4) % 12, (dominant + 7) % 12, (dominant + 10) % 12}
+    before_classes = {p % 12 for p in before}
+    authentic = (tonic_end and bool(before_classes) and before_classes <= seventh_chord
+                 and {dominant, (dominant + 4) % 12} <= before_classes)
+    return tonic_end, authentic
+
+
+def beat_length(time_signature: str) -> Fraction:
+    """The beat of a meter in quarters: the dotted quarter of 6/8, 9/8 and 12/8, else the
+    meter's unit (a quarter in 3/4, a half in 2/2)."""
+    beats, _, unit = time_signature.partition("/")
+    unit_length = Fraction(4, int(unit))
+    if int(beats) % 3 == 0 and int(beats) >= 6 and int(unit) >= 8:
+        return 3 * unit_length
+    return unit_length
+
+
+def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],
+                 time_signature: str = "4/4") -> float:
+    """Share of beats whose sounding pitch classes (both staves, at the beat) fit one major or
+    minor triad or one dominant seventh; beats where nothing sounds are left out."""
+    beat = beat_length(time_signature)
+    starts = {"treble": _onsets(treble), "bass": _onsets(bass)}
+    end = max(sum((e.duration for e in treble), Fraction(0)),
+              sum((e.duration for e in bass), Fraction(0)))
+    fits = total = 0
+    time = Fraction(0)
+    while time < end:
+        classes = {p % 12 for p in sounding_at(treble, time, starts["treble"])
+                   + sounding_at(bass, time, starts["bass"])}
+        if classes:
+            total += 1
+            fits += any(classes <= chord for chord in CHORDS)
+        time += beat
+    return fits / total if total else float("nan")
+
+
+def strong_beat_share(events: Sequence[Event], time_signature: str = "4/4") -> float:
+    """Share of notes a quarter or longer (held pitches joined) that start on a strong beat
+    (:data:`STRONG_BEATS`; the downbeat in other meters)."""
+    bar = bar_length(time_signature)
+    strong = {Fraction(x) for x in STRONG_BEATS.get(time_signature, (0,))}
+    long_notes = [start for start, end, _ in notes(events) if end - start >= 1]
+    if not long_notes:
+        return float("nan")
+    return sum(start % bar in strong for start in long_notes) / len(long_notes)
+
+
+def parallels_per_100_beats(treble: Sequence[Event], bass: Sequence[Event],
+                            time_signature: str = "4/4") -> float:
+    """Parallel fifths and octaves between the top treble note and the lowest bass note, per
+    100 beats: from one onset to the next both move the same way and keep a fifth or an
+    octave (or unison) between them, counted in pitch classes."""
+    outer = [(max(up), min(low)) for _, up, low in _together(treble, bass) if up and low]
+    found = 0
+    for (high_a, low_a), (high_b, low_b) in zip(outer, outer[1:]):
+        moving = (high_b - high_a) * (low_b - low_a) > 0
+        interval = (high_a - low_a) % 12
+        if moving and interval in (0, 7) and (high_b - low_b) % 12 == interval:
+            found += 1
+    length = max(sum((e.duration for e in treble), Fraction(0)),
+                 sum((e.duration for e in bass), Fraction(0)))
+    beats = length / beat_length(time_signature)
+    return float(100 * found / beats) if beats else float("nan")
+
+
+def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
+    """Share of onsets (either staff) at which both sound and the bass staff's highest note
+    lies above the treble staff's lowest."""
+    both = [(up, low) for _, up, low in _together(treble, bass) if up and low]
+    if not both:
+        return float("nan")
+    return sum(max(low) > min(up) for up, low in both) / len(both)
+
+
+def ledger_share(treble: Sequence[Event]) -> float:
+    """Share of struck treble notes that need ledger lines (below D4 or above G♯5)."""
+    struck = [p for event in treble for p in event.struck]
+    if not struck:
+        return float("nan")
+    low, high = TREBLE_STAFF
+    return sum(not low <= p <= high for p in struck) / len(struck)
