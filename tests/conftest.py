@@ -87,3 +87,15 @@ def tiny_models(tmp_path_factory, small_corpus):
     train(small_corpus, name="tiny", seed=0, config=ClefConfig(**TINY), out=out,
           source="tests", verbose=0)
     return out / "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_independent_models(tmp_path_factory, small_corpus):
+    """A tiny model set whose clefs do not hear each other, as sets were before coupling."""
+    from grandstaff.models.model import ClefConfig
+    from grandstaff.models.training import train
+
+    out = tmp_path_factory.mktemp("clefs")
+    train(small_corpus, name="alone", seed=0, config=ClefConfig(**TINY, coupled=False),
+          out=out, source="tests", verbose=0)
+    return out / "alone"

@@ -15,8 +15,8 @@ from grandstaff.music.events import CLEFS, bar_length, total_duration
 
 
 @pytest.fixture(scope="module")
-def generators(tiny_models, small_corpus):
-    models = load_models(str(tiny_models))
+def generators(tiny_independent_models, small_corpus):
+    models = load_models(str(tiny_independent_models))
     found = {}
     for clef in CLEFS:
         vocab = build_vocab(small_corpus, clef)

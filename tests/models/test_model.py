@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from grandstaff.errors import BadInputError, MissingFileError, ModelMismatchError
+from grandstaff.errors import BadArgumentError, BadInputError, MissingFileError, ModelMismatchError
 from grandstaff.models.evaluation import evaluate_clef
 from grandstaff.models.model import ClefConfig, ClefModel, build_clef_model
 from grandstaff.models.sequences import make_chunks, split_pieces
@@ -35,14 +35,50 @@ def test_the_split_is_by_piece(small_corpus):
 
 
 def test_the_reference_layers_are_built_with_named_heads():
-    model = build_clef_model(ClefConfig(), pitch_size=40, duration_size=9)
+    model = build_clef_model(ClefConfig(), pitch_size=40, duration_size=9,
+                             conditions={"partner": 50, "meter": 5, "position": 20})
     names = [layer.name for layer in model.layers]
     for name in ("spatial_dropout", "layer_norm", "lstm_1", "lstm_2", "lstm_3", "dense",
-                 "pitch", "duration"):
+                 "pitch", "duration", "partner_embedding", "meter_embedding",
+                 "position_embedding", "countdown_embedding"):
         assert name in names
+    assert model.get_layer("embed").output.shape[-1] == 128 + 32 + 64 + 8 + 16 + 8
+    with pytest.raises(BadArgumentError, match="needs the sizes"):
+        build_clef_model(ClefConfig(), pitch_size=40, duration_size=9)
+    alone = build_clef_model(ClefConfig(coupled=False), pitch_size=40, duration_size=9)
+    assert "partner_embedding" not in [layer.name for layer in alone.layers]
     assert [model.get_layer(f"lstm_{i}").units for i in (1, 2, 3)] == [256, 128, 128]
     assert model.get_layer("pitch_embedding").output_dim == 128
     assert model.get_layer("duration_embedding").output_dim == 32
+
+
+def test_a_coupled_model_hears_the_partner_through_a_fixed_pitch_table(tiny_models):
+    from grandstaff.models.model import partner_table
+
+    loaded = ClefModel.load(tiny_models / "bass")
+    layer = loaded.model.get_layer("partner_pitches")
+    assert not layer.trainable
+    table = np.asarray(layer.get_weights()[0])
+    assert np.array_equal(table, partner_table(loaded.vocab.partner))
+    token = next(t for t in loaded.vocab.partner.tokens if t.count(".") == 2)
+    row = table[loaded.vocab.partner.id(token)]
+    pitches = [int(p.rstrip("~")) for p in token.split(".")]
+    assert row[:128].nonzero()[0].tolist() == pitches
+    assert sorted(row[128:].nonzero()[0].tolist()) == sorted({p % 12 for p in pitches})
+    for name in ("partner_embedding", "meter_embedding", "position_embedding",
+                 "countdown_embedding"):
+        assert loaded.model.get_layer(name).trainable
+
+
+def test_a_config_from_before_coupling_reads_as_independent():
+    old = ClefConfig().to_dict()
+    for name in ("coupled", "partner_embedding", "meter_embedding", "position_embedding",
+                 "countdown_embedding", "meter_dropout"):
+        old.pop(name)
+    assert ClefConfig.from_dict(old).coupled is False
+    assert ClefConfig.from_dict({**old, "coupled": True}).coupled is True
+    with pytest.raises(BadInputError, match="'coupled' must be true or false"):
+        ClefConfig.from_dict({**old, "coupled": 1})
 
 
 def test_a_tiny_model_learns_and_is_reproducible(small_corpus):
@@ -70,7 +106,9 @@ def test_a_model_folder_holds_everything_and_loads_identically(tiny_models, smal
     assert metrics["versions"]["keras"].split(".")[0] == "3"
     loaded = ClefModel.load(folder)
     reloaded = ClefModel.load(folder)
-    ids = {"pitch_in": np.array([[1, 5, 6, 7]]), "duration_in": np.array([[1, 4, 4, 5]])}
+    ids = {"pitch_in": np.array([[1, 5, 6, 7]]), "duration_in": np.array([[1, 4, 4, 5]]),
+           "partner_in": np.array([[0, 6, 6, 9]]), "meter_in": np.array([[3, 3, 3, 3]]),
+           "position_in": np.array([[3, 4, 5, 3]]), "countdown_in": np.array([[9, 9, 9, 8]])}
     a = loaded.model.predict_on_batch(ids)
     b = reloaded.model.predict_on_batch(ids)
     for head in ("pitch", "duration"):

@@ -35,10 +35,16 @@ DEFAULT_CANDIDATES = 8
 
 @lru_cache(maxsize=4)
 def _generators(models: str):
+    """The generators of a model set: one :class:`CoupledGenerator` for a set whose clefs hear
+    each other, else one :class:`ClefGenerator` per clef (a set trained before coupling)."""
     from ..models.model import load_models
+    from .coupled import CoupledGenerator
     from .generation import ClefGenerator
 
-    return {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
+    generators = {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
+    if any(g.vocab.coupled for g in generators.values()):
+        return CoupledGenerator(generators)
+    return generators
 
 
 def _whole(value: object, what: str, least: int, most: int | None = None) -> int:
@@ -114,15 +120,21 @@ def compose_many(
                           TopKSampler(top_k_duration, temperature, streams[2 * index + 1]))
     primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
     generators = _generators(str(models))
+    from .coupled import CoupledGenerator
     from .generation import generate_staves
 
-    staves = {}
-    for clef in CLEFS:
-        pitch_sampler, duration_sampler = samplers[clef]
-        staves[clef] = generate_staves(
-            generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
-            pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
-            primer=primer_events[clef], bar=bar)
+    if isinstance(generators, CoupledGenerator):
+        staves = generators.generate(mode=key.mode, length=bar * bars,
+                                     time_signature=time_signature, samplers=samplers,
+                                     candidates=candidates, primer=primer_events)
+    else:
+        staves = {}
+        for clef in CLEFS:
+            pitch_sampler, duration_sampler = samplers[clef]
+            staves[clef] = generate_staves(
+                generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
+                pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
+                primer=primer_events[clef], bar=bar)
     shift = key.semitones_from_reference()
     pieces = []
     for index in range(candidates):

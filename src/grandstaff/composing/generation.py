@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backend import keras as _keras
 from ..errors import BadArgumentError
-from ..models.model import ClefModel, build_clef_model
+from ..models.model import ClefModel, build_clef_model, condition_sizes
 from ..music.events import (
     REST,
     Event,
@@ -38,6 +38,18 @@ def _fillable(ticks: int) -> bool:
     return ticks == 0 or split_silence(Fraction(ticks, TICKS_PER_QUARTER)) is not None
 
 
+def draw(key, probs, mask, k: int, temperature: float):
+    """One id per row from the ``k`` most probable allowed ids after ``temperature``, inside
+    a compiled loop (the JAX twin of :class:`~grandstaff.composing.sampling.TopKSampler`)."""
+    import jax
+    import jax.numpy as jnp
+
+    logits = jnp.where(mask & (probs > 0), jnp.log(probs) / temperature, -jnp.inf)
+    values, index = jax.lax.top_k(logits, k)
+    choice = jax.random.categorical(key, values, axis=-1)
+    return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]
+
+
 class ClefGenerator:
     """One step of a clef model: (ids, states) → (probabilities of each head, new states)."""
 
@@ -48,7 +60,8 @@ class ClefGenerator:
         self.clef = clef_model.clef
         self.vocab = clef_model.vocab
         config = clef_model.config
-        step = build_clef_model(config, len(self.vocab.pitch), len(self.vocab.duration), step=True)
+        step = build_clef_model(config, len(self.vocab.pitch), len(self.vocab.duration),
+                                step=True, conditions=condition_sizes(self.vocab))
         for layer in step.layers:
             if layer.weights:
                 layer.set_weights(clef_model.model.get_layer(layer.name).get_weights())
@@ -104,12 +117,6 @@ class ClefGenerator:
         k_duration = min(k_duration, len(self.vocab.duration))
         longest = target // int(ticks.min()) + 1
 
-        def draw(key, probs, mask, k, temperature):
-            logits = jnp.where(mask & (probs > 0), jnp.log(probs) / temperature, -jnp.inf)
-            values, index = jax.lax.top_k(logits, k)
-            choice = jax.random.categorical(key, values, axis=-1)
-            return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]
-
         def run(trainable, non_trainable, key, p, d, state):
             def body(carry):
                 i, key, p, d, state, remaining, out_p, out_d, count, left = carry
@@ -145,11 +152,14 @@ class ClefGenerator:
         return [np.zeros((batch, units), dtype="float32")
                 for units in self.units for _ in range(2)]
 
-    def step(self, pitch_ids: np.ndarray, duration_ids: np.ndarray, state: list):
-        """Feed one event per row; return (pitch probs, duration probs, next state)."""
-        inputs = [np.asarray(pitch_ids, dtype="int32").reshape(-1, 1),
-                  np.asarray(duration_ids, dtype="int32").reshape(-1, 1), *state]
-        pitch, duration, *new_state = self._run(self._trainable, self._non_trainable, inputs)
+    def step(self, pitch_ids: np.ndarray, duration_ids: np.ndarray, state: list,
+             conditions: list[np.ndarray] = ()):
+        """Feed one event per row (and, to a coupled model, the ids of its inputs for the
+        event it predicts); return (pitch probs, duration probs, next state)."""
+        inputs = [np.asarray(ids, dtype="int32").reshape(-1, 1)
+                  for ids in (pitch_ids, duration_ids, *conditions)]
+        pitch, duration, *new_state = self._run(self._trainable, self._non_trainable,
+                                                [*inputs, *state])
         return np.asarray(pitch)[:, 0], np.asarray(duration)[:, 0], new_state
 
 
@@ -202,6 +212,9 @@ def generate_staves(
     if candidates < 1:
         raise BadArgumentError(f"candidates={candidates!r} must be 1 or more")
     vocab = generator.vocab
+    if getattr(vocab, "coupled", False):
+        raise BadArgumentError("a coupled clef model writes both staves together: use "
+                               "composing.coupled.CoupledGenerator")
     target = Fraction(length) * TICKS_PER_QUARTER
     if target.denominator != 1 or target <= 0:
         raise BadArgumentError(f"length {length!r} is not a whole number of 24ths of a quarter")

@@ -21,7 +21,7 @@ import bisect
 from collections.abc import Sequence
 from fractions import Fraction
 
-from ..music.events import Event, bar_length
+from ..music.events import Event, bar_length, beat_length
 
 #: Pitch-class sets that one chord explains: every major and minor triad and every dominant
 #: seventh, on all 12 roots.
@@ -110,16 +110,6 @@ def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
     authentic = (tonic_end and bool(before_classes) and before_classes <= seventh_chord
                  and {dominant, (dominant + 4) % 12} <= before_classes)
     return tonic_end, authentic
-
-
-def beat_length(time_signature: str) -> Fraction:
-    """The beat of a meter in quarters: the dotted quarter of 6/8, 9/8 and 12/8, else the
-    meter's unit (a quarter in 3/4, a half in 2/2)."""
-    beats, _, unit = time_signature.partition("/")
-    unit_length = Fraction(4, int(unit))
-    if int(beats) % 3 == 0 and int(beats) >= 6 and int(unit) >= 8:
-        return 3 * unit_length
-    return unit_length
 
 
 def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],

@@ -17,7 +17,7 @@ from ..errors import BadInputError
 from ..music.events import CLEFS
 from .model import HEADS, ClefModel, load_models
 from .ngram import NGramModel, summarise
-from .sequences import encode_sequences, pad_pieces
+from .sequences import corpus_sequences, encode_sequences, model_inputs, pad_pieces
 
 NGRAM_ORDERS: tuple[int, ...] = (1, 2, 3, 4)
 
@@ -29,8 +29,7 @@ def model_scores(clef_model: ClefModel, encoded: list[np.ndarray],
     totals = {head: [0.0, 0, 0] for head in HEADS}
     for start in range(0, len(encoded), batch_size):
         batch = pad_pieces(encoded[start:start + batch_size])
-        outputs = clef_model.model.predict_on_batch(
-            {"pitch_in": batch["pitch_in"], "duration_in": batch["duration_in"]})
+        outputs = clef_model.model.predict_on_batch(model_inputs(batch))
         weight = batch["weight"].astype(bool)
         for head in HEADS:
             probs = np.asarray(outputs[head], dtype="float64")
@@ -58,9 +57,10 @@ def evaluate_clef(clef_model: ClefModel, corpus: Corpus, train_pieces: list[str]
                   held_pieces: list[str]) -> dict:
     """Model and n-gram scores for one clef on the held-out pieces."""
 
-    vocab = clef_model.vocab
+    vocab, coupled = clef_model.vocab, clef_model.config.coupled
     train = encode_sequences(corpus.sequences(clef_model.clef, train_pieces), vocab)
-    held = encode_sequences(corpus.sequences(clef_model.clef, held_pieces), vocab)
+    held = encode_sequences(corpus_sequences(corpus, clef_model.clef, held_pieces,
+                                             coupled=coupled), vocab)
     model = model_scores(clef_model, held)
     ngrams = ngram_scores(train, held, {"pitch": len(vocab.pitch),
                                         "duration": len(vocab.duration)})

@@ -27,6 +27,7 @@ from ..errors import (
 from ..files import give_normal_mode
 from ..music.events import CLEFS, is_special, parse_duration, parse_pitches
 from ..music.vocab import Vocabulary
+from .conditioning import COUNTDOWN_CAP
 
 HEADS: tuple[str, str] = ("pitch", "duration")
 MODEL_FILE, VOCAB_FILE, CONFIG_FILE, METRICS_FILE = (
@@ -55,6 +56,15 @@ class ClefConfig:
     epochs: int = 100
     patience: int = 10
     validation_share: float = 0.1
+    #: Hear the other staff, the meter and the countdown (see models/conditioning.py).
+    coupled: bool = True
+    partner_embedding: int = 64
+    meter_embedding: int = 8
+    position_embedding: int = 16
+    countdown_embedding: int = 8
+    #: Share of training chunks whose meter is hidden (read as padding), so that a meter the
+    #: corpus lacks still gets a trained input.
+    meter_dropout: float = 0.1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
@@ -63,12 +73,13 @@ class ClefConfig:
             raise BadArgumentError(
                 f"transpositions={self.transpositions!r} must be non-zero semitones within ±6")
         for name in ("pitch_embedding", "duration_embedding", "dense_units", "chunk_length",
-                     "chunk_stride", "batch_size", "epochs"):
+                     "chunk_stride", "batch_size", "epochs", "partner_embedding",
+                     "meter_embedding", "position_embedding", "countdown_embedding"):
             if int(getattr(self, name)) < 1:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be 1 or more")
         if not self.lstm_units or min(self.lstm_units) < 1:
             raise BadArgumentError(f"lstm_units={self.lstm_units!r} needs one or more sizes ≥ 1")
-        for name in ("spatial_dropout", "lstm_dropout", "ema_momentum"):
+        for name in ("spatial_dropout", "lstm_dropout", "ema_momentum", "meter_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be in [0, 1)")
         if not 0 < self.validation_share < 1:
@@ -97,7 +108,8 @@ class ClefConfig:
             warnings.warn(f"clef config keys {', '.join(map(repr, unknown))} are unknown to "
                           "this version of grandstaff and were left out",
                           GrandstaffWarning, stacklevel=2)
-        data = {"ema_momentum": 0.0, **data}  # folders saved before weight averaging existed
+        # folders saved before weight averaging, and before the staves heard each other
+        data = {"ema_momentum": 0.0, "coupled": False, **data}
         values = {}
         for name, value in data.items():
             if name not in known:
@@ -113,7 +125,11 @@ def _typed(name: str, value, default):
     def whole(v) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
 
-    if isinstance(default, tuple):
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        wanted = "true or false"
+    elif isinstance(default, tuple):
         if isinstance(value, list) and all(whole(v) for v in value):
             return tuple(value)
         wanted = "a list of whole numbers"
@@ -130,18 +146,42 @@ def _typed(name: str, value, default):
     raise BadInputError(f"{name!r} must be {wanted}, not {json.dumps(value)[:40]}")
 
 
+#: The inputs of a coupled model beside its own tokens, each with its own vocabulary (the
+#: countdown is a number of bars and needs none); see :mod:`grandstaff.models.conditioning`.
+CONDITIONS: tuple[str, ...] = ("partner", "meter", "position")
+
+
 @dataclass(frozen=True)
 class ClefVocab:
-    """The two vocabularies of one clef."""
+    """The vocabularies of one clef: its two heads and, for a coupled model, its inputs
+    (``partner`` is the other clef's pitch vocabulary)."""
 
     pitch: Vocabulary
     duration: Vocabulary
+    partner: Vocabulary | None = None
+    meter: Vocabulary | None = None
+    position: Vocabulary | None = None
+
+    @property
+    def coupled(self) -> bool:
+        return self.partner is not None
 
     def head(self, name: str) -> Vocabulary:
         return self.pitch if name == "pitch" else self.duration
 
+    def condition(self, name: str) -> Vocabulary:
+        found = getattr(self, name)
+        if found is None:
+            raise BadInputError(f"this clef model has no {name} input (it was trained without "
+                                "the other staff)")
+        return found
+
     def to_json(self) -> dict:
-        return {"pitch": list(self.pitch.tokens), "duration": list(self.duration.tokens)}
+        data = {"pitch": list(self.pitch.tokens), "duration": list(self.duration.tokens)}
+        for name in CONDITIONS:
+            if getattr(self, name) is not None:
+                data[name] = list(getattr(self, name).tokens)
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> ClefVocab:
@@ -152,9 +192,21 @@ class ClefVocab:
             raise BadInputError(
                 "expected an object with 'pitch' and 'duration' lists of tokens, found "
                 f"{json.dumps(data)[:40]}")
-        vocab = cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])))
-        for head, parse in (("pitch", parse_pitches), ("duration", parse_duration)):
-            for token in vocab.head(head).tokens:
+        conditions = {}
+        for name in CONDITIONS:
+            if name in data:
+                if not isinstance(data[name], list) or not all(
+                        isinstance(t, str) for t in data[name]):
+                    raise BadInputError(f"the {name} vocabulary must be a list of tokens")
+                conditions[name] = Vocabulary(tuple(data[name]))
+        vocab = cls(Vocabulary(tuple(data["pitch"])), Vocabulary(tuple(data["duration"])),
+                    **conditions)
+        heads = [("pitch", vocab.pitch, parse_pitches), ("duration", vocab.duration,
+                                                           parse_duration)]
+        if vocab.partner is not None:
+            heads.append(("partner", vocab.partner, parse_pitches))
+        for head, tokens, parse in heads:
+            for token in tokens.tokens:
                 if not isinstance(token, str):
                     raise BadInputError(f"{head} token {token!r} is not text")
                 if not is_special(token):
@@ -162,12 +214,21 @@ class ClefVocab:
         return vocab
 
     def fingerprint(self) -> str:
-        return f"{self.pitch.fingerprint()}-{self.duration.fingerprint()}"
+        parts = [self.pitch.fingerprint(), self.duration.fingerprint()]
+        parts += [getattr(self, name).fingerprint() for name in CONDITIONS
+                  if getattr(self, name) is not None]
+        return "-".join(parts)
 
 
 def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
-                     step: bool = False):
+                     step: bool = False, conditions: dict[str, int] | None = None):
     """The clef model: embeddings → SpatialDropout1D → LayerNorm → LSTMs → Dense → two heads.
+
+    A coupled model (``config.coupled``) embeds four more inputs beside its own tokens and
+    concatenates them before the dropout: the partner's pitch token (as the MIDI numbers and
+    pitch classes it sounds, a fixed table set by :func:`set_partner_pitches`, projected by a
+    learned matrix), the meter, the metric position and the countdown. ``conditions`` gives
+    the sizes of the partner, meter and position vocabularies.
 
     With ``step=True`` the same layers (same names, so weights copy across) take one event and
     the LSTM states and return the next states too: the generator's one-step model.
@@ -177,12 +238,32 @@ def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
     length = 1 if step else None
     pitch_in = keras.Input((length,), dtype="int32", name="pitch_in")
     duration_in = keras.Input((length,), dtype="int32", name="duration_in")
-    x = layers.Concatenate(name="embed")([
+    inputs = {"pitch_in": pitch_in, "duration_in": duration_in}
+    parts = [
         layers.Embedding(pitch_size, config.pitch_embedding, mask_zero=not step,
                          name="pitch_embedding")(pitch_in),
         layers.Embedding(duration_size, config.duration_embedding, mask_zero=not step,
                          name="duration_embedding")(duration_in),
-    ])
+    ]
+    if config.coupled:
+        if not conditions:
+            raise BadArgumentError("a coupled clef model needs the sizes of its partner, "
+                                   "meter and position vocabularies")
+        for name in (*CONDITIONS, "countdown"):
+            inputs[f"{name}_in"] = keras.Input((length,), dtype="int32", name=f"{name}_in")
+        heard = layers.Embedding(conditions["partner"], PARTNER_FEATURES, trainable=False,
+                                 name="partner_pitches")(inputs["partner_in"])
+        parts += [
+            layers.Dense(config.partner_embedding, use_bias=False,
+                         name="partner_embedding")(heard),
+            layers.Embedding(conditions["meter"], config.meter_embedding,
+                             name="meter_embedding")(inputs["meter_in"]),
+            layers.Embedding(conditions["position"], config.position_embedding,
+                             name="position_embedding")(inputs["position_in"]),
+            layers.Embedding(COUNTDOWN_CAP + 2, config.countdown_embedding,
+                             name="countdown_embedding")(inputs["countdown_in"]),
+        ]
+    x = layers.Concatenate(name="embed")(parts)
     x = layers.SpatialDropout1D(config.spatial_dropout, name="spatial_dropout")(x)
     x = layers.LayerNormalization(name="layer_norm")(x)
     state_inputs, state_outputs = [], []
@@ -201,10 +282,40 @@ def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
     pitch = layers.Dense(pitch_size, activation="softmax", name="pitch")(x)
     duration = layers.Dense(duration_size, activation="softmax", name="duration")(x)
     if step:
-        return keras.Model([pitch_in, duration_in, *state_inputs],
+        return keras.Model([*inputs.values(), *state_inputs],
                            [pitch, duration, *state_outputs], name="clef_step")
-    return keras.Model({"pitch_in": pitch_in, "duration_in": duration_in},
-                       {"pitch": pitch, "duration": duration}, name="clef")
+    return keras.Model(inputs, {"pitch": pitch, "duration": duration}, name="clef")
+
+
+#: What the partner input knows of a pitch token: the 128 MIDI numbers and 12 pitch classes
+#: it sounds.
+PARTNER_FEATURES = 128 + 12
+
+
+def partner_table(vocab: Vocabulary):
+    """(tokens, :data:`PARTNER_FEATURES`) float32: the MIDI numbers and pitch classes each
+    pitch token sounds (zeros for special tokens and rests)."""
+    import numpy as np
+
+    from ..music.vocab import pitch_matrices
+
+    sounding, _ = pitch_matrices(vocab)
+    classes = np.zeros((len(vocab), 12), dtype=bool)
+    for pitch_class in range(12):
+        classes[:, pitch_class] = sounding[:, pitch_class::12].any(axis=1)
+    return np.concatenate([sounding, classes], axis=1).astype("float32")
+
+
+def set_partner_pitches(model, partner: Vocabulary) -> None:
+    """Fill a coupled model's fixed partner table from the partner vocabulary."""
+    model.get_layer("partner_pitches").set_weights([partner_table(partner)])
+
+
+def condition_sizes(vocab: ClefVocab) -> dict[str, int] | None:
+    """The sizes :func:`build_clef_model` needs for a coupled model's inputs (None if not)."""
+    if not vocab.coupled:
+        return None
+    return {name: len(vocab.condition(name)) for name in CONDITIONS}
 
 
 @dataclass
@@ -245,7 +356,8 @@ class ClefModel:
 
     def _without_optimizer(self):
         """The same layers and weights, uncompiled: no optimizer state (a third of the size)."""
-        bare = build_clef_model(self.config, len(self.vocab.pitch), len(self.vocab.duration))
+        bare = build_clef_model(self.config, len(self.vocab.pitch), len(self.vocab.duration),
+                                conditions=condition_sizes(self.vocab))
         bare.set_weights(self.model.get_weights())
         return bare
 
@@ -288,6 +400,10 @@ class ClefModel:
             raise ModelMismatchError(
                 f"{folder}: the model's heads have {sizes} outputs but vocab.json has "
                 f"{len(vocab.pitch)} pitch and {len(vocab.duration)} duration tokens")
+        if config.coupled != vocab.coupled:
+            raise ModelMismatchError(
+                f"{folder}: config.json and vocab.json disagree on whether the model hears the "
+                "other staff; retrain the set with 'grandstaff train'")
         metrics = _read_json(folder / METRICS_FILE) if (folder / METRICS_FILE).is_file() else {}
         metrics = metrics if isinstance(metrics, dict) else {}
         return cls(clef=config_data["clef"], model=model, vocab=vocab, config=config,

@@ -14,11 +14,42 @@ import numpy as np
 
 from ..corpus import Corpus
 from ..errors import BadInputError
-from ..music.events import REST, format_pitches, is_special, parse_pitch_token
+from ..music.events import CLEFS, PAD, REST, format_pitches, is_special, parse_pitch_token
 from ..music.vocab import Vocabulary
-from .model import ClefVocab
+from .conditioning import piece_conditions
+from .model import CONDITIONS, ClefVocab
 
-Sequences = list[tuple[list[str], list[str]]]
+#: Per piece: (pitch tokens, duration tokens), and for a coupled model also the partner,
+#: meter and position tokens and the countdown of every position (see ``conditioning.py``).
+Sequences = list[tuple[list, ...]]
+#: The model inputs of a coupled model beside its own tokens, in the order of the rows of an
+#: encoded piece after the pitch and duration ids.
+CONDITION_INPUTS: tuple[str, ...] = tuple(f"{name}_in" for name in (*CONDITIONS, "countdown"))
+
+
+def other_clef(clef: str) -> str:
+    return CLEFS[1 - CLEFS.index(clef)]
+
+
+def corpus_sequences(corpus: Corpus, clef: str, pieces: list[str] | None = None, *,
+                     coupled: bool = False) -> Sequences:
+    """Each piece's sequence of ``clef`` (its start token, then its events); for a coupled
+    model with its inputs, which hear the other clef of the same piece. The start token's
+    inputs are padding."""
+    own = corpus.sequences(clef, pieces)
+    if not coupled:
+        return own
+    names = corpus.piece_names() if pieces is None else pieces
+    other = corpus.sequences(other_clef(clef), names)
+    meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
+    result = []
+    for name, mine, theirs in zip(names, own, other):
+        staves = {clef: (mine[0][1:], mine[1][1:]), other_clef(clef): (theirs[0][1:],
+                                                                        theirs[1][1:])}
+        found = piece_conditions(staves, meters[name])[clef]
+        result.append((*mine, [PAD, *found.partner], [PAD, *found.meter],
+                       [PAD, *found.position], [-1, *found.countdown]))
+    return result
 
 
 def split_pieces(corpus: Corpus, share: float, seed: int) -> tuple[list[str], list[str]]:
@@ -54,29 +85,60 @@ def transposed_copies(sequences: Sequences, transpositions: tuple[int, ...]) -> 
     """
     copies = []
     for shift in transpositions:
-        for pitches, durations in sequences:
+        for pitches, durations, *inputs in sequences:
             moved = [_shifted(t, shift) for t in pitches[1:]]
-            if None not in moved:
-                copies.append((moved, durations[1:]))
+            if None in moved:
+                continue
+            if inputs:  # the partner moves with the piece; a note it loses reads as padding
+                partner = [_shifted(t, shift) or PAD for t in inputs[0][1:]]
+                inputs = [partner, *(row[1:] for row in inputs[1:])]
+            copies.append((moved, durations[1:], *inputs))
     return copies
 
 
-def build_vocab(corpus: Corpus, clef: str, transpositions: tuple[int, ...] = ()) -> ClefVocab:
-    """Both vocabularies of ``clef`` over every piece of the corpus (the token inventory),
-    with the pitch tokens of its transposed copies."""
-    table = corpus.tables[clef]
-    original = set(table["pitch"].astype(str))
+def _pitch_vocab(corpus: Corpus, clef: str, transpositions: tuple[int, ...]) -> Vocabulary:
+    original = set(corpus.tables[clef]["pitch"].astype(str))
     pitches = set(original)
     for shift in transpositions:
         pitches |= {_shifted(t, shift) for t in original} - {None}
-    return ClefVocab(Vocabulary.build(pitches, head="pitch"),
-                     Vocabulary.build(table["duration"].astype(str), head="duration"))
+    return Vocabulary.build(pitches, head="pitch")
+
+
+def build_vocab(corpus: Corpus, clef: str, transpositions: tuple[int, ...] = (), *,
+                coupled: bool = False) -> ClefVocab:
+    """Both vocabularies of ``clef`` over every piece of the corpus (the token inventory),
+    with the pitch tokens of its transposed copies; for a coupled model also its inputs' (the
+    partner's is the other clef's pitch vocabulary)."""
+    duration = Vocabulary.build(corpus.tables[clef]["duration"].astype(str), head="duration")
+    pitch = _pitch_vocab(corpus, clef, transpositions)
+    if not coupled:
+        return ClefVocab(pitch, duration)
+    meters = sorted(set(corpus.pieces["time_signature"].astype(str)))
+    positions = {t for _, _, _, _, row, _ in corpus_sequences(corpus, clef, coupled=True)
+                 for t in row[1:]}
+    return ClefVocab(pitch, duration, partner=_pitch_vocab(corpus, other_clef(clef),
+                                                           transpositions),
+                     meter=Vocabulary.build(meters, head="meter"),
+                     position=Vocabulary.build(positions, head="position"))
+
+
+def _ids_or_padding(vocab: Vocabulary, tokens: list[str]) -> list[int]:
+    return [vocab.id(t) if t in vocab else vocab.pad_id for t in tokens]
 
 
 def encode_sequences(sequences: Sequences, vocab: ClefVocab) -> list[np.ndarray]:
-    """Each piece as an array of shape (2, length): pitch ids and duration ids."""
-    return [np.array([vocab.pitch.encode(p), vocab.duration.encode(d)], dtype="int32")
-            for p, d in sequences]
+    """Each piece as an int32 array of shape (rows, length): pitch ids and duration ids, then
+    for a coupled model the ids of its partner, meter and position inputs (a token the
+    vocabulary lacks reads as padding) and its countdown plus one (0 is padding)."""
+    encoded = []
+    for pitches, durations, *inputs in sequences:
+        rows = [vocab.pitch.encode(pitches), vocab.duration.encode(durations)]
+        if inputs:
+            rows += [_ids_or_padding(vocab.condition(name), row)
+                     for name, row in zip(CONDITIONS, inputs)]
+            rows.append([count + 1 for count in inputs[-1]])
+        encoded.append(np.array(rows, dtype="int32"))
+    return encoded
 
 
 def make_chunks(encoded: list[np.ndarray], length: int,
@@ -94,27 +156,43 @@ def make_chunks(encoded: list[np.ndarray], length: int,
             piece = ids[:, start:start + length + 1]
             if piece.shape[1] < 2:
                 continue
-            padded = np.zeros((2, length + 1), dtype="int32")
+            padded = np.zeros((ids.shape[0], length + 1), dtype="int32")
             padded[:, :piece.shape[1]] = piece
             rows.append(padded)
     if not rows:
         raise BadInputError("no training chunks: the pieces are empty")
-    chunks = np.stack(rows)  # (n, 2, length + 1)
-    inputs, targets = chunks[:, :, :-1], chunks[:, :, 1:]
-    return {
-        "pitch_in": inputs[:, 0], "duration_in": inputs[:, 1],
-        "pitch": targets[:, 0], "duration": targets[:, 1],
-        "weight": (targets[:, 0] != 0).astype("float32"),
-    }
+    return _inputs_and_targets(np.stack(rows))  # (n, rows, length + 1)
+
+
+def _inputs_and_targets(batch: np.ndarray) -> dict[str, np.ndarray]:
+    """Model inputs and targets of padded pieces: each step reads the event before and the
+    inputs of the event it predicts."""
+    inputs, targets = batch[:, :, :-1], batch[:, :, 1:]
+    found = {"pitch_in": inputs[:, 0], "duration_in": inputs[:, 1],
+             "pitch": targets[:, 0], "duration": targets[:, 1],
+             "weight": (targets[:, 0] != 0).astype("float32")}
+    for row, name in enumerate(CONDITION_INPUTS[:batch.shape[1] - 2], start=2):
+        found[name] = targets[:, row]
+    return found
+
+
+def hide_meter(data: dict[str, np.ndarray], share: float, seed: int) -> dict[str, np.ndarray]:
+    """``data`` with the meter of a random ``share`` of its chunks read as padding."""
+    if "meter_in" not in data or not share:
+        return data
+    hidden = np.random.default_rng(seed).random(len(data["meter_in"])) < share
+    return {**data, "meter_in": np.where(hidden[:, None], 0, data["meter_in"])}
+
+
+def model_inputs(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays of ``data`` that are model inputs."""
+    return {name: array for name, array in data.items() if name.endswith("_in")}
 
 
 def pad_pieces(encoded: list[np.ndarray]) -> dict[str, np.ndarray]:
     """Whole pieces as one padded batch (for scoring held-out pieces with all their context)."""
     longest = max(ids.shape[1] for ids in encoded)
-    batch = np.zeros((len(encoded), 2, longest), dtype="int32")
+    batch = np.zeros((len(encoded), encoded[0].shape[0], longest), dtype="int32")
     for row, ids in enumerate(encoded):
         batch[row, :, :ids.shape[1]] = ids
-    inputs, targets = batch[:, :, :-1], batch[:, :, 1:]
-    return {"pitch_in": inputs[:, 0], "duration_in": inputs[:, 1],
-            "pitch": targets[:, 0], "duration": targets[:, 1],
-            "weight": (targets[:, 0] != 0).astype("float32")}
+    return _inputs_and_targets(batch)

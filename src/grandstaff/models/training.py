@@ -23,11 +23,21 @@ from ..backend import keras as _keras
 from ..corpus import Corpus
 from ..errors import BadArgumentError
 from ..music.events import CLEFS
-from .model import HEADS, ClefConfig, ClefModel, build_clef_model
+from .model import (
+    HEADS,
+    ClefConfig,
+    ClefModel,
+    build_clef_model,
+    condition_sizes,
+    set_partner_pitches,
+)
 from .sequences import (
     build_vocab,
+    corpus_sequences,
     encode_sequences,
+    hide_meter,
     make_chunks,
+    model_inputs,
     split_pieces,
     transposed_copies,
 )
@@ -59,7 +69,7 @@ def compile_model(model, config: ClefConfig, steps_per_epoch: int | None = None)
 
 
 def _fit_arrays(data: dict[str, np.ndarray]):
-    x = {"pitch_in": data["pitch_in"], "duration_in": data["duration_in"]}
+    x = model_inputs(data)
     y = {"pitch": data["pitch"], "duration": data["duration"]}
     w = {"pitch": data["weight"], "duration": data["weight"]}
     return x, y, w
@@ -70,14 +80,18 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     """Train one clef model; the best weights on held-out loss are kept."""
     keras = _keras()
     keras.utils.set_random_seed(seed)
-    vocab = build_vocab(corpus, clef, config.transpositions)
-    sequences = corpus.sequences(clef, train_pieces)
+    vocab = build_vocab(corpus, clef, config.transpositions, coupled=config.coupled)
+    sequences = corpus_sequences(corpus, clef, train_pieces, coupled=config.coupled)
     sequences += transposed_copies(sequences, config.transpositions)
-    train_data = make_chunks(encode_sequences(sequences, vocab), config.chunk_length,
-                             config.chunk_stride)
-    held_data = make_chunks(encode_sequences(corpus.sequences(clef, held_pieces), vocab),
-                            config.chunk_length)
-    model = build_clef_model(config, len(vocab.pitch), len(vocab.duration))
+    train_data = hide_meter(make_chunks(encode_sequences(sequences, vocab), config.chunk_length,
+                                        config.chunk_stride), config.meter_dropout, seed)
+    held_data = make_chunks(encode_sequences(
+        corpus_sequences(corpus, clef, held_pieces, coupled=config.coupled), vocab),
+        config.chunk_length)
+    model = build_clef_model(config, len(vocab.pitch), len(vocab.duration),
+                             conditions=condition_sizes(vocab))
+    if config.coupled:
+        set_partner_pitches(model, vocab.partner)
     compile_model(model, config, -(-len(train_data["weight"]) // config.batch_size))
     x, y, w = _fit_arrays(train_data)
     callbacks = [

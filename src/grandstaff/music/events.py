@@ -280,6 +280,21 @@ def bar_length(time_signature: str) -> Fraction:
     return total
 
 
+def beat_length(time_signature: str) -> Fraction:
+    """The beat of a meter in quarters: the dotted unit of 6/8, 9/8, 12/8 (and 6/16...), else
+    the meter's unit (a quarter in 3/4, a half in 2/2). Additive meters beat in their unit.
+
+    >>> beat_length("6/8"), beat_length("3/4"), beat_length("2/2")
+    (Fraction(3, 2), Fraction(1, 1), Fraction(2, 1))
+    """
+    bar_length(time_signature)  # refuses what is no meter
+    beats, _, unit = str(time_signature).strip().rpartition("/")
+    unit_length = Fraction(4, int(unit))
+    if "+" not in beats and int(beats) % 3 == 0 and int(beats) >= 6 and int(unit) >= 8:
+        return 3 * unit_length
+    return unit_length
+
+
 def total_duration(events: Iterable[Event]) -> Fraction:
     """The summed quarterLength of ``events``."""
     return sum((e.duration for e in events), Fraction(0))

@@ -1,0 +1,250 @@
+"""Generating both staves together: two coupled clef models stepped in onset order in one
+compiled loop, each hearing the other.
+
+At every step each row of the batch advances the staff whose next onset comes first (the bass
+when they fall together, :data:`~grandstaff.models.conditioning.ORDER`). That staff's model
+reads its own last event and the inputs of the event it writes: the other staff's latest pitch
+token, the meter and metric position of the onset, and the countdown to the end. Both staves
+fill exactly the requested length under the same bar rules as a single staff (see
+:mod:`grandstaff.composing.generation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import BadArgumentError, ModelMismatchError
+from ..models.conditioning import COUNTDOWN_CAP, ORDER, piece_conditions, position_token
+from ..music.events import (
+    CLEFS,
+    Event,
+    bar_length,
+    canonical,
+    is_special,
+    parse_pitch_token,
+    split_silence,
+    start_token,
+)
+from ..music.vocab import TICKS_PER_QUARTER, holds_allowed, pitch_matrices
+from .generation import BarRules, ClefGenerator, draw
+from .sampling import TopKSampler
+
+
+class CoupledGenerator:
+    """Both clefs of a coupled model set, sampled together in onset order."""
+
+    def __init__(self, generators: Mapping[str, ClefGenerator]) -> None:
+        if not all(generators[clef].vocab.coupled for clef in CLEFS):
+            raise ModelMismatchError("both clef models must hear the other staff to be "
+                                     "sampled together; retrain the set with 'grandstaff train'")
+        self.generators = dict(generators)
+        self._loops: dict[tuple, object] = {}
+
+    def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
+        """The meter id and, for every tick of a bar, the metric position id of ``clef``'s
+        model (a meter or position its corpus lacked reads as padding)."""
+        vocab = self.generators[clef].vocab
+        meter = vocab.meter.id(time_signature) if time_signature in vocab.meter else 0
+        bar = _bar_ticks(time_signature)
+        positions = np.array([vocab.position.id(token) if token in vocab.position else 0
+                              for token in (position_token(t, time_signature)
+                                            for t in range(bar))], dtype="int32")
+        return meter, positions
+
+    def generate(self, *, mode: str, length: Fraction, time_signature: str,
+                 samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
+                 primer: Mapping[str, list[Event]] | None = None) -> dict[str, list[list[Event]]]:
+        """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
+        reference key: ``{clef: [staff of each candidate]}``."""
+        drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
+                            samplers=samplers, candidates=candidates, primer=primer)
+        return {clef: self._staves(clef, drawn[clef]) for clef in CLEFS}
+
+    def sample(self, *, mode: str, length: Fraction, time_signature: str,
+               samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
+               primer: Mapping[str, list[Event]] | None = None) -> dict[str, dict]:
+        """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
+        many it drew, the ticks it left unfilled, and the ids of the inputs each draw read
+        (``partner``, ``position``, ``countdown``)."""
+        import jax
+
+        target = Fraction(length) * TICKS_PER_QUARTER
+        if target.denominator != 1 or target <= 0:
+            raise BadArgumentError(
+                f"length {length!r} is not a whole number of 24ths of a quarter")
+        bar = _bar_ticks(time_signature)
+        if target % bar:
+            raise BadArgumentError(f"length {length!r} is not a whole number of bars of "
+                                   f"{time_signature}")
+        start = {clef: self._primed(clef, mode, candidates, primer, time_signature)
+                 for clef in CLEFS}
+        heard = {clef: start[CLEFS[1 - CLEFS.index(clef)]]["heard"] for clef in CLEFS}
+        settings = (candidates, int(target), time_signature, bool(primer),
+                    tuple((s.k, s.temperature) for clef in CLEFS for s in samplers[clef]))
+        if settings not in self._loops:
+            self._loops[settings] = self._compile(*settings[:4], samplers)
+        seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
+        key = jax.random.key(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
+        found = self._loops[settings](
+            [self.generators[c]._trainable for c in CLEFS],
+            [self.generators[c]._non_trainable for c in CLEFS], key,
+            [(start[c]["pitch"], start[c]["duration"], heard[c], start[c]["state"])
+             for c in CLEFS])
+        names = ("pitch", "duration", "count", "left", "partner", "position", "countdown")
+        return {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
+                for index, clef in enumerate(CLEFS)}
+
+    def _primed(self, clef: str, mode: str, candidates: int,
+                primer: Mapping[str, list[Event]] | None, time_signature: str) -> dict:
+        """The last ids and LSTM states of ``clef`` after its start token and any primer, and
+        the id of its last pitch token as the other staff's partner vocabulary sees it."""
+        generator = self.generators[clef]
+        vocab = generator.vocab
+        token = start_token(mode)
+        pitch = np.full(candidates, vocab.pitch.id(token), dtype="int32")
+        duration = np.full(candidates, vocab.duration.id(token), dtype="int32")
+        state = generator.initial_state(candidates)
+        other = self.generators[CLEFS[1 - CLEFS.index(clef)]].vocab.partner
+        heard = np.zeros(candidates, dtype="int32")  # the other staff has played nothing yet
+        if not primer or not primer.get(clef):
+            return {"pitch": pitch, "duration": duration, "state": state, "heard": heard}
+        tokens = {c: ([e.tokens()[0] for e in primer.get(c) or ()],
+                      [e.tokens()[1] for e in primer.get(c) or ()]) for c in CLEFS}
+        inputs = piece_conditions(tokens, time_signature)[clef]
+        for index, (p, d) in enumerate(zip(*tokens[clef])):
+            if p not in vocab.pitch or d not in vocab.duration:
+                continue
+            ids = [_id(vocab.partner, inputs.partner[index]), _id(vocab.meter, inputs.meter[0]),
+                   _id(vocab.position, inputs.position[index]), COUNTDOWN_CAP + 1]
+            _, _, state = generator.step(pitch, duration, state,
+                                         [np.full(candidates, i) for i in ids])
+            pitch = np.full(candidates, vocab.pitch.id(p), dtype="int32")
+            duration = np.full(candidates, vocab.duration.id(d), dtype="int32")
+            heard = np.full(candidates, _id(other, p), dtype="int32")
+        return {"pitch": pitch, "duration": duration, "state": state, "heard": heard}
+
+    def _compile(self, batch: int, target: int, time_signature: str, primed: bool, samplers):
+        import jax
+        import jax.numpy as jnp
+
+        bar = _bar_ticks(time_signature)
+        bars = target // bar
+        staff = []
+        for clef in CLEFS:
+            generator = self.generators[clef]
+            vocab = generator.vocab
+            meter, positions = self.condition_ids(clef, time_signature)
+            rules = BarRules(*(jnp.asarray(t) for t in BarRules.build(
+                vocab, generator.duration_ticks, target, None if primed else bar)))
+            sounding, held = (jnp.asarray(m) for m in pitch_matrices(vocab.pitch))
+            (pitch_sampler, duration_sampler) = samplers[clef]
+            staff.append(dict(
+                step=generator._model, rules=rules, ticks=rules.ticks.astype("int32"),
+                sounding=sounding, held=held, meter=meter, positions=jnp.asarray(positions),
+                pitch_mask=jnp.asarray([not is_special(t) for t in vocab.pitch.tokens]),
+                k=(min(pitch_sampler.k, len(vocab.pitch)),
+                   min(duration_sampler.k, len(vocab.duration))),
+                t=(pitch_sampler.temperature, duration_sampler.temperature),
+                longest=target // int(rules.ticks.min()) + 1))
+        longest = sum(s["longest"] for s in staff)
+        rows = jnp.arange(batch)
+        # each clef's pitch ids as the other clef's partner vocabulary numbers them
+        as_partner = [jnp.asarray([_id(self.generators[other].vocab.partner, t)
+                                   for t in self.generators[clef].vocab.pitch.tokens],
+                                  dtype="int32")
+                      for clef, other in zip(CLEFS, reversed(CLEFS))]
+
+        def advance(s, trainable, non_trainable, key, lane, heard, chosen):
+            p, d, state, elapsed, remaining, out_p, out_d, count, left, fed = lane
+            position = s["positions"][elapsed % bar]
+            countdown = jnp.clip(bars - 1 - elapsed // bar, 0, COUNTDOWN_CAP) + 1
+            inputs = [x[:, None].astype("int32") for x in (
+                p, d, heard, jnp.full((batch,), s["meter"]), position, countdown)]
+            outputs, _ = s["step"].stateless_call(trainable, non_trainable, [*inputs, *state],
+                                                  training=False)
+            key_p, key_d = jax.random.split(key)
+            may_hold = holds_allowed(jnp, s["sounding"], s["held"], p)
+            new_p = draw(key_p, outputs[0][:, 0], s["pitch_mask"][None, :] & may_hold,
+                         s["k"][0], s["t"][0])
+            opening_rest = (count == 0) & s["rules"].is_rest[new_p]
+            allowed = s["rules"].allowed(jnp, remaining, opening_rest)
+            new_d = draw(key_d, outputs[1][:, 0], allowed, s["k"][1], s["t"][1])
+            stuck = chosen & ~allowed.any(axis=1)
+            take = chosen & ~stuck
+            keep = take[:, None]
+            state = [jnp.where(keep, new, old) for new, old in zip(outputs[2:], state)]
+            out_p = out_p.at[rows, count].set(jnp.where(take, new_p, out_p[rows, count]))
+            out_d = out_d.at[rows, count].set(jnp.where(take, new_d, out_d[rows, count]))
+            fed = [record.at[rows, count].set(jnp.where(take, value, record[rows, count]))
+                   for record, value in zip(fed, (heard, position, countdown))]
+            left = jnp.where(stuck, remaining, left)
+            step_ticks = jnp.where(take, s["ticks"][new_d], 0)
+            remaining = jnp.where(stuck, 0, remaining - step_ticks)
+            return (jnp.where(take, new_p, p), jnp.where(take, new_d, d), state,
+                    elapsed + step_ticks, remaining, out_p, out_d,
+                    count + take.astype("int32"), left, fed)
+
+        def run(trainable, non_trainable, key, starts):
+            lanes = []
+            for s, (p, d, _, state) in zip(staff, starts):
+                zeros = jnp.zeros((batch, s["longest"]), dtype="int32")
+                lanes.append((p, d, list(state), jnp.zeros((batch,), "int32"),
+                              jnp.full((batch,), target, "int32"), zeros, zeros,
+                              jnp.zeros((batch,), "int32"), jnp.zeros((batch,), "int32"),
+                              [zeros, zeros, zeros]))
+            heard = [starts[0][2], starts[1][2]]
+
+            def body(carry):
+                i, key, lanes, heard = carry
+                treble, bass = lanes
+                active = [lane[4] > 0 for lane in lanes]
+                # the staff whose next onset comes first; on a tie the one first in ORDER
+                ahead = ((bass[3] <= treble[3]) if ORDER[0] == "bass"
+                         else (bass[3] < treble[3]))
+                bass_turn = active[1] & (~active[0] | ahead)
+                turns = [active[0] & ~bass_turn, bass_turn]
+                key, *keys = jax.random.split(key, 3)
+                lanes = [advance(s, trainable[n], non_trainable[n], keys[n], lanes[n], heard[n],
+                                 turns[n]) for n, s in enumerate(staff)]
+                # each staff now hears the other's newest event
+                heard = [jnp.where(turns[1], as_partner[1][lanes[1][0]], heard[0]),
+                         jnp.where(turns[0], as_partner[0][lanes[0][0]], heard[1])]
+                return i + 1, key, lanes, heard
+
+            def going(carry):
+                i, _, lanes, _ = carry
+                return (i < longest) & ((lanes[0][4] > 0) | (lanes[1][4] > 0)).any()
+
+            _, _, lanes, _ = jax.lax.while_loop(going, body, (0, key, lanes, heard))
+            return [(lane[5], lane[6], lane[7], lane[8], *lane[9]) for lane in lanes]
+
+        return jax.jit(run)
+
+    def _staves(self, clef: str, drawn: dict) -> list[list[Event]]:
+        out_p, out_d, count, left = (drawn[k] for k in ("pitch", "duration", "count", "left"))
+        generator = self.generators[clef]
+        vocab = generator.vocab
+        tokens = [((), ()) if is_special(t) else parse_pitch_token(t)
+                  for t in vocab.pitch.tokens]
+        ticks = generator.duration_ticks
+        staves = []
+        for row in range(len(count)):
+            staff = [Event(tokens[p][0], Fraction(int(ticks[d]), TICKS_PER_QUARTER), tokens[p][1])
+                     for p, d in zip(out_p[row, :count[row]], out_d[row, :count[row]])]
+            if left[row]:
+                rest = split_silence(Fraction(int(left[row]), TICKS_PER_QUARTER)) or []
+                staff.extend(Event((), part) for part in rest)
+            staves.append(canonical(staff))
+        return staves
+
+
+def _id(vocab, token: str) -> int:
+    """The id of ``token``, or padding where the vocabulary lacks it."""
+    return vocab.id(token) if token in vocab else vocab.pad_id
+
+
+def _bar_ticks(time_signature: str) -> int:
+    return int(bar_length(time_signature) * TICKS_PER_QUARTER)

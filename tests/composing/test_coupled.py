@@ -1,0 +1,74 @@
+"""Both staves sampled together: complete, in onset order, each hearing the other."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from grandstaff.composing.coupled import CoupledGenerator
+from grandstaff.composing.generation import ClefGenerator
+from grandstaff.composing.sampling import TopKSampler
+from grandstaff.models.conditioning import piece_conditions
+from grandstaff.models.model import load_models
+from grandstaff.music.events import CLEFS, bar_length, total_duration
+
+
+@pytest.fixture(scope="module")
+def duet(tiny_models):
+    return CoupledGenerator({c: ClefGenerator(m) for c, m in load_models(str(tiny_models)).items()})
+
+
+def _samplers(seed: int):
+    return {clef: (TopKSampler(20, 1.5, seed=seed + i), TopKSampler(8, 1.5, seed=seed + 10 + i))
+            for i, clef in enumerate(CLEFS)}
+
+
+@pytest.mark.parametrize("meter,bars", [("4/4", 3), ("3/4", 4), ("6/8", 3)])
+def test_both_staves_fill_the_same_whole_bars(duet, meter, bars):
+    length = bars * bar_length(meter)
+    staves = duet.generate(mode="minor", length=length, time_signature=meter,
+                           samplers=_samplers(3), candidates=4)
+    for clef in CLEFS:
+        assert len(staves[clef]) == 4
+        assert all(total_duration(staff) == length for staff in staves[clef])
+
+
+@pytest.mark.parametrize("meter", ["4/4", "3/4"])
+def test_every_draw_read_the_inputs_training_computes(duet, meter):
+    """Rebuild each staff from the raw draws and compute its inputs the way training does:
+    the partner each draw heard (bass first on shared onsets), its metric position and
+    countdown must be exactly those."""
+    length = 4 * bar_length(meter)
+    drawn = duet.sample(mode="major", length=length, time_signature=meter,
+                        samplers=_samplers(5), candidates=3)
+    for row in range(3):
+        tokens = {}
+        for clef in CLEFS:
+            vocab = duet.generators[clef].vocab
+            count = drawn[clef]["count"][row]
+            tokens[clef] = ([vocab.pitch.tokens[i] for i in drawn[clef]["pitch"][row, :count]],
+                            [vocab.duration.tokens[i]
+                             for i in drawn[clef]["duration"][row, :count]])
+        expected = piece_conditions(tokens, meter)
+        for clef in CLEFS:
+            vocab = duet.generators[clef].vocab
+            count = drawn[clef]["count"][row]
+            heard = [vocab.partner.tokens[i] for i in drawn[clef]["partner"][row, :count]]
+            positions = [vocab.position.tokens[i] if i else None
+                         for i in drawn[clef]["position"][row, :count]]
+            assert heard == expected[clef].partner
+            assert positions == [p if p in vocab.position else None
+                                 for p in expected[clef].position]
+            assert (drawn[clef]["countdown"][row, :count] - 1).tolist() == \
+                expected[clef].countdown
+
+
+def test_a_set_from_before_coupling_still_composes_as_before(tiny_independent_models, tmp_path):
+    import grandstaff as gs
+
+    piece = gs.compose(bars=2, key="D minor", seed=4, models=str(tiny_independent_models),
+                       candidates=1)
+    assert all(total_duration(piece.staves[c]) == Fraction(8) for c in CLEFS)
+    config = load_models(str(tiny_independent_models))["treble"].config
+    assert config.coupled is False
