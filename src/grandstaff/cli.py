@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="pieces sampled in one batch; the first that music21's key "
                               "analysis hears in the requested mode is written (default 8; "
                               "1 writes the first sample as it is)")
+    compose.add_argument("--ending", choices=("cadence", "open"), default="cadence",
+                         help="cadence (default): close on the tonic chord, the tonic in the "
+                              "bass; open: stop wherever the last bar ends")
     compose.add_argument("--primer", default=None,
                          help="a music file or 'bach:PIECE' that conditions the start")
     compose.add_argument("--formats", default="musicxml,midi,pdf",
@@ -260,7 +263,7 @@ def _compose(args) -> int:
                     seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
                     top_k_duration=args.top_k_duration, temperature=args.temperature,
                     primer=args.primer, title=args.title, composer=args.composer,
-                    candidates=args.candidates)
+                    candidates=args.candidates, ending=args.ending)
     out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                        f"seed{piece.info['seed']}")
     try:

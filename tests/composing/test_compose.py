@@ -12,7 +12,7 @@ from grandstaff.cli import main
 from grandstaff.composing import compose, compose_many
 from grandstaff.composing.piece import EngravingFailed
 from grandstaff.errors import BadArgumentError, OutputExistsError
-from grandstaff.music.events import total_duration
+from grandstaff.music.events import Event, total_duration
 
 from ..music.test_keys import SIGNATURES
 
@@ -224,3 +224,21 @@ def test_one_candidate_is_the_first_sample_as_it_is(tiny_models):
     (only,) = compose_many(1, bars=2, key="D minor", seed=5, models=str(tiny_models))
     assert piece.staves == only.staves
     assert piece.info["mode_matched"] == (only.analysed_mode() == "minor")
+
+
+def test_a_transposition_goes_the_way_that_keeps_the_hands_on_their_staves():
+    from grandstaff.composing.piece import Piece
+    from grandstaff.judging.ensemble import ledger_share
+    from grandstaff.music.keys import Key
+
+    # an A minor piece whose right hand sits low: to E minor it goes up a fifth, not down
+    treble = (Event((57, 64), Fraction(2)), Event((59, 62), Fraction(2)))
+    bass = (Event((45,), Fraction(2)), Event((40,), Fraction(2)))
+    piece = Piece({"treble": treble, "bass": bass}, key=Key("A", "minor"))
+    moved = piece.transpose("E minor")
+    assert moved.staves["treble"][0].pitches == (64, 71)
+    assert ledger_share(moved.staves["treble"]) < ledger_share(treble)
+    # a high right hand goes down instead
+    high = Piece({"treble": (Event((81, 84), Fraction(4)),), "bass": (Event((57,), Fraction(4)),)},
+                 key=Key("A", "minor"))
+    assert high.transpose("E minor").staves["treble"][0].pitches == (76, 79)

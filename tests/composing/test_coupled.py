@@ -72,3 +72,37 @@ def test_a_set_from_before_coupling_still_composes_as_before(tiny_independent_mo
     assert all(total_duration(piece.staves[c]) == Fraction(8) for c in CLEFS)
     config = load_models(str(tiny_independent_models))["treble"].config
     assert config.coupled is False
+
+
+@pytest.mark.parametrize("mode,meter", [("major", "4/4"), ("minor", "3/4"), ("major", "6/8")])
+def test_a_cadence_ending_closes_on_the_tonic_chord(duet, mode, meter):
+    from grandstaff.composing.coupled import final_span
+    from grandstaff.judging.ensemble import final_cadence
+    from grandstaff.models.conditioning import onsets
+
+    length = 3 * bar_length(meter)
+    staves = duet.generate(mode=mode, length=length, time_signature=meter,
+                           samplers=_samplers(11), candidates=6)
+    span_start = length - final_span(meter)
+    for treble, bass in zip(staves["treble"], staves["bass"]):
+        tonic_end, _ = final_cadence(treble, bass, tonic=0 if mode == "major" else 9, mode=mode)
+        assert tonic_end
+        for staff in (treble, bass):  # no note crosses into the final span
+            starts = [Fraction(t, 24) for t in onsets([e.tokens()[1] for e in staff])]
+            assert span_start in starts
+
+
+def test_an_open_ending_is_not_held_to_the_tonic(duet):
+    from grandstaff.judging.ensemble import final_cadence
+
+    length = 2 * bar_length("4/4")
+    endings = {}
+    for ending in ("cadence", "open"):
+        staves = duet.generate(mode="major", length=length, time_signature="4/4",
+                               samplers=_samplers(21), candidates=16, ending=ending)
+        endings[ending] = sum(final_cadence(t, b, tonic=0, mode="major")[0]
+                              for t, b in zip(staves["treble"], staves["bass"]))
+    assert endings["cadence"] == 16 and endings["open"] < 16
+    with pytest.raises(Exception, match="ending 'loud' is not one of cadence, open"):
+        duet.generate(mode="major", length=length, time_signature="4/4",
+                      samplers=_samplers(1), ending="loud")

@@ -21,7 +21,7 @@ from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event, bar_length
 from ..music.keys import Key
 from ..text import clean_text
-from .piece import Piece, check_tempo, fit_to_piano
+from .piece import Piece, check_tempo, fit_to_piano, written_shift
 from .sampling import TopKSampler
 
 MAX_BARS = 1000
@@ -100,9 +100,13 @@ def compose_many(
     time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
     top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
     primer: str | os.PathLike | None = None, title: str | None = None,
-    composer: str | None = None,
+    composer: str | None = None, ending: str = "cadence",
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
+    from .coupled import ENDINGS
+
+    if ending not in ENDINGS:
+        raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
     bars = check_bars(bars)
     key = key if isinstance(key, Key) else Key.parse(key)
     tempo = check_tempo(tempo)
@@ -126,7 +130,8 @@ def compose_many(
     if isinstance(generators, CoupledGenerator):
         staves = generators.generate(mode=key.mode, length=bar * bars,
                                      time_signature=time_signature, samplers=samplers,
-                                     candidates=candidates, primer=primer_events)
+                                     candidates=candidates, primer=primer_events,
+                                     ending=ending)
     else:
         staves = {}
         for clef in CLEFS:
@@ -135,9 +140,10 @@ def compose_many(
                 generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
                 pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
                 primer=primer_events[clef], bar=bar)
-    shift = key.semitones_from_reference()
     pieces = []
     for index in range(candidates):
+        shift = written_shift({c: staves[c][index] for c in CLEFS},
+                              key.semitones_from_reference())
         piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
                         for c in CLEFS}
         pieces.append(Piece(
@@ -145,7 +151,9 @@ def compose_many(
             title=title or f"Piece in {key}", composer=composer or f"grandstaff ({models})",
             info={"seed": seed, "candidate": index, "models": str(models),
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
-                  "temperature": temperature, "primer": str(primer) if primer else None},
+                  "temperature": temperature, "primer": str(primer) if primer else None,
+                  "shift": shift,
+                  "ending": ending if isinstance(generators, CoupledGenerator) else "open"},
         ))
     return pieces
 
@@ -154,14 +162,17 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
             top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
             primer: str | os.PathLike | None = None, title: str | None = None,
-            composer: str | None = None, candidates: int = DEFAULT_CANDIDATES) -> Piece:
+            composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
+            ending: str = "cadence") -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
     omitted); ``primer`` (a file or ``"bach:PIECE"``) conditions the models without its events
     being copied into the piece. ``candidates`` pieces are sampled in one batch and the first
     that music21's key analysis hears in the requested mode is returned (the first of all if
-    none is); ``piece.info`` records which, and whether the mode matched.
+    none is); ``piece.info`` records which, and whether the mode matched. ``ending="cadence"``
+    closes on the tonic chord with the tonic in the bass; ``"open"`` stops where the last bar
+    ends (a model set trained before the staves heard each other always ends open).
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -171,7 +182,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
                           time_signature=time_signature, seed=seed, models=models,
                           top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
                           temperature=temperature, primer=primer, title=title,
-                          composer=composer)
+                          composer=composer, ending=ending)
     wanted = pieces[0].key.mode
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None

@@ -7,6 +7,13 @@ reads its own last event and the inputs of the event it writes: the other staff'
 token, the meter and metric position of the onset, and the countdown to the end. Both staves
 fill exactly the requested length under the same bar rules as a single staff (see
 :mod:`grandstaff.composing.generation`).
+
+With ``ending="cadence"`` (the default) the piece closes on its tonic: no note may cross into
+the **final span** (the last half bar of a meter with an even number of beats, else the last
+bar), and every event in it sounds only notes of the tonic triad (a major third too in minor,
+the Picardy third): the bass with the tonic lowest and below the treble, the treble with one
+third and above the bass. ``ending="open"`` stops wherever the last bar ends, as pieces did
+before.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from ..music.events import (
     CLEFS,
     Event,
     bar_length,
+    beat_length,
     canonical,
     is_special,
     parse_pitch_token,
@@ -31,6 +39,47 @@ from ..music.events import (
 from ..music.vocab import TICKS_PER_QUARTER, holds_allowed, pitch_matrices
 from .generation import BarRules, ClefGenerator, draw
 from .sampling import TopKSampler
+
+ENDINGS: tuple[str, ...] = ("cadence", "open")
+#: The tonic and the triad pitch classes of the reference keys (C major, A minor with C♯ too).
+TONIC = {"major": (0, frozenset({0, 4, 7})), "minor": (9, frozenset({9, 0, 1, 4}))}
+
+
+def final_span(time_signature: str) -> Fraction:
+    """The stretch at the end that a cadence fills: the last half bar when the bar has an
+    even number of beats (4/4, 2/4, 6/8, 12/8), else the whole last bar (3/4, 9/8).
+
+    >>> final_span("4/4"), final_span("3/4"), final_span("6/8")
+    (Fraction(2, 1), Fraction(3, 1), Fraction(3, 2))
+    """
+    bar = bar_length(time_signature)
+    beats = bar / beat_length(time_signature)
+    return bar / 2 if beats.denominator == 1 and beats % 2 == 0 else bar
+
+
+def ending_tokens(vocab, clef: str, mode: str) -> np.ndarray:
+    """Which pitch tokens may sound in the final span of a cadence: notes of the tonic triad
+    only (no rest); in the bass with the tonic lowest, in the treble with one third. In minor
+    the treble chooses between the minor and the Picardy third, so the bass takes neither."""
+    tonic, triad = TONIC[mode]
+    thirds = triad - {tonic, (tonic + 7) % 12}
+    bass_notes = triad if mode == "major" else triad - thirds
+    allowed = []
+    for token in vocab.tokens:
+        pitches = () if is_special(token) else parse_pitch_token(token)[0]
+        classes = {p % 12 for p in pitches}
+        if clef == "bass":
+            fits = classes <= bass_notes and min(pitches, default=-1) % 12 == tonic
+        else:
+            fits = classes <= triad and len(classes & thirds) == 1
+        allowed.append(bool(pitches) and fits)
+    return np.array(allowed)
+
+
+def lowest_notes(vocab, silent: int) -> np.ndarray:
+    """Each pitch token's lowest MIDI number (``silent`` for rests and special tokens)."""
+    return np.array([min(parse_pitch_token(t)[0], default=silent) if not is_special(t)
+                     else silent for t in vocab.tokens], dtype="int32")
 
 
 class CoupledGenerator:
@@ -56,16 +105,19 @@ class CoupledGenerator:
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
                  samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
-                 primer: Mapping[str, list[Event]] | None = None) -> dict[str, list[list[Event]]]:
+                 primer: Mapping[str, list[Event]] | None = None,
+                 ending: str = "cadence") -> dict[str, list[list[Event]]]:
         """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
         reference key: ``{clef: [staff of each candidate]}``."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
-                            samplers=samplers, candidates=candidates, primer=primer)
+                            samplers=samplers, candidates=candidates, primer=primer,
+                            ending=ending)
         return {clef: self._staves(clef, drawn[clef]) for clef in CLEFS}
 
     def sample(self, *, mode: str, length: Fraction, time_signature: str,
                samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
-               primer: Mapping[str, list[Event]] | None = None) -> dict[str, dict]:
+               primer: Mapping[str, list[Event]] | None = None,
+               ending: str = "cadence") -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, and the ids of the inputs each draw read
         (``partner``, ``position``, ``countdown``)."""
@@ -82,10 +134,12 @@ class CoupledGenerator:
         start = {clef: self._primed(clef, mode, candidates, primer, time_signature)
                  for clef in CLEFS}
         heard = {clef: start[CLEFS[1 - CLEFS.index(clef)]]["heard"] for clef in CLEFS}
-        settings = (candidates, int(target), time_signature, bool(primer),
+        if ending not in ENDINGS:
+            raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
+        settings = (candidates, int(target), time_signature, bool(primer), mode, ending,
                     tuple((s.k, s.temperature) for clef in CLEFS for s in samplers[clef]))
         if settings not in self._loops:
-            self._loops[settings] = self._compile(*settings[:4], samplers)
+            self._loops[settings] = self._compile(*settings[:6], samplers)
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         key = jax.random.key(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = self._loops[settings](
@@ -126,12 +180,14 @@ class CoupledGenerator:
             heard = np.full(candidates, _id(other, p), dtype="int32")
         return {"pitch": pitch, "duration": duration, "state": state, "heard": heard}
 
-    def _compile(self, batch: int, target: int, time_signature: str, primed: bool, samplers):
+    def _compile(self, batch: int, target: int, time_signature: str, primed: bool, mode: str,
+                 ending: str, samplers):
         import jax
         import jax.numpy as jnp
 
         bar = _bar_ticks(time_signature)
         bars = target // bar
+        span = int(final_span(time_signature) * TICKS_PER_QUARTER) if ending == "cadence" else 0
         staff = []
         for clef in CLEFS:
             generator = self.generators[clef]
@@ -141,7 +197,14 @@ class CoupledGenerator:
                 vocab, generator.duration_ticks, target, None if primed else bar)))
             sounding, held = (jnp.asarray(m) for m in pitch_matrices(vocab.pitch))
             (pitch_sampler, duration_sampler) = samplers[clef]
+            # in the final span the treble stays above the bass's lowest note, the bass below
+            # the treble's (a silent partner bounds nothing)
+            silent = -1 if clef == "treble" else 128
             staff.append(dict(
+                closing=jnp.asarray(ending_tokens(vocab.pitch, clef, mode)),
+                lowest=jnp.asarray(lowest_notes(vocab.pitch, 128)),
+                heard_lowest=jnp.asarray(lowest_notes(vocab.partner, silent)),
+                above=clef == "treble",
                 step=generator._model, rules=rules, ticks=rules.ticks.astype("int32"),
                 sounding=sounding, held=held, meter=meter, positions=jnp.asarray(positions),
                 pitch_mask=jnp.asarray([not is_special(t) for t in vocab.pitch.tokens]),
@@ -167,10 +230,17 @@ class CoupledGenerator:
                                                   training=False)
             key_p, key_d = jax.random.split(key)
             may_hold = holds_allowed(jnp, s["sounding"], s["held"], p)
-            new_p = draw(key_p, outputs[0][:, 0], s["pitch_mask"][None, :] & may_hold,
-                         s["k"][0], s["t"][0])
+            allowed_p = s["pitch_mask"][None, :] & may_hold
+            partner_low = s["heard_lowest"][heard][:, None]
+            in_place = ((s["lowest"][None, :] > partner_low) if s["above"]
+                        else (s["lowest"][None, :] < partner_low))
+            cadence = allowed_p & s["closing"][None, :]
+            cadence = jnp.where((cadence & in_place).any(axis=1, keepdims=True),
+                                cadence & in_place, cadence)
+            pitch_mask = jnp.where((remaining <= span)[:, None], cadence, allowed_p)
+            new_p = draw(key_p, outputs[0][:, 0], pitch_mask, s["k"][0], s["t"][0])
             opening_rest = (count == 0) & s["rules"].is_rest[new_p]
-            allowed = s["rules"].allowed(jnp, remaining, opening_rest)
+            allowed = s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)
             new_d = draw(key_d, outputs[1][:, 0], allowed, s["k"][1], s["t"][1])
             stuck = chosen & ~allowed.any(axis=1)
             take = chosen & ~stuck

@@ -185,16 +185,22 @@ class BarRules(NamedTuple):
                    ticks >= (bar if bar else target + 2),
                    np.array([t == REST for t in vocab.pitch.tokens]))
 
-    def allowed(self, xp, remaining, opening_rest):
+    def allowed(self, xp, remaining, opening_rest, barrier: int = 0):
         """Which durations each row may take next: (rows, durations) booleans.
 
         A duration must end at or before the final barline, leave a remainder that grid
         durations can fill, be a real duration, and not make an opening rest a whole bar.
-        ``xp`` is numpy or jax.numpy, so the compiled and the Python loop share one rule.
+        With a ``barrier`` (ticks before the end) no duration may cross it either, and the
+        stretch left before it must be fillable too. ``xp`` is numpy or jax.numpy, so the
+        compiled and the Python loop share one rule.
         """
+        top = len(self.fits) - 1
         after = remaining[:, None] - self.ticks[None, :]
-        allowed = ((after >= 0) & self.fits[xp.clip(after, 0, len(self.fits) - 1)]
-                   & self.usable[None, :])
+        allowed = ((after >= 0) & self.fits[xp.clip(after, 0, top)] & self.usable[None, :])
+        if barrier:
+            before = after - barrier
+            allowed &= ((remaining[:, None] <= barrier)
+                        | ((before >= 0) & self.fits[xp.clip(before, 0, top)]))
         return allowed & ~(opening_rest[:, None] & self.whole_bar[None, :])
 
 

@@ -9,7 +9,7 @@ Every method returns a new Piece; nothing is changed in place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -97,15 +97,14 @@ class Piece:
         return "minor" if self.score.analyze("key").mode == "minor" else "major"
 
     def transpose(self, key: str | Key, /) -> Piece:
-        """The same music in another key of the same mode (the short way up or down)."""
+        """The same music in another key of the same mode, up or down: whichever way leaves
+        fewer notes on ledger lines (see :func:`written_shift`)."""
         target = key if isinstance(key, Key) else Key.parse(key)
         if target.mode != self.key.mode:
             raise BadArgumentError(
                 f"cannot transpose {self.key} to {target}: transposing keeps the mode; "
                 f"ask for a {self.key.mode} key")
-        shift = (target.pitch_class - self.key.pitch_class) % 12
-        if shift >= 6:
-            shift -= 12
+        shift = written_shift(self.staves, target.pitch_class - self.key.pitch_class)
         staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in events)
                   for c, events in self.staves.items()}
         title = self.title.replace(str(self.key), str(target))
@@ -214,6 +213,29 @@ def parse_formats(formats: Iterable[str] | str) -> tuple[str, ...]:
             f"format {','.join(unknown) or '(none)'!s} is not one of {', '.join(FORMATS)}; "
             "e.g. --formats musicxml,midi,pdf")
     return chosen
+
+
+#: The notes each staff writes without ledger lines: D4–G♯5 on the treble staff, F2–B3 on the
+#: bass staff (a note just outside hangs below or above the staff).
+STAFF_RANGE = {"treble": (62, 80), "bass": (41, 59)}
+
+
+def written_shift(staves: Mapping[str, Sequence[Event]], semitones: int) -> int:
+    """The octave of a transposition by ``semitones`` (taken modulo 12): up or down, whichever
+    leaves fewer struck notes on ledger lines in both staves together, and on a tie the
+    shorter way.
+
+    >>> from fractions import Fraction
+    >>> low = {"treble": [Event((57, 60), Fraction(4))], "bass": [Event((45,), Fraction(4))]}
+    >>> written_shift(low, 7)   # A minor to E minor: up a fifth, not down a fourth
+    7
+    """
+    def ledger(shift: int) -> int:
+        return sum(not low <= p + shift <= high for clef, (low, high) in STAFF_RANGE.items()
+                   for event in staves.get(clef, ()) for p in event.struck)
+
+    up = semitones % 12
+    return min((up, up - 12), key=lambda shift: (ledger(shift), abs(shift)))
 
 
 def fit_to_piano(event: Event) -> Event:

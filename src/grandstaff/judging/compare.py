@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..composing.piece import written_shift
 from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event
 from ..music.keys import Key
@@ -92,17 +93,22 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     for name in held:
         sets["corpus"].append({c: corpus.events(c, name) for c in CLEFS})
         wanted["corpus"].append(modes[name])
+    written: dict[str, list[Staves]] = {"corpus": sets["corpus"], "model": [], "ngram": []}
     chosen_in_mode = []
     for index, key in enumerate(tqdm(keys, desc="composing", disable=not progress)):
         # the measures take single samples, as the n-gram's are; compose's default choice
         # among candidates is judged on mode alone
         piece = compose(bars=BARS, key=key, seed=seed + index, models=models, candidates=1)
-        back = -key.semitones_from_reference()
+        back = -piece.info["shift"]
         sets["model"].append({c: [e.transposed(back) for e in piece.staves[c]] for c in CLEFS})
+        written["model"].append({c: list(piece.staves[c]) for c in CLEFS})
         wanted["model"].append(key.mode)
         chosen = compose(bars=BARS, key=key, seed=seed + index, models=models)
         chosen_in_mode.append(chosen.info["mode_matched"])
     sets["ngram"] = _sample_ngram(corpus, train, keys, seed)
+    for staves, key in zip(sets["ngram"], keys):  # written the way compose writes
+        shift = written_shift(staves, key.semitones_from_reference())
+        written["ngram"].append({c: [e.transposed(shift) for e in staves[c]] for c in CLEFS})
     wanted["ngram"] = [k.mode for k in keys]
     training = {c: [corpus.events(c, name) for name in train] for c in CLEFS}
 
@@ -119,7 +125,7 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
         hits = [_mode_of(p, k) == k.mode for p, k in zip(sets[s], keys_for)]
         result["both"]["mode_agreement"][s] = round(sum(hits) / len(hits), 3)
     result["both"]["mode_agreement_chosen"] = round(sum(chosen_in_mode) / len(keys), 3)
-    result["both"].update(_ensemble(sets, wanted, meter, keys))
+    result["both"].update(_ensemble(sets, written, wanted, meter, keys))
     result["both"]["candidates"] = DEFAULT_CANDIDATES
     result["novelty"] = {}
     indexes = {c: q.VerbatimIndex(training[c]) for c in CLEFS}
@@ -132,8 +138,9 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     return result
 
 
-def _ensemble(sets: dict[str, list[Staves]], wanted: dict[str, list[str]],
-              meter: dict[str, list[str]], keys: Sequence[Key]) -> dict:
+def _ensemble(sets: dict[str, list[Staves]], written: dict[str, list[Staves]],
+              wanted: dict[str, list[str]], meter: dict[str, list[str]],
+              keys: Sequence[Key]) -> dict:
     """The both-hands measures of :mod:`grandstaff.judging.ensemble` for every set: harmony,
     cadence and voice leading in the reference keys; crossings and ledger lines where the
     notes are written (the requested keys; held-out Bach in its reference key)."""
@@ -154,11 +161,8 @@ def _ensemble(sets: dict[str, list[Staves]], wanted: dict[str, list[str]],
             for ts in sorted(set(meter[s]))}
         found["parallels"][s] = _summary([en.parallels_per_100_beats(p["treble"], p["bass"], ts)
                                           for p, ts in zip(pieces, meter[s])])
-        written = pieces if s == "corpus" else [
-            {c: [e.transposed(k.semitones_from_reference()) for e in p[c]] for c in CLEFS}
-            for p, k in zip(pieces, keys)]
-        crossings = [en.crossing_share(p["treble"], p["bass"]) for p in written]
-        ledger = [en.ledger_share(p["treble"]) for p in written]
+        crossings = [en.crossing_share(p["treble"], p["bass"]) for p in written[s]]
+        ledger = [en.ledger_share(p["treble"]) for p in written[s]]
         found["crossings"][s], found["ledger lines"][s] = _summary(crossings), _summary(ledger)
         if s != "corpus":
             found["crossings by key"][s] = _by_key(crossings, keys)
