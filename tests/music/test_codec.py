@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -120,7 +121,8 @@ def test_the_strategy_makes_holds():
 
 
 def test_a_held_alto_under_a_moving_soprano(tmp_path, assert_valid_musicxml):
-    """Alto E4 holds two beats while the soprano moves G4 to A4: a tie, not a re-struck E."""
+    """Alto E4 holds two beats while the soprano moves G4 to A4: written as two voices, the
+    alto one half note (stem down) under the soprano's quarters, not a re-struck E."""
     treble = [Event((64, 67), Fraction(1)), Event((64, 69), Fraction(1), held=(64,)),
               Event((65, 71), Fraction(2))]
     bass = [Event((48,), Fraction(3)), Event((43,), Fraction(1))]
@@ -128,8 +130,12 @@ def test_a_held_alto_under_a_moving_soprano(tmp_path, assert_valid_musicxml):
     assert tables["treble"]["pitch"].tolist() == ["64.67", "64~.69", "65.71"]
     path = write_musicxml(gs.decode(tables), tmp_path / "held.musicxml")
     assert_valid_musicxml(path)
-    text = path.read_text()
-    assert text.count('<tie type="start"') == 1 and text.count('<tie type="stop"') == 1
+    notes = re.findall(r"<note>.*?</note>", path.read_text(), re.S)
+    alto = [n for n in notes if "<step>E</step>" in n and "<octave>4</octave>" in n]
+    assert len(alto) == 1 and "<type>half</type>" in alto[0] and "<voice>3</voice>" in alto[0]
+    assert "<stem>down</stem>" in alto[0] and "<tie " not in alto[0]
+    soprano = [n for n in notes if "<voice>1</voice>" in n and "<staff>1</staff>" in n]
+    assert [re.search(r"<step>(\w)</step>", n).group(1) for n in soprano][:2] == ["G", "A"]
     assert tokens_of(gs.encode(path)) == tokens_of(tables)
     midi = write_midi(build_performance({"treble": treble, "bass": bass}), tmp_path / "held.mid")
     assert tokens_of(gs.encode(midi)) == tokens_of(tables)

@@ -103,7 +103,100 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
             part.insert(offset, element)
             offset += length
     part.makeNotation(inPlace=True)
+    for measure in part.getElementsByClass(stream.Measure):
+        if _holds_under_motion(measure):
+            _two_voices(measure, VOICES[clef_name])
     return part
+
+
+#: MusicXML voice numbers of the upper and lower voice of each staff. The grand staff is one
+#: MusicXML part, where music21 numbers a one-voice treble 1 and a one-voice bass 2; the upper
+#: voices keep those numbers so that a voice never changes staff.
+VOICES = {"treble": ("1", "3"), "bass": ("2", "4")}
+
+
+def _members(element) -> list:
+    return list(element.notes) if element.isChord else [element]
+
+
+def _holds_under_motion(measure) -> bool:
+    """True if some chord of ``measure`` ties some of its notes and not others: a held voice
+    under (or over) a moving one."""
+    for element in measure.notes:
+        ties = {m.tie.type if m.tie is not None else None for m in _members(element)}
+        if element.isChord and len(ties) > 1:
+            return True
+    return False
+
+
+def _two_voices(measure, ids: tuple[str, str]) -> None:
+    """Write ``measure`` as two voices: the top note of every chord stems up, the notes below
+    it stem down, and in each voice notes tied to one another are joined where one note can
+    be written. A pause of the lower voice is a hidden rest."""
+    import copy
+
+    from music21 import chord, note, stream
+
+    elements = list(measure.notesAndRests)
+    upper, lower = stream.Voice(id=ids[0]), stream.Voice(id=ids[1])
+    for element in elements:
+        offset, length = element.offset, element.duration.quarterLength
+        if element.isRest:
+            upper.insert(offset, note.Rest(quarterLength=length))
+            lower.insert(offset, _hidden_rest(length))
+            continue
+        members = sorted(_members(element), key=lambda m: m.pitch.midi)
+        top = note.Note(copy.deepcopy(members[-1].pitch), quarterLength=length)
+        top.tie = copy.deepcopy(members[-1].tie)
+        upper.insert(offset, top)
+        if len(members) == 1:
+            lower.insert(offset, _hidden_rest(length))
+            continue
+        below = [note.Note(copy.deepcopy(m.pitch), quarterLength=length) for m in members[:-1]]
+        for made, member in zip(below, members[:-1]):
+            made.tie = copy.deepcopy(member.tie)
+        lower.insert(offset, below[0] if len(below) == 1 else chord.Chord(below))
+    for element in elements:
+        measure.remove(element)
+    for voice, stem in ((upper, "up"), (lower, "down")):
+        _join_whole_ties(voice)
+        for element in voice.notes:
+            element.stemDirection = stem
+        measure.insert(0, voice)
+    measure.makeBeams(inPlace=True)
+
+
+def _join_whole_ties(voice) -> None:
+    """Join each note or chord to the one before when every note of it continues a note of
+    that one (music21's ``stripTies`` would also join a chord whose notes are only partly
+    tied)."""
+    from music21 import tie
+
+    before = None
+    for element in list(voice.notesAndRests):
+        if before is not None and not element.isRest and not before.isRest and sorted(
+                m.pitch.midi for m in _members(element)) == sorted(
+                m.pitch.midi for m in _members(before)) and all(
+                m.tie is not None and m.tie.type in ("start", "continue")
+                for m in _members(before)):
+            ties_on = {m.pitch.midi: m.tie is not None and m.tie.type in ("start", "continue")
+                       for m in _members(element)}
+            before.quarterLength += element.quarterLength
+            for member in _members(before):
+                tied_in = member.tie.type == "continue"
+                kind = _TIES.get((tied_in, ties_on[member.pitch.midi]))
+                member.tie = tie.Tie(kind) if kind else None
+            voice.remove(element)
+            continue
+        before = element
+
+
+def _hidden_rest(length):
+    from music21 import note
+
+    rest = note.Rest(quarterLength=length)
+    rest.style.hideObjectOnPrint = True
+    return rest
 
 
 #: A note's tie by whether it continues one from before and whether it goes on.
