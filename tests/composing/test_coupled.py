@@ -106,3 +106,26 @@ def test_an_open_ending_is_not_held_to_the_tonic(duet):
     with pytest.raises(Exception, match="ending 'loud' is not one of cadence, open"):
         duet.generate(mode="major", length=length, time_signature="4/4",
                       samplers=_samplers(1), ending="loud")
+
+
+def test_a_folder_written_before_coupling_loads_and_composes(tiny_independent_models,
+                                                              tmp_path):
+    """A config.json without the coupling keys (as every set before this change wrote it)
+    reads as independent staves and composes as before."""
+    import json
+    import shutil
+
+    import grandstaff as gs
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_independent_models, old)
+    for clef in CLEFS:
+        path = old / clef / "config.json"
+        config = json.loads(path.read_text())
+        for name in ("coupled", "partner_embedding", "meter_embedding", "position_embedding",
+                     "countdown_embedding", "meter_dropout"):
+            del config["model"][name]
+        path.write_text(json.dumps(config))
+    piece = gs.compose(bars=2, key="G major", seed=1, models=str(old), candidates=1)
+    assert piece.info["ending"] == "open"
+    assert all(total_duration(piece.staves[c]) == Fraction(8) for c in CLEFS)
