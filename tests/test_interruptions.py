@@ -69,6 +69,13 @@ def _alive_in(folder: Path) -> list[int]:
     return found
 
 
+def _as_from_a_terminal() -> None:
+    """Start the child with Ctrl-C at its default, as a shell starts a command: a child
+    inherits an ignored SIGINT, and Python then leaves it ignored, so anything in the test
+    process that ignores SIGINT would make the child deaf to it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -80,7 +87,8 @@ def test_a_compose_stopped_while_engraving_leaves_nothing_behind(tmp_path, how, 
     process = subprocess.Popen(
         [*_grandstaff(), "compose", "--bars", "8", "--candidates", "1", "--seed", "1",
          "--out", str(out), "--no-jax-cache"], env=env, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_as_from_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while not _alive_in(temp) and process.poll() is None and time.monotonic() < deadline:
