@@ -33,6 +33,8 @@ def _one_line_error(capsys, argv) -> str:
     (["--engraver", "sibelius"], "engraver 'sibelius' is not one of lilypond, musescore"),
     (["--primer", "bach:nosuch"], "no piece 'nosuch' in the Bach corpus"),
     (["--primer", "bach:bwv10.8"], "did you mean"),
+    (["--formats", "wav", "--soundfont", "nosuch.sf2"], "is not a file; give the path of an .sf2"),
+    (["--formats", "wav", "--soundfont", "FILE"], "is not a SoundFont 2 (.sf2) file"),
 ])
 def test_bad_compose_arguments_are_one_line(tmp_path, monkeypatch, capsys, argv, says):
     monkeypatch.chdir(tmp_path)

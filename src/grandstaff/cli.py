@@ -155,9 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--primer", default=None,
                          help="a music file or 'bach:PIECE' that conditions the start")
     compose.add_argument("--formats", default="musicxml,midi,pdf",
-                         help="comma-separated: musicxml, midi, pdf, png, svg (default "
+                         help="comma-separated: musicxml, midi, pdf, png, svg, wav (default "
                               "musicxml,midi,pdf; a PDF comes with a PNG preview; svg is the "
-                              "whole score drawn in process by Verovio, no engraver needed)")
+                              "whole score drawn in process by Verovio, no engraver needed; "
+                              "wav is the piece played by a SoundFont piano)")
+    compose.add_argument("--soundfont", default=None,
+                         help="an .sf2 SoundFont for --formats wav (default: the General MIDI "
+                              "one that pip installs with pretty-midi)")
     compose.add_argument("--engraver", default="lilypond",
                          help="lilypond (default) or musescore")
     compose.add_argument("--out", default=None,
@@ -252,6 +256,10 @@ def _compose(args) -> int:
 
     formats = parse_formats(args.formats)
     check_engraver(args.engraver)
+    if "wav" in formats:
+        from .output.audio import check_soundfont
+
+        check_soundfont(args.soundfont)
     check_candidates(args.candidates, check_bars(args.bars))
     key = Key.parse(args.key)
     for text, what in ((args.title, "title"), (args.composer, "composer")):
@@ -267,7 +275,8 @@ def _compose(args) -> int:
     out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                        f"seed{piece.info['seed']}")
     try:
-        written = piece.write(out, formats=formats, engraver=args.engraver, force=args.force)
+        written = piece.write(out, formats=formats, engraver=args.engraver,
+                              soundfont=args.soundfont, force=args.force)
     except EngravingFailed as exc:
         for path in exc.written.values():
             print(path)

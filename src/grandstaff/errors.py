@@ -28,7 +28,8 @@ class ModelMismatchError(GrandstaffError, ValueError):
 
 
 class EngraverMissingError(GrandstaffError, RuntimeError):
-    """The requested engraver (LilyPond or MuseScore) cannot be found or failed."""
+    """A tool that makes an output (LilyPond, MuseScore, Verovio, the audio synthesiser)
+    cannot be found or failed."""
 
 
 class OutputExistsError(GrandstaffError, FileExistsError):

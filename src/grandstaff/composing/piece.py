@@ -23,8 +23,9 @@ from ..music.events import CLEFS, Event, bar_length, total_duration
 from ..music.keys import Key
 from ..text import clean_text
 
-FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png", "svg")
-SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png", "svg": ".svg"}
+FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png", "svg", "wav")
+SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png", "svg": ".svg",
+          "wav": ".wav"}
 MAX_TEMPO = 400
 PIANO_RANGE = (21, 108)
 
@@ -115,46 +116,68 @@ class Piece:
         return replace(self, tempo=check_tempo(tempo))
 
     def write(self, path: str | Path, formats: Iterable[str] = ("musicxml", "midi", "pdf"), *,
-              engraver: str = "lilypond", force: bool = False) -> dict[str, Path]:
-        """Write ``path`` + ``.musicxml``, ``.mid``, ``.pdf``, ``.png`` and ``.svg`` as asked.
+              engraver: str = "lilypond", soundfont: str | Path | None = None,
+              force: bool = False) -> dict[str, Path]:
+        """Write ``path`` + ``.musicxml``, ``.mid``, ``.pdf``, ``.png``, ``.svg`` and ``.wav``
+        as asked.
 
         Existing files are kept unless ``force``. A PDF comes with a PNG of its first page; an
-        SVG is the whole score drawn in process by Verovio (no engraver needed). If engraving
-        fails the MusicXML, MIDI and SVG are still written (see :class:`EngravingFailed`).
+        SVG is the whole score drawn in process by Verovio (no engraver needed); a WAV is the
+        MIDI played by a SoundFont piano (``soundfont``: an .sf2 file, by default the General
+        MIDI one that pip installs). If engraving or the audio fails, the files written before
+        it are kept (see :class:`EngravingFailed`).
+
+        >>> import grandstaff as gs
+        >>> gs.compose(bars=8, seed=1).write("scores/etude", ["midi", "wav"])  # doctest: +SKIP
+        {'midi': PosixPath('scores/etude.mid'), 'wav': PosixPath('scores/etude.wav')}
         """
-        from ..output.engrave import check_engraver, engrave
-        from ..output.render import write_midi, write_musicxml
+        from ..output.engrave import check_engraver
 
         check_engraver(engraver)
         targets = plan_outputs(path, formats, force=force)
+        if "wav" in targets:
+            from ..output.audio import check_soundfont
+
+            soundfont = check_soundfont(soundfont)
         written: dict[str, Path] = {}
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
+            try:
+                self._write_into(targets, written, Path(work), engraver, soundfont)
+            except EngraverMissingError as exc:
+                raise EngravingFailed(
+                    f"{exc} (the {' and '.join(sorted(written)) or 'other'} files were "
+                    "written)", written) from None
+        return written
+
+    def _write_into(self, targets: dict[str, Path], written: dict[str, Path], work: Path,
+                    engraver: str, soundfont: Path | None) -> None:
+        """Write each target in turn, recording it in ``written`` as soon as it exists."""
+        from ..output.engrave import engrave
+        from ..output.render import write_midi, write_musicxml
+
         if "musicxml" in targets:
             written["musicxml"] = write_musicxml(self.score, targets["musicxml"])
         if "midi" in targets:
             written["midi"] = write_midi(self.performance, targets["midi"])
+        if "wav" in targets:
+            from ..output.audio import write_wav
+
+            midi = written.get("midi") or write_midi(self.performance, work / "piece.mid")
+            written["wav"] = write_wav(midi, targets["wav"], soundfont=soundfont)
         if "svg" not in targets and "pdf" not in targets:
-            return written
-        import tempfile
+            return
+        source = written.get("musicxml") or write_musicxml(self.score, work / "score.musicxml")
+        if "svg" in targets:
+            from ..output.svg import write_svg
 
-        with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
-            source = written.get("musicxml") or write_musicxml(
-                self.score, Path(work) / "score.musicxml")
-            if "svg" in targets:
-                from ..output.svg import write_svg
-
-                written["svg"] = write_svg(source, targets["svg"])
-            if "pdf" in targets:
-                try:
-                    made = engrave(source, targets["pdf"], targets.get("png"),
-                                   engraver=engraver)
-                except EngraverMissingError as exc:
-                    raise EngravingFailed(
-                        f"{exc} (the {' and '.join(sorted(written)) or 'other'} files were "
-                        "written)", written) from None
-                written["pdf"] = targets["pdf"]
-                if len(made) > 1:
-                    written["png"] = targets["png"]
-        return written
+            written["svg"] = write_svg(source, targets["svg"])
+        if "pdf" in targets:
+            made = engrave(source, targets["pdf"], targets.get("png"), engraver=engraver)
+            written["pdf"] = targets["pdf"]
+            if len(made) > 1:
+                written["png"] = targets["png"]
 
 
 def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
