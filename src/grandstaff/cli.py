@@ -44,6 +44,7 @@ _seed = _number(least=0, label="seed")
 _count = _number(least=0)
 _positive_int = _number(least=1)
 _positive_float = _number(float, above=0)
+_port = _number(least=1, label="port")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,6 +171,24 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--composer", default=None, help="composer line on the score")
     compose.add_argument("--force", action="store_true", help="overwrite existing files")
     compose.set_defaults(run=_compose)
+
+    serve = commands.add_parser(
+        "serve", parents=[compiled], help="a local web page to compose, hear and transpose",
+        description="Serve a web page on this machine that composes with every control of "
+                    "'compose', shows the score, plays it, transposes it and changes its tempo, "
+                    "and offers MusicXML, MIDI, PDF and WAV. Needs the app extra: "
+                    "pip install 'grandstaff[app]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--models", default="bach", help="model set chosen first (default: bach)")
+    serve.add_argument("--out", default="scores/web",
+                       help="folder the pieces are written into, one folder each "
+                            "(default: scores/web)")
+    serve.add_argument("--engraver", default="lilypond",
+                       help="engraves the PDFs: lilypond (default) or musescore")
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -288,6 +307,20 @@ def _compose(args) -> int:
           f"seed {piece.info['seed']}{heard}")
     for path in written.values():
         print(path)
+    return 0
+
+
+def _serve(args) -> int:
+    from .output.engrave import check_engraver
+    from .serving.web import serve
+
+    if args.port > 65535:
+        from .errors import BadArgumentError
+
+        raise BadArgumentError(f"port {args.port} must be from 1 to 65535")
+    check_engraver(args.engraver)
+    serve(host=args.host, port=args.port, out=args.out, models=args.models,
+          engraver=args.engraver)
     return 0
 
 

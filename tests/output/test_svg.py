@@ -51,3 +51,23 @@ def test_svg_comes_beside_the_other_formats_from_the_cli(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert str(out.with_suffix(".svg")) in printed
     assert _classes(out.with_suffix(".svg"))["measure"] == 4
+
+
+def test_verovio_draws_from_worker_threads_too(tmp_path):
+    """Verovio finds its fonts by itself only in the thread that imported it; the web page
+    renders in worker threads."""
+    import threading
+
+    from grandstaff.output.svg import render_svg
+
+    piece = Piece({"treble": (Event((76,), Fraction(4)),), "bass": (Event((52,), Fraction(4)),)},
+                  Key("E", "minor"))
+    source = piece.write(tmp_path / "one", ["musicxml"])["musicxml"]
+    drawn: list[str] = []
+    threads = [threading.Thread(target=lambda: drawn.append(render_svg(source)))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(drawn) == 3 and all(svg.count('class="note"') == 2 for svg in drawn)

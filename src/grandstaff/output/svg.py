@@ -22,13 +22,16 @@ OPTIONS = {"adjustPageHeight": True, "pageHeight": 60000, "breaks": "auto", "foo
 
 
 def render_svg(musicxml: str | Path) -> str:
-    """The SVG text of the score in ``musicxml``."""
+    """The SVG text of the score in ``musicxml``; safe to call from any thread."""
     try:
         import verovio
     except ImportError:
         raise EngraverMissingError(
             "Verovio is not installed; install it with 'pip install verovio'") from None
-    toolkit = verovio.toolkit()
+    # Verovio finds its fonts by itself only in the thread that imported it ("Bravura font
+    # could not be loaded" elsewhere, as in the web page's worker threads): name them.
+    toolkit = verovio.toolkit(False)
+    toolkit.setResourcePath(str(Path(verovio.__file__).with_name("data")))
     toolkit.setOptions(OPTIONS)
     if not toolkit.loadData(Path(musicxml).read_text(encoding="utf-8")):
         raise EngraverMissingError(f"Verovio could not read {musicxml}")

@@ -1,0 +1,1 @@
+"""The local web page: ``studio`` keeps the pieces, ``web`` serves them (``grandstaff serve``)."""

@@ -1,0 +1,216 @@
+"""``Studio``: the pieces a web page composes, each in its own folder under one output folder.
+
+The web layer (:mod:`grandstaff.serving.web`) only turns requests into calls of this class, so
+everything here is plain Python and tested without a browser. A piece is written as MusicXML,
+MIDI, an SVG score (Verovio) and a WAV at once; its PDF is engraved on the first request for
+it. Nothing is written outside ``out``; every name a request may use is checked against a fixed
+set, never joined to a path as it comes.
+
+>>> from grandstaff.serving.studio import Studio
+>>> studio = Studio("scores/web")                                        # doctest: +SKIP
+>>> made = studio.compose({"key": "E minor", "bars": 8, "seed": 3})      # doctest: +SKIP
+>>> studio.file(made["id"], "wav")                                        # doctest: +SKIP
+PosixPath('scores/web/3f9c0a1b2d4e/piece.wav')
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import BadArgumentError, MissingFileError
+from ..files import check_folder
+
+#: What a page may download, and the suffix each is written with.
+DOWNLOADS = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "wav": ".wav", "svg": ".svg"}
+#: Written as soon as a piece is composed; the PDF waits until it is asked for.
+WRITTEN_AT_ONCE = ("musicxml", "midi", "svg", "wav")
+#: Pieces kept in memory for transposing; older ones keep their files but not their variants.
+KEPT_PIECES = 256
+#: The controls of ``compose`` a page may set, with their defaults.
+DEFAULTS: dict[str, object] = {
+    "key": "C major", "time_signature": "4/4", "tempo": 96, "bars": 16, "seed": None,
+    "temperature": 1.0, "top_k_pitch": 10, "top_k_duration": 5, "candidates": 8,
+    "ending": "cadence", "primer": None, "models": "bach",
+}
+METERS = ("4/4", "3/4", "2/4", "6/8", "3/8", "9/8", "12/8", "2/2", "3/2")
+_ID = re.compile(r"^[0-9a-f]{12}$")
+_INTEGERS = ("bars", "seed", "top_k_pitch", "top_k_duration", "candidates")
+_NUMBERS = ("tempo", "temperature")
+
+
+def model_sets() -> list[str]:
+    """Names of the model sets a page may choose: those shipped, and those under ./clefs."""
+    from importlib import resources
+
+    from ..music.events import CLEFS
+
+    names = set()
+    for root in (Path(str(resources.files("grandstaff.clefs"))), Path("clefs")):
+        if root.is_dir():
+            names.update(p.name for p in root.iterdir() if (p / CLEFS[0]).is_dir())
+    return sorted(names)
+
+
+def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, object]:
+    """The keyword arguments of :func:`grandstaff.compose` from a page's form: unknown fields
+    refused, numbers converted, the model set one of ``models``, the primer a Bach piece.
+
+    >>> compose_options({"bars": "8", "seed": ""}, ["bach"])["bars"]
+    8
+    """
+    unknown = sorted(set(form) - set(DEFAULTS))
+    if unknown:
+        raise BadArgumentError(f"unknown control {unknown[0]!r}; the controls are "
+                               f"{', '.join(DEFAULTS)}")
+    options = dict(DEFAULTS)
+    for name, value in form.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue  # an empty field means its default
+        if name in _INTEGERS:
+            options[name] = _convert(value, int, name, "a whole number")
+        elif name in _NUMBERS:
+            options[name] = _convert(value, float, name, "a number")
+        else:
+            options[name] = str(value).strip()
+    if options["models"] not in models:
+        raise BadArgumentError(f"model set {options['models']!r} is not one of "
+                               f"{', '.join(models)}")
+    primer = options["primer"]
+    if primer is not None and not str(primer).startswith("bach:"):
+        options["primer"] = f"bach:{primer}"  # the page offers Bach pieces only, never paths
+    return options
+
+
+def _convert(value: object, kind: type, name: str, noun: str):
+    if isinstance(value, bool):
+        raise BadArgumentError(f"{name} {value!r} is not {noun}")
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise BadArgumentError(f"{name} {value!r} is not {noun}") from None
+    if kind is int and isinstance(value, float) and value != number:
+        raise BadArgumentError(f"{name} {value!r} is not {noun}")
+    return number
+
+
+class Studio:
+    """Composes, transposes and re-times pieces into ``out``, one folder per piece."""
+
+    def __init__(self, out: str | Path, *, models: str = "bach",
+                 engraver: str = "lilypond") -> None:
+        from ..output.engrave import check_engraver
+
+        self.out = Path(out).resolve()
+        check_folder(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.engraver = check_engraver(engraver)
+        self.models = sorted({*model_sets(), models})
+        self.default_models = models
+        self._pieces: OrderedDict[str, object] = OrderedDict()
+        self._compose_lock = threading.Lock()  # one sampling at a time: JAX and the caches
+        self._pieces_lock = threading.Lock()
+        self._pdf_locks: dict[str, threading.Lock] = {}
+
+    def options(self) -> dict[str, object]:
+        """What the page offers: defaults, meters, model sets, keys and Bach primers."""
+        from ..corpus import BACH, piece_names, source_files
+
+        files, _ = source_files(BACH)
+        primers = [group[0] for group in piece_names(files, [1] * len(files))]
+        return {"defaults": {**DEFAULTS, "models": self.default_models}, "meters": METERS,
+                "models": self.models, "primers": primers,
+                "tonics": ["C", "C#", "Db", "D", "Eb", "E", "F", "F#", "Gb", "G", "Ab", "A",
+                           "Bb", "B"]}
+
+    def compose(self, form: Mapping[str, object]) -> dict[str, object]:
+        """Compose a piece from a page's form, write it, and describe it (see :meth:`describe`)."""
+        from ..composing.composer import compose
+
+        options = compose_options(form, self.models)
+        started = time.perf_counter()
+        with self._compose_lock:
+            piece = compose(**options)
+        composed = time.perf_counter() - started
+        return self._keep(piece, {"compose_s": round(composed, 3)})
+
+    def variant(self, piece_id: str, form: Mapping[str, object]) -> dict[str, object]:
+        """The piece ``piece_id`` in another ``key`` and/or at another ``tempo``, as a new
+        piece (the old one stays)."""
+        piece = self._piece(piece_id)
+        unknown = sorted(set(form) - {"key", "tempo"})
+        if unknown:
+            raise BadArgumentError(f"unknown control {unknown[0]!r}; a piece can change only "
+                                   "its key and tempo")
+        if form.get("key"):
+            piece = piece.transpose(str(form["key"]))
+        if form.get("tempo") not in (None, ""):
+            piece = piece.with_tempo(_convert(form["tempo"], float, "tempo", "a number"))
+        return self._keep(piece, {})
+
+    def file(self, piece_id: str, kind: str) -> Path:
+        """The file of kind ``kind`` (see :data:`DOWNLOADS`) of a piece; a PDF is engraved the
+        first time it is asked for."""
+        if kind not in DOWNLOADS:
+            raise BadArgumentError(f"no {kind!r} file; a piece has {', '.join(DOWNLOADS)}")
+        folder = self._folder(piece_id)
+        path = folder / f"piece{DOWNLOADS[kind]}"
+        if kind == "pdf" and not path.exists():
+            with self._pdf_locks.setdefault(piece_id, threading.Lock()):
+                if not path.exists():
+                    from ..output.engrave import engrave
+
+                    engrave(folder / "piece.musicxml", path, engraver=self.engraver)
+        if not path.exists():
+            raise MissingFileError(f"piece {piece_id} has no {kind} file")
+        return path
+
+    def download_name(self, piece_id: str, kind: str) -> str:
+        """A file name for the user's downloads folder: the title, key and seed."""
+        meta = self._folder(piece_id) / "title.txt"
+        stem = meta.read_text(encoding="utf-8") if meta.exists() else f"piece-{piece_id}"
+        return f"{stem}{DOWNLOADS[kind]}"
+
+    def describe(self, piece_id: str, piece) -> dict[str, object]:
+        return {"id": piece_id, "title": piece.title, "key": str(piece.key),
+                "time_signature": piece.time_signature, "tempo": piece.tempo,
+                "bars": piece.bars, "seed": piece.info.get("seed"),
+                "mode_matched": piece.info.get("mode_matched"),
+                "files": {kind: f"/pieces/{piece_id}/{kind}" for kind in DOWNLOADS}}
+
+    def _keep(self, piece, timings: dict[str, float]) -> dict[str, object]:
+        piece_id = secrets.token_hex(6)
+        folder = self.out / piece_id
+        folder.mkdir()
+        started = time.perf_counter()
+        piece.write(folder / "piece", WRITTEN_AT_ONCE, engraver=self.engraver)
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{piece.title} seed {piece.info.get('seed')}")
+        (folder / "title.txt").write_text(stem.strip("-") or "piece", encoding="utf-8")
+        with self._pieces_lock:
+            self._pieces[piece_id] = piece
+            while len(self._pieces) > KEPT_PIECES:
+                self._pieces.popitem(last=False)
+        return {**self.describe(piece_id, piece),
+                "timings": {**timings, "write_s": round(time.perf_counter() - started, 3)}}
+
+    def _folder(self, piece_id: str) -> Path:
+        if not isinstance(piece_id, str) or not _ID.match(piece_id):
+            raise MissingFileError(f"no piece {piece_id!r}")
+        folder = self.out / piece_id
+        if not folder.is_dir():
+            raise MissingFileError(f"no piece {piece_id!r}")
+        return folder
+
+    def _piece(self, piece_id: str):
+        self._folder(piece_id)
+        with self._pieces_lock:
+            piece = self._pieces.get(piece_id)
+        if piece is None:
+            raise MissingFileError(f"piece {piece_id} is no longer held in memory; compose "
+                                   "it again to change its key or tempo")
+        return piece

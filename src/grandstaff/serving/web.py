@@ -1,0 +1,126 @@
+"""``grandstaff serve``: a local web page that composes, shows, plays and transposes pieces.
+
+A small Starlette app served by uvicorn (both in the ``app`` extra). Routes only parse the
+request and call :class:`~grandstaff.serving.studio.Studio`:
+
+- ``GET /`` the page; ``GET /api/options`` what its controls offer;
+- ``POST /api/compose`` a JSON form → the new piece;
+- ``POST /api/pieces/{id}/variant`` ``{"key": ..., "tempo": ...}`` → a transposed or re-timed
+  copy;
+- ``GET /pieces/{id}/{kind}`` its MusicXML, MIDI, PDF, WAV or SVG.
+
+A bad form is answered ``400 {"error": "one line"}``; anything unexpected ``500`` with a line,
+and the server goes on serving. Composing runs in a worker thread, so the page stays live.
+
+>>> from grandstaff.serving.web import build_app
+>>> app = build_app("scores/web")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+from ..errors import BadArgumentError, GrandstaffError, MissingFileError
+from .studio import Studio
+
+log = logging.getLogger("grandstaff.serve")
+MEDIA = {"musicxml": "application/vnd.recordare.musicxml+xml", "midi": "audio/midi",
+         "pdf": "application/pdf", "wav": "audio/wav", "svg": "image/svg+xml"}
+MAX_FORM_BYTES = 16_384
+
+
+def _web():
+    """Starlette, or one line that says how to install it."""
+    try:
+        import starlette  # noqa: F401
+    except ImportError:
+        raise BadArgumentError(
+            "the web page needs its extras; install them with "
+            "pip install 'grandstaff[app]'") from None
+
+
+def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypond"):
+    """The ASGI app serving a :class:`Studio` that writes into ``out``."""
+    _web()
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import FileResponse, HTMLResponse, JSONResponse
+    from starlette.routing import Route
+
+    studio = Studio(out, models=models, engraver=engraver)
+    page = resources.files("grandstaff.serving").joinpath("page.html").read_text("utf-8")
+
+    async def form_of(request) -> dict:
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            raise BadArgumentError("the form is too large")
+        import json
+
+        try:
+            form = json.loads(body or b"{}")
+        except ValueError:
+            raise BadArgumentError("the form is not JSON") from None
+        if not isinstance(form, dict):
+            raise BadArgumentError("the form must be a JSON object")
+        return form
+
+    def answer(call):
+        async def endpoint(request):
+            try:
+                return await call(request)
+            except MissingFileError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=404)
+            except GrandstaffError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            except Exception as exc:  # the server keeps serving; the log has the details
+                log.exception("request %s failed", request.url.path)
+                return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"},
+                                    status_code=500)
+        return endpoint
+
+    async def index(request):
+        return HTMLResponse(page)
+
+    async def options(request):
+        return JSONResponse(await run_in_threadpool(studio.options))
+
+    async def compose(request):
+        form = await form_of(request)
+        return JSONResponse(await run_in_threadpool(studio.compose, form))
+
+    async def variant(request):
+        form = await form_of(request)
+        piece_id = request.path_params["piece_id"]
+        return JSONResponse(await run_in_threadpool(studio.variant, piece_id, form))
+
+    async def download(request):
+        piece_id, kind = request.path_params["piece_id"], request.path_params["kind"]
+        path = await run_in_threadpool(studio.file, piece_id, kind)
+        inline = kind in ("svg", "wav") and "download" not in request.query_params
+        return FileResponse(path, media_type=MEDIA[kind],
+                            filename=None if inline else studio.download_name(piece_id, kind))
+
+    routes = [
+        Route("/", index),
+        Route("/api/options", answer(options)),
+        Route("/api/compose", answer(compose), methods=["POST"]),
+        Route("/api/pieces/{piece_id}/variant", answer(variant), methods=["POST"]),
+        Route("/pieces/{piece_id}/{kind}", answer(download)),
+    ]
+    app = Starlette(routes=routes)
+    app.state.studio = studio
+    return app
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "scores/web",
+          models: str = "bach", engraver: str = "lilypond") -> None:
+    """Serve the page at http://HOST:PORT/ until interrupted (Ctrl-C)."""
+    _web()
+    import uvicorn
+
+    app = build_app(out, models=models, engraver=engraver)
+    print(f"grandstaff: serving http://{host}:{port}/ (pieces in {Path(out).resolve()}); "
+          "Ctrl-C stops", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,133 @@
+"""The web page's server through real HTTP requests (Starlette's test client): composing,
+transposing, downloads, bad input, two users at once, and no file outside its folder."""
+
+from __future__ import annotations
+
+import re
+import threading
+from xml.etree import ElementTree
+
+import pytest
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from grandstaff.serving.web import build_app  # noqa: E402
+
+SMALL = {"bars": 2, "candidates": 1, "seed": 1}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, tiny_models):
+    out = tmp_path_factory.mktemp("web") / "pieces"
+    app = build_app(out, models=str(tiny_models))
+    with TestClient(app) as client:
+        yield client, out
+
+
+def _sharps_and_flats(svg: str) -> int:
+    """Accidentals in the first key signature Verovio draws (the treble staff's)."""
+    root = ElementTree.fromstring(svg)
+    first = next(g for g in root.iter("{http://www.w3.org/2000/svg}g")
+                 if g.get("class") == "keySig")
+    return sum(1 for g in first if g.get("class") == "keyAccid")
+
+
+def test_compose_writes_the_piece_and_serves_its_files(served):
+    client, out = served
+    response = client.post("/api/compose", json={**SMALL, "key": "E minor", "tempo": 80})
+    assert response.status_code == 200, response.text
+    piece = response.json()
+    assert piece["key"] == "E minor" and piece["bars"] == 2 and piece["tempo"] == 80
+    assert sorted(p.name for p in (out / piece["id"]).iterdir()) == [
+        "piece.mid", "piece.musicxml", "piece.svg", "piece.wav", "title.txt"]
+    svg = client.get(piece["files"]["svg"])
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.count('class="note"') > 0 and _sharps_and_flats(svg.text) == 1
+    wav = client.get(piece["files"]["wav"])
+    assert wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF"
+    pdf = client.get(piece["files"]["pdf"] + "?download=1")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert 'filename="Piece-in-E-minor-seed-1.pdf"' in pdf.headers["content-disposition"]
+
+
+def test_a_variant_is_a_new_piece_in_the_new_key_and_tempo(served):
+    client, _ = served
+    first = client.post("/api/compose", json={**SMALL, "key": "C major"}).json()
+    moved = client.post(f"/api/pieces/{first['id']}/variant", json={"key": "D major",
+                                                                    "tempo": "132"})
+    assert moved.status_code == 200, moved.text
+    second = moved.json()
+    assert second["id"] != first["id"] and second["key"] == "D major"
+    assert second["tempo"] == 132
+    assert _sharps_and_flats(client.get(second["files"]["svg"]).text) == 2
+    assert _sharps_and_flats(client.get(first["files"]["svg"]).text) == 0
+    refused = client.post(f"/api/pieces/{first['id']}/variant", json={"key": "D minor"})
+    assert refused.status_code == 400 and "keeps the mode" in refused.json()["error"]
+
+
+@pytest.mark.parametrize("form, says", [
+    ({"bars": "many"}, "bars 'many' is not a whole number"),
+    ({"bars": 0}, "bars 0 must be a whole number"),
+    ({"key": "H major"}, "key 'H major' is not a key name"),
+    ({"tempo": -3}, "tempo -3.0 must be above 0"),
+    ({"time_signature": "5/7"}, "5/7"),
+    ({"models": "../../etc"}, "is not one of"),
+    ({"primer": "/etc/passwd"}, "no piece"),
+    ({"volume": 11}, "unknown control 'volume'"),
+])
+def test_bad_input_is_one_clear_line_and_the_server_goes_on(served, form, says):
+    client, _ = served
+    response = client.post("/api/compose", json={**SMALL, **form})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert says in error and "\n" not in error and "Traceback" not in error
+    assert client.post("/api/compose", json=SMALL).status_code == 200
+
+
+def test_not_json_and_unknown_pieces_are_refused(served):
+    client, _ = served
+    assert client.post("/api/compose", content=b"{bars").json()["error"] == "the form is not JSON"
+    assert client.post("/api/compose", json=[1, 2]).status_code == 400
+    for path in ("/pieces/0123456789ab/wav", "/pieces/..%2F..%2Fetc/wav",
+                 "/pieces/%2E%2E/passwd", "/api/pieces/nope/variant"):
+        response = client.get(path) if path.startswith("/pieces") else client.post(path, json={})
+        assert response.status_code in (400, 404), path
+    piece = client.post("/api/compose", json=SMALL).json()
+    assert client.get(f"/pieces/{piece['id']}/passwd").status_code == 400
+
+
+def test_two_people_composing_at_once_get_their_own_pieces(served):
+    client, out = served
+    results = {}
+
+    def compose(seed: int) -> None:
+        results[seed] = client.post("/api/compose", json={**SMALL, "seed": seed}).json()
+
+    threads = [threading.Thread(target=compose, args=(seed,)) for seed in (11, 12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[11]["id"] != results[12]["id"]
+    assert {results[11]["seed"], results[12]["seed"]} == {11, 12}
+    midis = [(out / results[s]["id"] / "piece.mid").read_bytes() for s in (11, 12)]
+    assert all(m[:4] == b"MThd" for m in midis)
+
+
+def test_the_page_offers_every_control_of_compose(served):
+    client, _ = served
+    page = client.get("/").text
+    for control in ("tonic", "mode", "time_signature", "tempo", "bars", "seed", "temperature",
+                    "top_k_pitch", "top_k_duration", "primer", "models", "candidates", "ending"):
+        assert re.search(rf'id="{control}"', page), control
+    options = client.get("/api/options").json()
+    assert "bwv437" in options["primers"] and "6/8" in options["meters"]
+
+
+def test_nothing_is_written_outside_the_output_folder(tmp_path, monkeypatch, tiny_models):
+    monkeypatch.chdir(tmp_path)
+    with TestClient(build_app(tmp_path / "out", models=str(tiny_models))) as client:
+        piece = client.post("/api/compose", json=SMALL).json()
+        assert client.get(piece["files"]["pdf"]).status_code == 200
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
