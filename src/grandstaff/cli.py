@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: scores/web)")
     serve.add_argument("--engraver", default="lilypond",
                        help="engraves the PDFs: lilypond (default) or musescore")
+    serve.add_argument("--no-warm-up", action="store_true",
+                       help="start listening at once; the first piece then waits for the "
+                            "models to load and the sampler to compile")
     serve.set_defaults(run=_serve)
     return parser
 
@@ -320,7 +323,7 @@ def _serve(args) -> int:
         raise BadArgumentError(f"port {args.port} must be from 1 to 65535")
     check_engraver(args.engraver)
     serve(host=args.host, port=args.port, out=args.out, models=args.models,
-          engraver=args.engraver)
+          engraver=args.engraver, warm_up=not args.no_warm_up)
     return 0
 
 

@@ -139,6 +139,17 @@ class Studio:
         composed = time.perf_counter() - started
         return self._keep(piece, {"compose_s": round(composed, 3)})
 
+    def warm_up(self) -> float:
+        """Compose one piece with the page's defaults and throw it away, so that the models are
+        loaded and the default sampling loop compiled before the first user presses Compose;
+        returns the seconds it took."""
+        from ..composing.composer import compose
+
+        started = time.perf_counter()
+        with self._compose_lock:
+            compose(**compose_options({"seed": 0}, self.models) | {"models": self.default_models})
+        return time.perf_counter() - started
+
     def variant(self, piece_id: str, form: Mapping[str, object]) -> dict[str, object]:
         """The piece ``piece_id`` in another ``key`` and/or at another ``tempo``, as a new
         piece (the old one stays)."""

@@ -115,12 +115,19 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "scores/web",
-          models: str = "bach", engraver: str = "lilypond") -> None:
-    """Serve the page at http://HOST:PORT/ until interrupted (Ctrl-C)."""
+          models: str = "bach", engraver: str = "lilypond", warm_up: bool = True) -> None:
+    """Serve the page at http://HOST:PORT/ until interrupted (Ctrl-C). With ``warm_up`` one
+    piece is composed first, so that the first press of Compose does not wait for the models
+    to load and compile."""
     _web()
     import uvicorn
 
     app = build_app(out, models=models, engraver=engraver)
+    if warm_up:
+        print(f"grandstaff: loading the {models} models and compiling the sampler...",
+              flush=True)
+        seconds = app.state.studio.warm_up()
+        print(f"grandstaff: ready after {seconds:.1f} s", flush=True)
     print(f"grandstaff: serving http://{host}:{port}/ (pieces in {Path(out).resolve()}); "
           "Ctrl-C stops", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
