@@ -15,7 +15,7 @@ PACKAGE = Path(grandstaff.__file__).parent
 #: Each part may import only parts of a lower rank (and itself).
 RANKS = {"errors": 0, "files": 1, "text": 1, "workers": 1, "backend": 1,
          "music": 2, "output": 2, "corpus": 3, "models": 4, "composing": 5, "judging": 6,
-         "cli": 7, "__init__": 7}
+         "serving": 6, "cli": 7, "__init__": 7}
 
 
 def _module_name(path: Path) -> str:
