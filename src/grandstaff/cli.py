@@ -45,6 +45,11 @@ _count = _number(least=0)
 _positive_int = _number(least=1)
 _positive_float = _number(float, above=0)
 _port = _number(least=1, label="port")
+_device_count = _number(least=1, label="devices")
+
+
+def _devices(text: str):
+    return "all" if text == "all" else _device_count(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="clefs", help="folder of model sets (default: clefs)")
     train.add_argument("--force", action="store_true", help="replace an existing model set")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    train.add_argument("--devices", type=_devices, default=None, metavar="N|all",
+                       help="split every batch across N local accelerators (GPUs, TPUs), or "
+                            "all of them, with keras.distribution.DataParallel (default: one)")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser(
@@ -225,14 +233,17 @@ def _train(args) -> int:
 
     from .corpus import load_corpus
     from .errors import OutputExistsError
-    from .models.training import train
+    from .models.model import ClefConfig
+    from .models.training import data_parallel, train
 
     target = Path(args.out) / args.name
     if target.exists() and not args.force:
         raise OutputExistsError(f"model set {target} exists already; pass --force to replace it")
+    data_parallel(args.devices, ClefConfig().batch_size)  # refused before reading the corpus
     corpus = load_corpus(args.source, progress=not args.quiet)
     models = train(corpus, name=args.name, epochs=args.epochs, seed=args.seed, out=args.out,
-                   source=str(args.source), verbose=0 if args.quiet else 2)
+                   source=str(args.source), verbose=0 if args.quiet else 2,
+                   devices=args.devices)
     for clef, model in models.items():
         print(f"{clef}: {model.path} ({model.metrics['epochs_run']} epochs, "
               f"{model.metrics['train_seconds']:.0f} s)")

@@ -75,9 +75,79 @@ def _fit_arrays(data: dict[str, np.ndarray]):
     return x, y, w
 
 
+def data_parallel(devices: int | str | None, batch_size: int):
+    """The ``keras.distribution.DataParallel`` over the first ``devices`` local accelerators
+    (``"all"``: every one), or None for one device. Each batch of ``batch_size`` chunks is
+    split evenly across them, so the batch must divide.
+
+    >>> data_parallel(1, 32) is None
+    True
+    """
+    if devices is None:
+        return None
+    import jax
+
+    available = jax.local_devices()
+    if devices == "all":
+        count = len(available)
+    elif isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1:
+        count = devices
+    else:
+        raise BadArgumentError(f"devices {devices!r} must be a whole number, 1 or more, "
+                               "or 'all'")
+    if count > len(available):
+        raise BadArgumentError(
+            f"devices {count}: this machine has {len(available)} "
+            f"{available[0].platform.upper()} device{'s' if len(available) > 1 else ''}; "
+            "ask for fewer or for 'all'")
+    if count == 1:
+        return None
+    if batch_size % count:
+        raise BadArgumentError(
+            f"a batch of {batch_size} chunks cannot be split evenly across {count} devices; "
+            f"choose a batch size that {count} divides")
+    return _keras().distribution.DataParallel(devices=available[:count])
+
+
+def pad_to_batches(data: dict[str, np.ndarray], batch_size: int) -> dict[str, np.ndarray]:
+    """``data`` with all-padding chunks (weight 0) added so that every batch is whole: a batch
+    split across devices must divide evenly, the last one too.
+
+    >>> pad_to_batches({"weight": np.ones((5, 3))}, 4)["weight"].sum(axis=1)
+    array([3., 3., 3., 3., 3., 0., 0., 0.])
+    """
+    missing = -len(data["weight"]) % batch_size
+    if not missing:
+        return data
+    return {name: np.concatenate([array, np.zeros((missing, *array.shape[1:]), array.dtype)])
+            for name, array in data.items()}
+
+
 def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
-               train_pieces: list[str], held_pieces: list[str], verbose: int = 1) -> ClefModel:
-    """Train one clef model; the best weights on held-out loss are kept."""
+               train_pieces: list[str], held_pieces: list[str], verbose: int = 1,
+               devices: int | str | None = None) -> ClefModel:
+    """Train one clef model; the best weights on held-out loss are kept.
+
+    With ``devices`` (a number, or ``"all"``) each batch is split across that many local
+    accelerators (:func:`data_parallel`), and the last batch of the training and held-out
+    chunks is completed with empty chunks (:func:`pad_to_batches`) so that it splits too. Any
+    ``devices`` does that, 1 as well, so every device count gives the same result within float
+    tolerance; without ``devices`` the last batch stays short, as before."""
+    distribution = data_parallel(devices, config.batch_size)
+    if distribution is None:
+        return _train_clef(corpus, clef, config, seed=seed, train_pieces=train_pieces,
+                           held_pieces=held_pieces, verbose=verbose,
+                           whole_batches=devices is not None)
+    with distribution.scope():
+        model = _train_clef(corpus, clef, config, seed=seed, train_pieces=train_pieces,
+                            held_pieces=held_pieces, verbose=verbose, whole_batches=True)
+    model.metrics["devices"] = len(distribution.device_mesh.devices.flat)
+    return model
+
+
+def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
+                train_pieces: list[str], held_pieces: list[str], verbose: int,
+                whole_batches: bool) -> ClefModel:
     keras = _keras()
     keras.utils.set_random_seed(seed)
     vocab = build_vocab(corpus, clef, config.transpositions, coupled=config.coupled)
@@ -88,6 +158,9 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     held_data = make_chunks(encode_sequences(
         corpus_sequences(corpus, clef, held_pieces, coupled=config.coupled), vocab),
         config.chunk_length)
+    if whole_batches:
+        train_data = pad_to_batches(train_data, config.batch_size)
+        held_data = pad_to_batches(held_data, config.batch_size)
     model = build_clef_model(config, len(vocab.pitch), len(vocab.duration),
                              conditions=condition_sizes(vocab))
     if config.coupled:
@@ -114,6 +187,7 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
         "train_events": int(train_data["weight"].sum()),
         "held_out_events": int(held_data["weight"].sum()),
         "train_seconds": round(seconds, 2),
+        "devices": 1,
         "epochs_run": len(history.history.get("loss", [])),
         "history": {k: [round(float(v), 5) for v in vals]
                     for k, vals in history.history.items()},
@@ -136,11 +210,16 @@ def versions() -> dict[str, str]:
 
 def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0,
           config: ClefConfig | None = None, out: str | os.PathLike = "clefs",
-          source: str = "bach", verbose: int = 1) -> dict[str, ClefModel]:
+          source: str = "bach", verbose: int = 1,
+          devices: int | str | None = None) -> dict[str, ClefModel]:
     """Train both clefs on ``corpus`` and save them to ``<out>/<name>/<clef>/``.
 
-    Returns the trained models with their held-out metrics (see
-    :mod:`grandstaff.models.evaluation`).
+    ``devices`` (a number or ``"all"``) splits every batch across that many local accelerators
+    with ``keras.distribution.DataParallel``; the default trains on one. Returns the trained
+    models with their held-out metrics (see :mod:`grandstaff.models.evaluation`).
+
+    >>> import grandstaff as gs
+    >>> gs.train(gs.load_corpus("bach"), name="mine", devices="all")   # doctest: +SKIP
     """
     from .evaluation import evaluate_clef
 
@@ -151,6 +230,7 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
         if epochs < 1:
             raise BadArgumentError(f"epochs={epochs!r} must be 1 or more")
         config = replace(config, epochs=epochs)
+    data_parallel(devices, config.batch_size)  # a bad count is refused before any work
     train_pieces, held_pieces = split_pieces(corpus, config.validation_share, seed)
     models = {}
     for clef in CLEFS:
@@ -158,7 +238,7 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
             print(f"training the {clef} model on {len(train_pieces)} pieces "
                   f"({len(held_pieces)} held out)")
         model = train_clef(corpus, clef, config, seed=seed, train_pieces=train_pieces,
-                           held_pieces=held_pieces, verbose=verbose)
+                           held_pieces=held_pieces, verbose=verbose, devices=devices)
         model.metrics["source"] = source
         model.metrics["evaluation"] = evaluate_clef(model, corpus, train_pieces, held_pieces)
         model.save(Path(out) / name / clef)
@@ -166,4 +246,4 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
     return models
 
 
-__all__ = ["HEADS", "compile_model", "train", "train_clef", "versions"]
+__all__ = ["HEADS", "compile_model", "data_parallel", "train", "train_clef", "versions"]
