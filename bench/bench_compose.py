@@ -1,34 +1,44 @@
-"""Wall time of a cold ``grandstaff compose`` (16 bars, MusicXML + MIDI + PDF), broken down.
+"""Wall time of a cold ``grandstaff compose`` (16 bars, MusicXML + MIDI + PDF), broken down,
+for two source trees in one run (before / after a change), with the same model set.
 
-Each run is a fresh Python process, as a user's command is: first without JAX's compilation
-cache (every program compiled afresh), then with a cache that one earlier run filled, as the
-CLI keeps it in ~/.cache/grandstaff/jax. Run:
-python bench/bench_compose.py [--runs 3] [--engraver lilypond]
+Every run is a fresh Python process, as a user's command is, with JAX's compilation cache in a
+folder of its own per tree: first an empty one (the very first run on a machine), then the
+cache that run filled (every later run, as the CLI keeps it in ~/.cache/grandstaff/jax).
+Runs of the two trees alternate, so that drift in the machine's load hits both alike.
+
+Two measures per run: the whole ``grandstaff compose`` command (what a user waits for), and
+the same work in phases inside one process.
+
+Run: python bench/bench_compose.py BEFORE_SRC AFTER_SRC [--models clefs/bach] [--runs 5]
+e.g. git worktree add /tmp/before <commit>; python bench/bench_compose.py /tmp/before/src src
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from pathlib import Path
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from common import machine  # noqa: E402
 
-CHILD = r"""
+PHASES = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import grandstaff as gs
-if sys.argv[3]:
-    from grandstaff.backend import use_compilation_cache
-    use_compilation_cache(sys.argv[3])
+from grandstaff.backend import use_compilation_cache
+use_compilation_cache(sys.argv[3])
 from grandstaff.composing.composer import _generators, compose
 t1 = time.perf_counter()
-_generators("bach")
+_generators(sys.argv[4])
 t2 = time.perf_counter()
-piece = compose(bars=16, seed=1)
+piece = compose(bars=16, seed=1, models=sys.argv[4])
 t3 = time.perf_counter()
 out = sys.argv[1]
 piece.write(out + "/piece", formats=("musicxml", "midi"))
@@ -38,37 +48,61 @@ from pathlib import Path
 engrave(Path(out) / "piece.musicxml", Path(out) / "piece.pdf", Path(out) / "piece.png",
         engraver=sys.argv[2])
 t5 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "model load": t2 - t1, "generation": t3 - t2,
-                  "writing": t4 - t3, "engraving": t5 - t4}))
+print(json.dumps({"import": t1 - t0, "model load": t2 - t1,
+                  "generation (8 candidates, key analysis)": t3 - t2,
+                  "writing MusicXML + MIDI": t4 - t3, "engraving PDF + PNG": t5 - t4}))
 """
+
+
+def _command(src: str, models: str, cache: str, out: str) -> float:
+    env = dict(os.environ, PYTHONPATH=src)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "grandstaff.cli", "compose", "--seed", "1",
+                    "--models", models, "--jax-cache", cache, "--out", f"{out}/piece",
+                    "--force"], env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _phases(src: str, models: str, cache: str, out: str, engraver: str) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=src)
+    done = subprocess.run([sys.executable, "-c", PHASES, out, engraver, cache, models],
+                          env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("before")
+    parser.add_argument("after")
+    parser.add_argument("--models", default="clefs/bach")
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engraver", default="lilypond")
     args = parser.parse_args()
-
-    def one_run(cache: str) -> dict[str, float]:
-        with tempfile.TemporaryDirectory() as out:
-            done = subprocess.run([sys.executable, "-c", CHILD, out, args.engraver, cache],
-                                  capture_output=True, text=True, check=True)
-            return json.loads(done.stdout.strip().splitlines()[-1])
-
-    with tempfile.TemporaryDirectory() as cache:
-        uncached = [one_run("") for _ in range(args.runs)]
-        one_run(cache)  # fills the cache
-        cached = [one_run(cache) for _ in range(args.runs)]
+    models = str(Path(args.models).resolve())
+    trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
+    first, command, phases = {}, {t: [] for t in trees}, {t: [] for t in trees}
+    with tempfile.TemporaryDirectory() as work:
+        caches = {t: f"{work}/cache-{t}" for t in trees}
+        for tree, src in trees.items():  # the very first run: an empty cache
+            first[tree] = _command(src, models, caches[tree], work)
+        for _ in range(args.runs):
+            for tree, src in trees.items():
+                command[tree].append(_command(src, models, caches[tree], work))
+                phases[tree].append(_phases(src, models, caches[tree], work, args.engraver))
     print(f"machine: {machine()}")
-    print(f"cold compose, 16 bars, {args.engraver}, median of {args.runs} fresh processes")
-    print(f"  {'phase':11} {'no cache':>9} {'cached':>9}")
-    totals = [0.0, 0.0]
-    for phase in uncached[0]:
-        values = [sorted(r[phase] for r in runs)[len(runs) // 2] for runs in (uncached, cached)]
-        totals = [t + v for t, v in zip(totals, values)]
-        print(f"  {phase:11} {values[0]:8.2f}s {values[1]:8.2f}s")
-    print(f"  {'total':11} {totals[0]:8.2f}s {totals[1]:8.2f}s   "
-          f"cached is {totals[0] / totals[1]:.2f}x faster")
+    print(f"models: {models}; {args.engraver}; median of {args.runs} fresh processes")
+    print("| measure | before | after | after / before |\n|---|---|---|---|")
+
+    def row(name: str, before: float, after: float) -> None:
+        print(f"| {name} | {before:.2f} s | {after:.2f} s | {after / before:.2f} |")
+
+    row("`grandstaff compose`, first run (empty JAX cache)", first["before"], first["after"])
+    row("`grandstaff compose`, cache filled", statistics.median(command["before"]),
+        statistics.median(command["after"]))
+    for phase in phases["after"][0]:
+        row(f"phase: {phase}", statistics.median(r[phase] for r in phases["before"]),
+            statistics.median(r[phase] for r in phases["after"]))
 
 
 if __name__ == "__main__":

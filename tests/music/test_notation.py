@@ -31,3 +31,23 @@ def test_compound_meters_show_their_beats_and_keep_the_music():
         events_to_table(treble)[["pitch", "duration"]].values.tolist()
     three_four = build_score({"treble": treble, "bass": bass}, time_signature="3/4")
     assert [n.quarterLength for n in three_four.parts[0].flatten().notes] == [1.0, 1.0, 1.0]
+
+
+def test_the_quick_key_analysis_hears_what_the_score_analysis_hears(chorale_paths):
+    """analysed_mode reads a flat stream of chords, not the notated score: same answer, on
+    the chorales (major and minor, with held notes) and on their transpositions."""
+    from grandstaff.composing.piece import Piece
+    from grandstaff.music.keys import Key
+    from grandstaff.music.notation import analysed_mode
+    from grandstaff.music.reading import read_file
+
+    compared = 0
+    for path in chorale_paths[:12]:
+        for piece in read_file(path, bach=True):
+            for shift in (0, 5):
+                staves = {c: tuple(e.transposed(shift) for e in piece.staves[c])
+                          for c in ("treble", "bass")}
+                full = Piece(staves, Key("C", "major")).score.analyze("key").mode
+                assert analysed_mode(staves) == full, (path.name, shift)
+                compared += 1
+    assert compared >= 20

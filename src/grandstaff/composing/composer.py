@@ -37,11 +37,11 @@ DEFAULT_CANDIDATES = 8
 def _generators(models: str):
     """The generators of a model set: one :class:`CoupledGenerator` for a set whose clefs hear
     each other, else one :class:`ClefGenerator` per clef (a set trained before coupling)."""
-    from ..models.model import load_models
+    from ..models.stepper import load_steps
     from .coupled import CoupledGenerator
     from .generation import ClefGenerator
 
-    generators = {clef: ClefGenerator(model) for clef, model in load_models(models).items()}
+    generators = {clef: ClefGenerator(step) for clef, step in load_steps(models).items()}
     if any(g.vocab.coupled for g in generators.values()):
         return CoupledGenerator(generators)
     return generators

@@ -143,8 +143,7 @@ class CoupledGenerator:
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         key = jax.random.key(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = self._loops[settings](
-            [self.generators[c]._trainable for c in CLEFS],
-            [self.generators[c]._non_trainable for c in CLEFS], key,
+            [self.generators[c].params for c in CLEFS], key,
             [(start[c]["pitch"], start[c]["duration"], heard[c], start[c]["state"])
              for c in CLEFS])
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown")
@@ -205,7 +204,7 @@ class CoupledGenerator:
                 lowest=jnp.asarray(lowest_notes(vocab.pitch, 128)),
                 heard_lowest=jnp.asarray(lowest_notes(vocab.partner, silent)),
                 above=clef == "treble",
-                step=generator._model, rules=rules, ticks=rules.ticks.astype("int32"),
+                apply=generator.apply, rules=rules, ticks=rules.ticks.astype("int32"),
                 sounding=sounding, held=held, meter=meter, positions=jnp.asarray(positions),
                 pitch_mask=jnp.asarray([not is_special(t) for t in vocab.pitch.tokens]),
                 k=(min(pitch_sampler.k, len(vocab.pitch)),
@@ -220,14 +219,13 @@ class CoupledGenerator:
                                   dtype="int32")
                       for clef, other in zip(CLEFS, reversed(CLEFS))]
 
-        def advance(s, trainable, non_trainable, key, lane, heard, chosen):
+        def advance(s, params, key, lane, heard, chosen):
             p, d, state, elapsed, remaining, out_p, out_d, count, left, fed = lane
             position = s["positions"][elapsed % bar]
             countdown = jnp.clip(bars - 1 - elapsed // bar, 0, COUNTDOWN_CAP) + 1
             inputs = [x[:, None].astype("int32") for x in (
                 p, d, heard, jnp.full((batch,), s["meter"]), position, countdown)]
-            outputs, _ = s["step"].stateless_call(trainable, non_trainable, [*inputs, *state],
-                                                  training=False)
+            outputs = s["apply"](params, [*inputs, *state])
             key_p, key_d = jax.random.split(key)
             may_hold = holds_allowed(jnp, s["sounding"], s["held"], p)
             allowed_p = s["pitch_mask"][None, :] & may_hold
@@ -257,7 +255,7 @@ class CoupledGenerator:
                     elapsed + step_ticks, remaining, out_p, out_d,
                     count + take.astype("int32"), left, fed)
 
-        def run(trainable, non_trainable, key, starts):
+        def run(params, key, starts):
             lanes = []
             for s, (p, d, _, state) in zip(staff, starts):
                 zeros = jnp.zeros((batch, s["longest"]), dtype="int32")
@@ -277,8 +275,8 @@ class CoupledGenerator:
                 bass_turn = active[1] & (~active[0] | ahead)
                 turns = [active[0] & ~bass_turn, bass_turn]
                 key, *keys = jax.random.split(key, 3)
-                lanes = [advance(s, trainable[n], non_trainable[n], keys[n], lanes[n], heard[n],
-                                 turns[n]) for n, s in enumerate(staff)]
+                lanes = [advance(s, params[n], keys[n], lanes[n], heard[n], turns[n])
+                         for n, s in enumerate(staff)]
                 # each staff now hears the other's newest event
                 heard = [jnp.where(turns[1], as_partner[1][lanes[1][0]], heard[0]),
                          jnp.where(turns[0], as_partner[0][lanes[0][0]], heard[1])]

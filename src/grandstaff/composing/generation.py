@@ -1,7 +1,8 @@
 """Generating staves: the LSTM states carried from step to step, one model step per event.
 
-A :class:`ClefGenerator` rebuilds a trained clef model as a one-step model (same layer names,
-same weights) and runs the whole sampling loop as one compiled ``jax.lax.while_loop``.
+A :class:`ClefGenerator` runs one step of a trained clef model (a
+:class:`~grandstaff.models.stepper.ClefStep`: the model's arithmetic in ``jax.numpy``, no keras)
+and the whole sampling loop as one compiled ``jax.lax.while_loop``.
 :func:`generate_staves` samples several candidates in one batch, each until it fills exactly
 the requested length: durations that would cross the final barline, or leave a remainder no
 grid value can fill, are never drawn, and neither is a hold of a pitch that does not sound in the
@@ -17,9 +18,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backend import keras as _keras
 from ..errors import BadArgumentError
-from ..models.model import ClefModel, build_clef_model, condition_sizes
+from ..models.model import ClefModel
+from ..models.stepper import ClefStep
 from ..music.events import (
     REST,
     Event,
@@ -53,28 +54,17 @@ def draw(key, probs, mask, k: int, temperature: float):
 class ClefGenerator:
     """One step of a clef model: (ids, states) → (probabilities of each head, new states)."""
 
-    def __init__(self, clef_model: ClefModel) -> None:
+    def __init__(self, model: ClefStep | ClefModel) -> None:
         import jax
+        import jax.numpy as jnp
 
-        _keras()
-        self.clef = clef_model.clef
-        self.vocab = clef_model.vocab
-        config = clef_model.config
-        step = build_clef_model(config, len(self.vocab.pitch), len(self.vocab.duration),
-                                step=True, conditions=condition_sizes(self.vocab))
-        for layer in step.layers:
-            if layer.weights:
-                layer.set_weights(clef_model.model.get_layer(layer.name).get_weights())
-        self.units = config.lstm_units
-        self._model = step
-        self._trainable = [v.value for v in step.trainable_variables]
-        self._non_trainable = [v.value for v in step.non_trainable_variables]
-
-        def run(trainable, non_trainable, inputs):
-            outputs, _ = step.stateless_call(trainable, non_trainable, inputs, training=False)
-            return outputs
-
-        self._run = jax.jit(run)
+        step = model if isinstance(model, ClefStep) else ClefStep.from_model(model)
+        self.clef = step.clef
+        self.vocab = step.vocab
+        self.units = step.config.lstm_units
+        self.apply = step.apply
+        self.params = jax.tree.map(jnp.asarray, step.params)
+        self._run = jax.jit(self.apply)
         self._loops: dict[tuple, object] = {}
         self.duration_ticks = duration_ticks(self.vocab.duration)
 
@@ -95,7 +85,7 @@ class ClefGenerator:
         seed = int(pitch_sampler.rng.integers(2**31)), int(duration_sampler.rng.integers(2**31))
         key = jax.random.key(seed[0] * 2**31 + seed[1])
         out_p, out_d, count, left = self._loops[settings](
-            self._trainable, self._non_trainable, key,
+            self.params, key,
             np.asarray(pitch_ids, dtype="int32"), np.asarray(duration_ids, dtype="int32"),
             [np.asarray(x) for x in state])
         out_p, out_d, count = np.asarray(out_p), np.asarray(out_d), np.asarray(count)
@@ -107,7 +97,7 @@ class ClefGenerator:
         import jax
         import jax.numpy as jnp
 
-        step = self._model
+        apply = self.apply
         rules = BarRules(*(jnp.asarray(table) for table in BarRules.build(
             self.vocab, self.duration_ticks, target, bar)))
         ticks = rules.ticks.astype("int32")
@@ -117,11 +107,10 @@ class ClefGenerator:
         k_duration = min(k_duration, len(self.vocab.duration))
         longest = target // int(ticks.min()) + 1
 
-        def run(trainable, non_trainable, key, p, d, state):
+        def run(params, key, p, d, state):
             def body(carry):
                 i, key, p, d, state, remaining, out_p, out_d, count, left = carry
-                outputs, _ = step.stateless_call(trainable, non_trainable,
-                                                 [p[:, None], d[:, None], *state], training=False)
+                outputs = apply(params, [p[:, None], d[:, None], *state])
                 probs_p, probs_d, state = outputs[0][:, 0], outputs[1][:, 0], list(outputs[2:])
                 key, key_p, key_d = jax.random.split(key, 3)
                 may_hold = holds_allowed(jnp, sounding, held, p)
@@ -158,8 +147,7 @@ class ClefGenerator:
         event it predicts); return (pitch probs, duration probs, next state)."""
         inputs = [np.asarray(ids, dtype="int32").reshape(-1, 1)
                   for ids in (pitch_ids, duration_ids, *conditions)]
-        pitch, duration, *new_state = self._run(self._trainable, self._non_trainable,
-                                                [*inputs, *state])
+        pitch, duration, *new_state = self._run(self.params, [*inputs, *state])
         return np.asarray(pitch)[:, 0], np.asarray(duration)[:, 0], new_state
 
 

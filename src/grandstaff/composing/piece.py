@@ -95,7 +95,9 @@ class Piece:
 
     def analysed_mode(self) -> str:
         """The mode music21's key analysis (Krumhansl–Schmuckler) hears: major or minor."""
-        return "minor" if self.score.analyze("key").mode == "minor" else "major"
+        from ..music.notation import analysed_mode
+
+        return analysed_mode(self.staves)
 
     def transpose(self, key: str | Key, /) -> Piece:
         """The same music in another key of the same mode, up or down: whichever way leaves

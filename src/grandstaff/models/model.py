@@ -365,30 +365,7 @@ class ClefModel:
     def load(cls, folder: str | Path) -> ClefModel:
         """Load a clef folder, refusing files that do not belong together."""
         folder = Path(folder)
-        if not folder.is_dir():
-            raise MissingFileError(f"model folder {folder} does not exist")
-        for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
-            if not (folder / name).is_file():
-                raise MissingFileError(f"model folder {folder} has no {name}")
-        config_data = _read_json(folder / CONFIG_FILE)
-        if not isinstance(config_data, dict) or config_data.get("format") != FORMAT:
-            raise BadInputError(f"{folder / CONFIG_FILE} is not a grandstaff clef config")
-        if config_data.get("clef") not in CLEFS:
-            raise BadInputError(
-                f"{folder / CONFIG_FILE}: clef {config_data.get('clef')!r} is not one of "
-                f"{', '.join(CLEFS)}")
-        try:
-            config = ClefConfig.from_dict(config_data.get("model"))
-        except (BadInputError, BadArgumentError) as exc:
-            raise BadInputError(f"{folder / CONFIG_FILE}: {exc}") from None
-        try:
-            vocab = ClefVocab.from_json(_read_json(folder / VOCAB_FILE))
-        except (KeyError, TypeError, AttributeError, BadInputError) as exc:
-            raise BadInputError(f"{folder / VOCAB_FILE} is not a clef vocabulary: {exc}") from None
-        if vocab.fingerprint() != config_data.get("vocab_fingerprint"):
-            raise ModelMismatchError(
-                f"{folder}: vocab.json does not belong to this model (its tokens differ from "
-                "those the model was trained with); retrain or restore the matching vocab.json")
+        clef, config, vocab, metrics = read_clef_folder(folder)
         try:
             model = _keras().saving.load_model(folder / MODEL_FILE, safe_mode=True)
         except Exception as exc:
@@ -400,14 +377,52 @@ class ClefModel:
             raise ModelMismatchError(
                 f"{folder}: the model's heads have {sizes} outputs but vocab.json has "
                 f"{len(vocab.pitch)} pitch and {len(vocab.duration)} duration tokens")
-        if config.coupled != vocab.coupled:
+        return cls(clef=clef, model=model, vocab=vocab, config=config, metrics=metrics,
+                   path=folder)
+
+
+def read_clef_folder(folder: Path) -> tuple[str, ClefConfig, ClefVocab, dict]:
+    """The clef, config, vocabulary and metrics of a clef folder, each checked, and the
+    model file checked to be there (it is read by the caller: keras or the stepper)."""
+    if not folder.is_dir():
+        raise MissingFileError(f"model folder {folder} does not exist")
+    for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
+        if not (folder / name).is_file():
+            raise MissingFileError(f"model folder {folder} has no {name}")
+    config_data = _read_json(folder / CONFIG_FILE)
+    if not isinstance(config_data, dict) or config_data.get("format") != FORMAT:
+        raise BadInputError(f"{folder / CONFIG_FILE} is not a grandstaff clef config")
+    if config_data.get("clef") not in CLEFS:
+        raise BadInputError(
+            f"{folder / CONFIG_FILE}: clef {config_data.get('clef')!r} is not one of "
+            f"{', '.join(CLEFS)}")
+    try:
+        config = ClefConfig.from_dict(config_data.get("model"))
+    except (BadInputError, BadArgumentError) as exc:
+        raise BadInputError(f"{folder / CONFIG_FILE}: {exc}") from None
+    try:
+        vocab = ClefVocab.from_json(_read_json(folder / VOCAB_FILE))
+    except (KeyError, TypeError, AttributeError, BadInputError) as exc:
+        raise BadInputError(f"{folder / VOCAB_FILE} is not a clef vocabulary: {exc}") from None
+    if vocab.fingerprint() != config_data.get("vocab_fingerprint"):
+        raise ModelMismatchError(
+            f"{folder}: vocab.json does not belong to this model (its tokens differ from "
+            "those the model was trained with); retrain or restore the matching vocab.json")
+    if config.coupled != vocab.coupled:
+        raise ModelMismatchError(
+            f"{folder}: config.json and vocab.json disagree on whether the model hears the "
+            "other staff; retrain the set with 'grandstaff train'")
+    metrics = _read_json(folder / METRICS_FILE) if (folder / METRICS_FILE).is_file() else {}
+    return config_data["clef"], config, vocab, metrics if isinstance(metrics, dict) else {}
+
+
+def check_set(root: Path, loaded: dict) -> None:
+    """Refuse a set whose clef folders hold the wrong clef."""
+    for clef, model in loaded.items():
+        if model.clef != clef:
             raise ModelMismatchError(
-                f"{folder}: config.json and vocab.json disagree on whether the model hears the "
-                "other staff; retrain the set with 'grandstaff train'")
-        metrics = _read_json(folder / METRICS_FILE) if (folder / METRICS_FILE).is_file() else {}
-        metrics = metrics if isinstance(metrics, dict) else {}
-        return cls(clef=config_data["clef"], model=model, vocab=vocab, config=config,
-                   metrics=metrics, path=folder)
+                f"{root / clef} holds a {model.clef} model, not a {clef} one; restore its "
+                "config.json or retrain the set")
 
 
 def _read_json(path: Path) -> dict:
@@ -439,9 +454,5 @@ def load_models(name: str = "bach") -> dict[str, ClefModel]:
     """Both clefs of the model set ``name``."""
     root = models_root(name)
     models = {clef: ClefModel.load(root / clef) for clef in CLEFS}
-    for clef, model in models.items():
-        if model.clef != clef:
-            raise ModelMismatchError(
-                f"{root / clef} holds a {model.clef} model, not a {clef} one; restore its "
-                "config.json or retrain the set")
+    check_set(root, models)
     return models

@@ -248,6 +248,31 @@ def build_performance(
     return score
 
 
+def analysed_mode(staves: Mapping[str, Sequence[Event]]) -> str:
+    """The mode music21's key analysis (Krumhansl–Schmuckler) hears in both staves: "major" or
+    "minor".
+
+    It weighs each pitch class by how long it sounds, so a flat stream of one chord per event
+    (held pitches included) gives it what the notated score would, in a fraction of the time:
+    no voices, beams, ties or spelling are made.
+
+    >>> from fractions import Fraction as F
+    >>> analysed_mode({"treble": [Event((69, 72, 76), F(4))], "bass": [Event((45,), F(4))]})
+    'minor'
+    """
+    from music21 import chord, stream
+
+    flat = stream.Stream()
+    for clef in CLEFS:
+        offset = Fraction(0)
+        for event in staves[clef]:
+            if event.pitches:
+                flat.insert(offset, chord.Chord(sorted(event.pitches),
+                                                quarterLength=event.duration))
+            offset += event.duration
+    return "minor" if flat.analyze("key").mode == "minor" else "major"
+
+
 def compound_beat(time_signature: str) -> Fraction | None:
     """The dotted beat of a compound meter (6/8, 9/8, 12/8, 6/16...) in quarters, else None.
 
