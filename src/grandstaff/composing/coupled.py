@@ -24,7 +24,13 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import BadArgumentError, ModelMismatchError
-from ..models.conditioning import COUNTDOWN_CAP, ORDER, piece_conditions, position_token
+from ..models.conditioning import (
+    COUNTDOWN_CAP,
+    ORDER,
+    bar_ticks,
+    piece_conditions,
+    position_token,
+)
 from ..music.events import (
     CLEFS,
     Event,
@@ -76,8 +82,15 @@ def ending_tokens(vocab, clef: str, mode: str) -> np.ndarray:
     return np.array(allowed)
 
 
+#: What a silent partner's lowest note counts as in the "hands in order" rule of the final
+#: span: below every note for the treble to stay above, above every note for the bass to stay
+#: below, so that silence bounds nothing.
+SILENT_BELOW, SILENT_ABOVE = -1, 128
+
+
 def lowest_notes(vocab, silent: int) -> np.ndarray:
-    """Each pitch token's lowest MIDI number (``silent`` for rests and special tokens)."""
+    """Each pitch token's lowest MIDI number (``silent``, :data:`SILENT_BELOW` or
+    :data:`SILENT_ABOVE`, for rests and special tokens)."""
     return np.array([min(parse_pitch_token(t)[0], default=silent) if not is_special(t)
                      else silent for t in vocab.tokens], dtype="int32")
 
@@ -97,7 +110,7 @@ class CoupledGenerator:
         model (a meter or position its corpus lacked reads as padding)."""
         vocab = self.generators[clef].vocab
         meter = vocab.meter.id(time_signature) if time_signature in vocab.meter else 0
-        bar = _bar_ticks(time_signature)
+        bar = bar_ticks(time_signature)
         positions = np.array([vocab.position.id(token) if token in vocab.position else 0
                               for token in (position_token(t, time_signature)
                                             for t in range(bar))], dtype="int32")
@@ -127,7 +140,7 @@ class CoupledGenerator:
         if target.denominator != 1 or target <= 0:
             raise BadArgumentError(
                 f"length {length!r} is not a whole number of 24ths of a quarter")
-        bar = _bar_ticks(time_signature)
+        bar = bar_ticks(time_signature)
         if target % bar:
             raise BadArgumentError(f"length {length!r} is not a whole number of bars of "
                                    f"{time_signature}")
@@ -184,7 +197,7 @@ class CoupledGenerator:
         import jax
         import jax.numpy as jnp
 
-        bar = _bar_ticks(time_signature)
+        bar = bar_ticks(time_signature)
         bars = target // bar
         span = int(final_span(time_signature) * TICKS_PER_QUARTER) if ending == "cadence" else 0
         staff = []
@@ -198,10 +211,10 @@ class CoupledGenerator:
             (pitch_sampler, duration_sampler) = samplers[clef]
             # in the final span the treble stays above the bass's lowest note, the bass below
             # the treble's (a silent partner bounds nothing)
-            silent = -1 if clef == "treble" else 128
+            silent = SILENT_BELOW if clef == "treble" else SILENT_ABOVE
             staff.append(dict(
                 closing=jnp.asarray(ending_tokens(vocab.pitch, clef, mode)),
-                lowest=jnp.asarray(lowest_notes(vocab.pitch, 128)),
+                lowest=jnp.asarray(lowest_notes(vocab.pitch, SILENT_ABOVE)),
                 heard_lowest=jnp.asarray(lowest_notes(vocab.partner, silent)),
                 above=clef == "treble",
                 apply=generator.apply, rules=rules, ticks=rules.ticks.astype("int32"),
@@ -314,5 +327,3 @@ def _id(vocab, token: str) -> int:
     return vocab.id(token) if token in vocab else vocab.pad_id
 
 
-def _bar_ticks(time_signature: str) -> int:
-    return int(bar_length(time_signature) * TICKS_PER_QUARTER)
