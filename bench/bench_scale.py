@@ -30,7 +30,8 @@ FIT = r"""
 import json, resource, sys, time
 import numpy as np
 from grandstaff.corpus import load_corpus
-from grandstaff.models.model import ClefConfig, build_clef_model, condition_sizes, set_partner_pitches
+from grandstaff.models.model import (ClefConfig, build_clef_model, condition_sizes,
+                                     set_partner_pitches)
 from grandstaff.models.sequences import (build_vocab, corpus_sequences, encode_sequences,
                                          make_chunks, split_pieces, transposed_copies)
 from grandstaff.models.training import (_fit_arrays, compile_model, data_parallel,
