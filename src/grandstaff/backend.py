@@ -58,3 +58,26 @@ def use_compilation_cache(folder: str | os.PathLike) -> bool:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return True
+
+
+def join_hosts() -> int:
+    """Join the other processes of a multi-host run (``jax.distributed.initialize`` through
+    ``keras.distribution.initialize``), which read where and who they are from the environment:
+    ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (the coordinator's ``host:port``, or every host's, comma
+    separated), ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID``.
+    CPUs talk through Gloo. Returns how many processes joined.
+    """
+    from .errors import BadArgumentError
+
+    missing = [name for name in ("KERAS_DISTRIBUTION_JOB_ADDRESSES",
+                                 "KERAS_DISTRIBUTION_NUM_PROCESSES",
+                                 "KERAS_DISTRIBUTION_PROCESS_ID") if not os.environ.get(name)]
+    if missing:
+        raise BadArgumentError(
+            f"a multi-host run needs {', '.join(missing)} set on every host (the coordinator's "
+            "host:port, the number of processes, and this process's number from 0)")
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    keras().distribution.initialize()
+    return jax.process_count()

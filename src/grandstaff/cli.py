@@ -111,8 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="replace an existing model set")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     train.add_argument("--devices", type=_devices, default=None, metavar="N|all",
-                       help="split every batch across N local accelerators (GPUs, TPUs), or "
-                            "all of them, with keras.distribution.DataParallel (default: one)")
+                       help="split every batch across N accelerators (GPUs, TPUs), or all of "
+                            "them, with keras.distribution.DataParallel (default: one)")
+    train.add_argument("--multi-host", action="store_true",
+                       help="run as one of several hosts training together (jax.distributed): "
+                            "set KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES and "
+                            "_PROCESS_ID on each, and run the same command with --devices all; "
+                            "the first host saves the set")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser(
@@ -239,6 +244,10 @@ def _train(args) -> int:
     target = Path(args.out) / args.name
     if target.exists() and not args.force:
         raise OutputExistsError(f"model set {target} exists already; pass --force to replace it")
+    if args.multi_host:
+        from .backend import join_hosts
+
+        join_hosts()
     data_parallel(args.devices, ClefConfig().batch_size)  # refused before reading the corpus
     corpus = load_corpus(args.source, progress=not args.quiet)
     models = train(corpus, name=args.name, epochs=args.epochs, seed=args.seed, out=args.out,

@@ -80,3 +80,69 @@ def test_a_device_count_the_machine_lacks_is_one_line(tmp_path, capsys, devices,
     err = capsys.readouterr().err.strip()
     assert code == 2 and says in err and len(err.splitlines()) == 1, err
     assert not any(tmp_path.iterdir())
+
+
+HOSTS = textwrap.dedent("""
+    import hashlib, json, sys
+    import numpy as np
+    from grandstaff.backend import join_hosts
+    hosts = join_hosts()
+    from grandstaff.corpus import load_corpus
+    from grandstaff.models.model import ClefConfig
+    from grandstaff.models.training import train
+
+    corpus = load_corpus(sys.argv[1], cache_dir=None, workers=1, progress=False)
+    config = ClefConfig(pitch_embedding=8, duration_embedding=4, lstm_units=(16, 16),
+                        dense_units=16, chunk_length=16, batch_size=8, epochs=2, patience=2,
+                        validation_share=0.25)
+    models = train(corpus, name="hosts", config=config, out=sys.argv[2], verbose=0,
+                   devices="all")
+    digest = hashlib.sha256(b"".join(np.asarray(w).tobytes()
+                                     for w in models["bass"].model.get_weights())).hexdigest()
+    print(json.dumps({"hosts": hosts, "digest": digest,
+                      "devices": models["bass"].metrics["devices"]}))
+""")
+
+
+def test_two_hosts_train_one_model_and_the_first_saves_it(tmp_path, chorale_paths):
+    """Two processes joined by jax.distributed (Gloo on CPU), one device each: every step's
+    gradients are shared, so both end with the same weights; only the first writes the set."""
+    import shutil
+    import socket
+
+    folder = tmp_path / "chorales"
+    folder.mkdir()
+    for path in chorale_paths[:8]:
+        shutil.copy(path, folder / path.name)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    runs = []
+    for index in range(2):
+        env = {**os.environ, "JAX_PLATFORMS": "cpu",
+               "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+               "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+               "KERAS_DISTRIBUTION_PROCESS_ID": str(index)}
+        env.pop("XLA_FLAGS", None)
+        runs.append(subprocess.Popen(
+            [sys.executable, "-c", HOSTS, str(folder), str(tmp_path / f"out{index}")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    found = []
+    for run in runs:
+        out, err = run.communicate(timeout=900)
+        assert run.returncode == 0, err[-3000:]
+        found.append(json.loads(out.strip().splitlines()[-1]))
+    assert [f["hosts"] for f in found] == [2, 2]
+    assert [f["devices"] for f in found] == [2, 2]
+    assert found[0]["digest"] == found[1]["digest"]
+    assert (tmp_path / "out0" / "hosts" / "bass" / "model.keras").is_file()
+    assert not (tmp_path / "out1").exists()
+
+
+def test_a_multi_host_run_without_its_addresses_is_one_line(tmp_path, capsys, monkeypatch):
+    for name in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
+                 "KERAS_DISTRIBUTION_PROCESS_ID"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(["train", "bach", "--name", "x", "--out", str(tmp_path), "--multi-host"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "KERAS_DISTRIBUTION_JOB_ADDRESSES" in err, err

@@ -76,9 +76,10 @@ def _fit_arrays(data: dict[str, np.ndarray]):
 
 
 def data_parallel(devices: int | str | None, batch_size: int):
-    """The ``keras.distribution.DataParallel`` over the first ``devices`` local accelerators
-    (``"all"``: every one), or None for one device. Each batch of ``batch_size`` chunks is
-    split evenly across them, so the batch must divide.
+    """The ``keras.distribution.DataParallel`` over the first ``devices`` accelerators
+    (``"all"``: every one, on every host that joined, see :func:`~grandstaff.backend.join_hosts`),
+    or None for one device. Each batch of ``batch_size`` chunks is split evenly across them, so
+    the batch must divide.
 
     >>> data_parallel(1, 32) is None
     True
@@ -87,7 +88,7 @@ def data_parallel(devices: int | str | None, batch_size: int):
         return None
     import jax
 
-    available = jax.local_devices()
+    available = jax.devices()  # every host's, when several joined
     if devices == "all":
         count = len(available)
     elif isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1:
@@ -106,7 +107,9 @@ def data_parallel(devices: int | str | None, batch_size: int):
         raise BadArgumentError(
             f"a batch of {batch_size} chunks cannot be split evenly across {count} devices; "
             f"choose a batch size that {count} divides")
-    return _keras().distribution.DataParallel(devices=available[:count])
+    distribution = _keras().distribution.DataParallel(devices=available[:count])
+    distribution.auto_shard_dataset = False  # each host feeds its own share (_this_hosts_share)
+    return distribution
 
 
 def pad_to_batches(data: dict[str, np.ndarray], batch_size: int) -> dict[str, np.ndarray]:
@@ -121,6 +124,35 @@ def pad_to_batches(data: dict[str, np.ndarray], batch_size: int) -> dict[str, np
         return data
     return {name: np.concatenate([array, np.zeros((missing, *array.shape[1:]), array.dtype)])
             for name, array in data.items()}
+
+
+def _this_hosts_share(train_data: dict, held_data: dict, batch_size: int):
+    """On several hosts each feeds its own rows (every n-th chunk) in batches of its share;
+    keras assembles the global batch. On one host: everything, unchanged."""
+    import jax
+
+    hosts, index = jax.process_count(), jax.process_index()
+    if hosts == 1:
+        return train_data, held_data, batch_size
+    if batch_size % hosts:
+        raise BadArgumentError(f"a batch of {batch_size} chunks cannot be shared by {hosts} "
+                               "hosts; choose a batch size they divide")
+    share = [{name: array[index::hosts] for name, array in data.items()}
+             for data in (train_data, held_data)]
+    return share[0], share[1], batch_size // hosts
+
+
+def _on_this_host(model: ClefModel) -> ClefModel:
+    """A model trained across several hosts, with its weights copied into a plain local model
+    (each host holds a whole replica), so that it can be evaluated and saved alone."""
+    import jax
+
+    if jax.process_count() == 1:
+        return model
+    local = build_clef_model(model.config, len(model.vocab.pitch), len(model.vocab.duration),
+                             conditions=condition_sizes(model.vocab))
+    local.set_weights([np.asarray(v.value.addressable_data(0)) for v in model.model.weights])
+    return replace(model, model=local)
 
 
 def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
@@ -142,7 +174,7 @@ def train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
         model = _train_clef(corpus, clef, config, seed=seed, train_pieces=train_pieces,
                             held_pieces=held_pieces, verbose=verbose, whole_batches=True)
     model.metrics["devices"] = len(distribution.device_mesh.devices.flat)
-    return model
+    return _on_this_host(model)
 
 
 def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
@@ -158,9 +190,11 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     held_data = make_chunks(encode_sequences(
         corpus_sequences(corpus, clef, held_pieces, coupled=config.coupled), vocab),
         config.chunk_length)
+    batch_size = config.batch_size
     if whole_batches:
         train_data = pad_to_batches(train_data, config.batch_size)
         held_data = pad_to_batches(held_data, config.batch_size)
+        train_data, held_data, batch_size = _this_hosts_share(train_data, held_data, batch_size)
     model = build_clef_model(config, len(vocab.pitch), len(vocab.duration),
                              conditions=condition_sizes(vocab))
     if config.coupled:
@@ -175,7 +209,7 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     ]
     started = time.perf_counter()
     history = model.fit(x, y, sample_weight=w, validation_data=_fit_arrays(held_data),
-                        epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
+                        epochs=config.epochs, batch_size=batch_size, shuffle=True,
                         callbacks=callbacks, verbose=verbose)
     seconds = time.perf_counter() - started
     metrics = {
@@ -194,6 +228,12 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
         "versions": versions(),
     }
     return ClefModel(clef=clef, model=model, vocab=vocab, config=config, metrics=metrics)
+
+
+def _first_host() -> bool:
+    import jax
+
+    return jax.process_index() == 0
 
 
 def versions() -> dict[str, str]:
@@ -240,9 +280,11 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
         model = train_clef(corpus, clef, config, seed=seed, train_pieces=train_pieces,
                            held_pieces=held_pieces, verbose=verbose, devices=devices)
         model.metrics["source"] = source
+        models[clef] = model
+        if not _first_host():
+            continue  # on several hosts the first one evaluates and saves
         model.metrics["evaluation"] = evaluate_clef(model, corpus, train_pieces, held_pieces)
         model.save(Path(out) / name / clef)
-        models[clef] = model
     return models
 
 
