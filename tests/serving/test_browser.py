@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -60,7 +59,7 @@ def server(tmp_path_factory):
                 pytest.fail(f"grandstaff serve did not start: {process.stdout.read()}")
             time.sleep(0.5)
     yield url, out
-    process.send_signal(signal.SIGINT)
+    process.terminate()  # uvicorn stops gracefully on SIGTERM
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
