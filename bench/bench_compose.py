@@ -41,7 +41,7 @@ t2 = time.perf_counter()
 piece = compose(bars=16, seed=1, models=sys.argv[4])
 t3 = time.perf_counter()
 out = sys.argv[1]
-piece.write(out + "/piece", formats=("musicxml", "midi"))
+piece.write(out + "/piece", formats=("musicxml", "midi"), force=True)
 t4 = time.perf_counter()
 from grandstaff.output.engrave import engrave
 from pathlib import Path
