@@ -48,9 +48,11 @@ from pathlib import Path
 engrave(Path(out) / "piece.musicxml", Path(out) / "piece.pdf", Path(out) / "piece.png",
         engraver=sys.argv[2])
 t5 = time.perf_counter()
+import resource
 print(json.dumps({"import": t1 - t0, "model load": t2 - t1,
                   "generation (8 candidates, key analysis)": t3 - t2,
-                  "writing MusicXML + MIDI": t4 - t3, "engraving PDF + PNG": t5 - t4}))
+                  "writing MusicXML + MIDI": t4 - t3, "engraving PDF + PNG": t5 - t4,
+                  "peak memory (MB)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -95,7 +97,8 @@ def main() -> None:
     print("| measure | before | after | after / before |\n|---|---|---|---|")
 
     def row(name: str, before: float, after: float) -> None:
-        print(f"| {name} | {before:.2f} s | {after:.2f} s | {after / before:.2f} |")
+        unit = " MB" if "MB" in name else " s"
+        print(f"| {name} | {before:.2f}{unit} | {after:.2f}{unit} | {after / before:.2f} |")
 
     row("`grandstaff compose`, first run (empty JAX cache)", first["before"], first["after"])
     row("`grandstaff compose`, cache filled", statistics.median(command["before"]),
