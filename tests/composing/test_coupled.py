@@ -92,6 +92,34 @@ def test_a_cadence_ending_closes_on_the_tonic_chord(duet, mode, meter):
             assert span_start in starts
 
 
+@pytest.mark.parametrize("mode", ["major", "minor"])
+@pytest.mark.parametrize("meter", ["4/4", "3/4"])
+def test_a_cadence_ending_is_dominant_then_tonic(duet, mode, meter):
+    """The span before the final one sounds only the dominant seventh chord, the dominant in the
+    bass and the leading tone in the treble, and no note crosses into it: V(7)-I every time."""
+    from grandstaff.composing.coupled import final_span
+    from grandstaff.judging.ensemble import final_cadence
+    from grandstaff.models.conditioning import onsets
+
+    length = 3 * bar_length(meter)
+    tonic = 0 if mode == "major" else 9
+    dominant, leading = (tonic + 7) % 12, (tonic + 11) % 12
+    chord = {dominant, leading, (dominant + 7) % 12, (dominant + 10) % 12}
+    staves = duet.generate(mode=mode, length=length, time_signature=meter,
+                           samplers=_samplers(13), candidates=6)
+    span = final_span(meter)
+    for treble, bass in zip(staves["treble"], staves["bass"]):
+        assert final_cadence(treble, bass, tonic=tonic, mode=mode) == (True, True)
+        for clef, staff in (("treble", treble), ("bass", bass)):
+            starts = [Fraction(t, 24) for t in onsets([e.tokens()[1] for e in staff])]
+            assert length - 2 * span in starts
+            for start, event in zip(starts, staff):
+                if length - 2 * span <= start < length - span:
+                    assert {p % 12 for p in event.pitches} <= chord
+                    assert (leading in {p % 12 for p in event.pitches} if clef == "treble"
+                            else min(event.pitches) % 12 == dominant)
+
+
 def test_an_open_ending_is_not_held_to_the_tonic(duet):
     from grandstaff.judging.ensemble import final_cadence
 

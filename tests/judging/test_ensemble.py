@@ -25,6 +25,18 @@ def test_a_piece_ending_c_g7_c_has_a_final_cadence():
     assert en.final_cadence(treble, bass, tonic=0, mode="major") == (True, True)
 
 
+def test_tonic_notes_moving_over_the_last_chord_are_still_v_i():
+    """G7, then C major whose upper notes move (C-E-G, then C-E, then C-E-G): the harmony
+    before the last onset is still I, so the cadence is V7-I; a D minor chord there is not."""
+    treble = [Event(G7, Fraction(2)), Event(C_MAJOR, Fraction(1)), Event((60, 64), Fraction(1) / 2),
+              Event(C_MAJOR, Fraction(1) / 2)]
+    bass = [Event((43,), Fraction(2)), Event((36,), Fraction(2))]
+    assert en.final_cadence(treble, bass, tonic=0, mode="major") == (True, True)
+    treble[1] = Event(D_MINOR, Fraction(1))
+    bass = [Event((43,), Fraction(2)), Event((38,), Fraction(1)), Event((36,), Fraction(1))]
+    assert en.final_cadence(treble, bass, tonic=0, mode="major") == (True, False)
+
+
 def test_a_piece_ending_on_d_minor_has_none():
     treble, bass = staff(C_MAJOR, G7, D_MINOR), staff((48,), (43,), (50,))
     assert en.final_cadence(treble, bass, tonic=0, mode="major") == (False, False)

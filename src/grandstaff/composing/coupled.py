@@ -8,12 +8,14 @@ token, the meter and metric position of the onset, and the countdown to the end.
 fill exactly the requested length under the same bar rules as a single staff (see
 :mod:`grandstaff.composing.generation`).
 
-With ``ending="cadence"`` (the default) the piece closes on its tonic: no note may cross into
-the **final span** (the last half bar of a meter with an even number of beats, else the last
-bar), and every event in it sounds only notes of the tonic triad (a major third too in minor,
-the Picardy third): the bass with the tonic lowest and below the treble, the treble with one
-third and above the bass. ``ending="open"`` stops wherever the last bar ends, as pieces did
-before.
+With ``ending="cadence"`` (the default) the piece closes with an authentic cadence, V(7)–I:
+no note may cross into the **final span** (the last half bar of a meter with an even number of
+beats, else the last bar), and every event in it sounds only notes of the tonic triad (a major
+third too in minor, the Picardy third): the bass with the tonic lowest and below the treble,
+the treble with one third and above the bass. The span of the same length before it is the
+**dominant span**: no note crosses into it either, and every event in it sounds only notes of
+the dominant seventh chord, the bass with the dominant lowest, the treble with the leading tone.
+``ending="open"`` stops wherever the last bar ends, as pieces did before.
 """
 
 from __future__ import annotations
@@ -78,6 +80,33 @@ def ending_tokens(vocab, clef: str, mode: str) -> np.ndarray:
             fits = classes <= bass_notes and min(pitches, default=-1) % 12 == tonic
         else:
             fits = classes <= triad and len(classes & thirds) == 1
+        allowed.append(bool(pitches) and fits)
+    return np.array(allowed)
+
+
+def dominant_tokens(vocab, clef: str, mode: str) -> np.ndarray:
+    """Which pitch tokens may sound in the dominant span of a cadence: notes of the dominant
+    seventh chord only (no rest); in the bass with the dominant lowest, in the treble with the
+    leading tone (the raised seventh degree in minor).
+
+    >>> from grandstaff.music.vocab import Vocabulary
+    >>> vocab = Vocabulary.build(["67", "71", "67.71", "60", "43", "43.62"])
+    >>> def allowed(clef):
+    ...     return [t for t, ok in zip(vocab.tokens, dominant_tokens(vocab, clef, "major")) if ok]
+    >>> allowed("treble"), allowed("bass")
+    (['67.71', '71'], ['43', '43.62', '67', '67.71'])
+    """
+    tonic, _ = TONIC[mode]
+    dominant, leading = (tonic + 7) % 12, (tonic + 11) % 12
+    chord = {dominant, leading, (dominant + 7) % 12, (dominant + 10) % 12}
+    allowed = []
+    for token in vocab.tokens:
+        pitches = () if is_special(token) else parse_pitch_token(token)[0]
+        classes = {p % 12 for p in pitches}
+        if clef == "bass":
+            fits = classes <= chord and min(pitches, default=-1) % 12 == dominant
+        else:
+            fits = classes <= chord and leading in classes
         allowed.append(bool(pitches) and fits)
     return np.array(allowed)
 
@@ -214,6 +243,7 @@ class CoupledGenerator:
             silent = SILENT_BELOW if clef == "treble" else SILENT_ABOVE
             staff.append(dict(
                 closing=jnp.asarray(ending_tokens(vocab.pitch, clef, mode)),
+                dominant=jnp.asarray(dominant_tokens(vocab.pitch, clef, mode)),
                 lowest=jnp.asarray(lowest_notes(vocab.pitch, SILENT_ABOVE)),
                 heard_lowest=jnp.asarray(lowest_notes(vocab.partner, silent)),
                 above=clef == "treble",
@@ -245,13 +275,18 @@ class CoupledGenerator:
             partner_low = s["heard_lowest"][heard][:, None]
             in_place = ((s["lowest"][None, :] > partner_low) if s["above"]
                         else (s["lowest"][None, :] < partner_low))
-            cadence = allowed_p & s["closing"][None, :]
-            cadence = jnp.where((cadence & in_place).any(axis=1, keepdims=True),
-                                cadence & in_place, cadence)
-            pitch_mask = jnp.where((remaining <= span)[:, None], cadence, allowed_p)
+            def in_order(chord):  # the hands in their order when any such token allows it
+                chord = allowed_p & chord[None, :]
+                return jnp.where((chord & in_place).any(axis=1, keepdims=True),
+                                 chord & in_place, chord)
+
+            pitch_mask = jnp.where(
+                (remaining <= span)[:, None], in_order(s["closing"]),
+                jnp.where((remaining <= 2 * span)[:, None], in_order(s["dominant"]), allowed_p))
             new_p = draw(key_p, outputs[0][:, 0], pitch_mask, s["k"][0], s["t"][0])
             opening_rest = (count == 0) & s["rules"].is_rest[new_p]
-            allowed = s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)
+            allowed = (s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)
+                       & s["rules"].allowed(jnp, remaining, opening_rest, barrier=2 * span))
             new_d = draw(key_d, outputs[1][:, 0], allowed, s["k"][1], s["t"][1])
             stuck = chosen & ~allowed.any(axis=1)
             take = chosen & ~stuck

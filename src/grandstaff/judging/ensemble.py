@@ -89,8 +89,10 @@ def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
 
     The last sonority is what both staves sound at the last onset at which anything sounds; it
     must hold the tonic and the third (the major third counts in minor: a Picardy third) and
-    nothing outside the triad. The harmony before it is the last different sonority; it is V(7)
-    when it holds the dominant and the leading tone and nothing outside the dominant seventh.
+    nothing outside the triad. The harmony before it is the last sonority with a note outside
+    the tonic chord (notes of the tonic chord moving before its last onset are the same harmony,
+    and in minor so is the chord with either third); it is V(7) when it holds the dominant and
+    the leading tone and nothing outside the dominant seventh.
     """
     moments = [(t, up, low) for t, up, low in _together(treble, bass) if up or low]
     if not moments:
@@ -102,8 +104,10 @@ def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
     triads = [{tonic, third, (tonic + 7) % 12} for third in thirds]
     tonic_end = (min(final) % 12 == tonic and any(
         classes <= triad and third in classes for triad, third in zip(triads, thirds)))
+    tonic_chord = set().union(*triads)  # in minor both thirds: i and I are one harmony here
     before = next((set(u) | set(lo) for _, u, lo in reversed(moments[:-1])
-                   if {p % 12 for p in set(u) | set(lo)} != classes and (u or lo)), set())
+                   if not {p % 12 for p in set(u) | set(lo)} <= tonic_chord and (u or lo)),
+                  set())
     dominant = (tonic + 7) % 12
     seventh_chord = {dominant, (dominant + 4) % 12, (dominant + 7) % 12, (dominant + 10) % 12}
     before_classes = {p % 12 for p in before}
