@@ -13,15 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
 from ..files import check_writable
-from ..music.codec import events_to_table
 from ..music.events import CLEFS, Event, bar_length, total_duration
 from ..music.keys import Key
 from ..text import clean_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png", "svg", "wav")
 SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png", "svg": ".svg",
@@ -71,6 +72,8 @@ class Piece:
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Token tables of both staves (as :func:`grandstaff.encode` gives them)."""
+        from ..music.codec import events_to_table  # pandas: only for those who ask
+
         tables = {c: events_to_table(self.staves[c], self.title) for c in CLEFS}
         for table in tables.values():
             table.attrs.update(key=str(self.key), time_signature=self.time_signature,
