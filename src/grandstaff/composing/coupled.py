@@ -72,16 +72,11 @@ def ending_tokens(vocab, clef: str, mode: str) -> np.ndarray:
     tonic, triad = TONIC[mode]
     thirds = triad - {tonic, (tonic + 7) % 12}
     bass_notes = triad if mode == "major" else triad - thirds
-    allowed = []
-    for token in vocab.tokens:
-        pitches = () if is_special(token) else parse_pitch_token(token)[0]
-        classes = {p % 12 for p in pitches}
-        if clef == "bass":
-            fits = classes <= bass_notes and min(pitches, default=-1) % 12 == tonic
-        else:
-            fits = classes <= triad and len(classes & thirds) == 1
-        allowed.append(bool(pitches) and fits)
-    return np.array(allowed)
+    if clef == "bass":
+        return _sounding_tokens(vocab, lambda pitches, classes: (
+            classes <= bass_notes and min(pitches) % 12 == tonic))
+    return _sounding_tokens(vocab, lambda pitches, classes: (
+        classes <= triad and len(classes & thirds) == 1))
 
 
 def dominant_tokens(vocab, clef: str, mode: str) -> np.ndarray:
@@ -99,15 +94,20 @@ def dominant_tokens(vocab, clef: str, mode: str) -> np.ndarray:
     tonic, _ = TONIC[mode]
     dominant, leading = (tonic + 7) % 12, (tonic + 11) % 12
     chord = {dominant, leading, (dominant + 7) % 12, (dominant + 10) % 12}
+    if clef == "bass":
+        return _sounding_tokens(vocab, lambda pitches, classes: (
+            classes <= chord and min(pitches) % 12 == dominant))
+    return _sounding_tokens(vocab, lambda pitches, classes: (
+        classes <= chord and leading in classes))
+
+
+def _sounding_tokens(vocab, fits) -> np.ndarray:
+    """Which tokens sound notes (no rest, no special token) for which ``fits(pitches,
+    pitch classes)`` holds."""
     allowed = []
     for token in vocab.tokens:
         pitches = () if is_special(token) else parse_pitch_token(token)[0]
-        classes = {p % 12 for p in pitches}
-        if clef == "bass":
-            fits = classes <= chord and min(pitches, default=-1) % 12 == dominant
-        else:
-            fits = classes <= chord and leading in classes
-        allowed.append(bool(pitches) and fits)
+        allowed.append(bool(pitches) and fits(pitches, {p % 12 for p in pitches}))
     return np.array(allowed)
 
 
