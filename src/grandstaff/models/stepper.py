@@ -104,10 +104,6 @@ class ClefStep:
             raise ModelMismatchError(f"{folder}: the model's LSTMs have {units} units but "
                                      f"config.json says {tuple(self.config.lstm_units)}")
 
-    def initial_state(self, batch: int) -> list[np.ndarray]:
-        return [np.zeros((batch, units), dtype="float32")
-                for units in self.config.lstm_units for _ in range(2)]
-
 
 def apply(params: dict[str, tuple], inputs: list, *, coupled: bool, epsilon: float) -> list:
     """One step of the clef model in ``jax.numpy``.
