@@ -21,6 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 
 from ..errors import BadArgumentError, MissingFileError
@@ -119,14 +120,18 @@ class Studio:
 
     def options(self) -> dict[str, object]:
         """What the page offers: defaults, meters, model sets, keys and Bach primers."""
+        return {"defaults": {**DEFAULTS, "models": self.default_models}, "meters": METERS,
+                "models": self.models, "primers": self._primers,
+                "tonics": ["C", "C#", "Db", "D", "Eb", "E", "F", "F#", "Gb", "G", "Ab", "A",
+                           "Bb", "B"]}
+
+    @cached_property
+    def _primers(self) -> list[str]:
+        """The Bach pieces a page may start from (the corpus folder is walked once)."""
         from ..corpus import BACH, piece_names, source_files
 
         files, _ = source_files(BACH)
-        primers = [group[0] for group in piece_names(files, [1] * len(files))]
-        return {"defaults": {**DEFAULTS, "models": self.default_models}, "meters": METERS,
-                "models": self.models, "primers": primers,
-                "tonics": ["C", "C#", "Db", "D", "Eb", "E", "F", "F#", "Gb", "G", "Ab", "A",
-                           "Bb", "B"]}
+        return [group[0] for group in piece_names(files, [1] * len(files))]
 
     def compose(self, form: Mapping[str, object]) -> dict[str, object]:
         """Compose a piece from a page's form, write it, and describe it (see :meth:`describe`)."""
