@@ -157,3 +157,60 @@ def test_a_folder_written_before_coupling_loads_and_composes(tiny_independent_mo
     piece = gs.compose(bars=2, key="G major", seed=1, models=str(old), candidates=1)
     assert piece.info["ending"] == "open"
     assert all(total_duration(piece.staves[c]) == Fraction(8) for c in CLEFS)
+
+
+@pytest.mark.parametrize("mode,meter", [("major", "4/4"), ("minor", "3/4")])
+def test_the_hands_keep_their_order_and_the_outer_voices_avoid_parallels(duet, mode, meter):
+    """At no onset does the bass sound above the treble's lowest note, and the treble's top
+    and the bass's lowest never move the same way into the same fifth or octave; the same
+    draws with ``rules=False`` do both, so the rules are what holds them."""
+    from grandstaff.judging.ensemble import crossing_share, parallels_per_100_beats
+
+    length = 8 * bar_length(meter)
+    found = {}
+    for rules in (True, False):
+        staves = duet.generate(mode=mode, length=length, time_signature=meter,
+                               samplers=_samplers(17), candidates=16, rules=rules)
+        pairs = list(zip(staves["treble"], staves["bass"]))
+        found[rules] = (sum(crossing_share(t, b) > 0 for t, b in pairs),
+                        sum(parallels_per_100_beats(t, b, meter) > 0 for t, b in pairs))
+    assert found[True] == (0, 0)
+    assert found[False][0] > 0 and found[False][1] > 0
+
+
+@pytest.mark.parametrize("shift", [7, -5])
+def test_the_treble_keeps_to_its_staff_where_it_will_be_written(duet, shift):
+    """Told it will be transposed by ``shift``, the treble writes fewer notes that would need
+    ledger lines there than it does when not told."""
+    from grandstaff.composing.coupled import ledger_notes
+    from grandstaff.composing.piece import STAFF_RANGE
+
+    staff = tuple(n - shift for n in STAFF_RANGE["treble"])
+    length = 4 * bar_length("4/4")
+    shares = {}
+    for told in (None, shift):
+        staves = duet.generate(mode="major", length=length, time_signature="4/4",
+                               samplers=_samplers(23), candidates=16, shift=told)
+        notes = [p for treble in staves["treble"] for e in treble for p in e.struck]
+        shares[told] = sum(not staff[0] <= p <= staff[1] for p in notes) / len(notes)
+    assert shares[shift] < shares[None]
+    vocab = duet.generators["treble"].vocab.pitch
+    assert ledger_notes(vocab, staff).max() >= 1
+
+
+@pytest.mark.parametrize("meter", ["6/8", "4/4"])
+def test_a_piece_opens_with_at_most_one_rest(duet, meter):
+    """The opening silence is one rest shorter than a bar: never a silent first bar made of
+    two rests (bar 1 of a 6/8 piece was once two dotted-quarter rests in both hands)."""
+    length = 3 * bar_length(meter)
+    staves = duet.generate(mode="minor", length=length, time_signature=meter,
+                           samplers=_samplers(29), candidates=16)
+    for clef in CLEFS:
+        for staff in staves[clef]:
+            silent = Fraction(0)
+            for event in staff:
+                if event.pitches:
+                    break
+                silent += event.duration
+            assert silent < bar_length(meter)
+            assert not (len(staff) > 1 and not staff[0].pitches and not staff[1].pitches)

@@ -21,7 +21,7 @@ from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event, bar_length
 from ..music.keys import Key
 from ..text import clean_text
-from .piece import Piece, check_tempo, fit_to_piano, written_shift
+from .piece import Piece, check_tempo, fit_to_piano, planned_shift, written_shift
 from .sampling import TopKSampler
 
 MAX_BARS = 1000
@@ -127,11 +127,16 @@ def compose_many(
     from .coupled import CoupledGenerator
     from .generation import generate_staves
 
-    if isinstance(generators, CoupledGenerator):
+    coupled = isinstance(generators, CoupledGenerator)
+    if coupled:
+        from .coupled import register_centre
+
+        planned = planned_shift(key.semitones_from_reference(),
+                                register_centre(generators.generators["treble"].vocab.pitch))
         staves = generators.generate(mode=key.mode, length=bar * bars,
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer_events,
-                                     ending=ending)
+                                     ending=ending, shift=planned)
     else:
         staves = {}
         for clef in CLEFS:
@@ -142,8 +147,9 @@ def compose_many(
                 primer=primer_events[clef], bar=bar)
     pieces = []
     for index in range(candidates):
-        shift = written_shift({c: staves[c][index] for c in CLEFS},
-                              key.semitones_from_reference())
+        # a coupled set wrote the treble for the planned shift; older sets are placed after
+        shift = planned if coupled else written_shift(
+            {c: staves[c][index] for c in CLEFS}, key.semitones_from_reference())
         piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
                         for c in CLEFS}
         pieces.append(Piece(
@@ -153,7 +159,7 @@ def compose_many(
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
                   "temperature": temperature, "primer": str(primer) if primer else None,
                   "shift": shift,
-                  "ending": ending if isinstance(generators, CoupledGenerator) else "open"},
+                  "ending": ending if coupled else "open"},
         ))
     return pieces
 

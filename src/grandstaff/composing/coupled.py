@@ -46,6 +46,7 @@ from ..music.events import (
 )
 from ..music.vocab import TICKS_PER_QUARTER, holds_allowed, pitch_matrices
 from .generation import BarRules, ClefGenerator, draw
+from .piece import STAFF_RANGE
 from .sampling import TopKSampler
 
 ENDINGS: tuple[str, ...] = ("cadence", "open")
@@ -120,8 +121,47 @@ SILENT_BELOW, SILENT_ABOVE = -1, 128
 def lowest_notes(vocab, silent: int) -> np.ndarray:
     """Each pitch token's lowest MIDI number (``silent``, :data:`SILENT_BELOW` or
     :data:`SILENT_ABOVE`, for rests and special tokens)."""
-    return np.array([min(parse_pitch_token(t)[0], default=silent) if not is_special(t)
+    return _edge_notes(vocab, min, silent)
+
+
+def highest_notes(vocab, silent: int) -> np.ndarray:
+    """Each pitch token's highest MIDI number (``silent`` for rests and special tokens)."""
+    return _edge_notes(vocab, max, silent)
+
+
+def _edge_notes(vocab, edge, silent: int) -> np.ndarray:
+    return np.array([edge(parse_pitch_token(t)[0], default=silent) if not is_special(t)
                      else silent for t in vocab.tokens], dtype="int32")
+
+
+#: How much less likely (in nats, before the temperature) each struck treble note becomes for
+#: lying off the treble staff where the piece will be written: one such note makes a token
+#: e^-2 ≈ 0.14 times as likely, so a melody may still climb a ledger line when the model is
+#: sure of it. Measured on 100 single samples: 1.0 left 14 % of the treble's notes on ledger
+#: lines in G major, 2.0 keeps every key at or under 10 % (held-out Bach: 9 %).
+LEDGER_PENALTY = 2.0
+
+
+def ledger_notes(vocab, staff: tuple[int, int]) -> np.ndarray:
+    """How many struck notes of each pitch token lie outside ``staff`` (lowest, highest MIDI
+    number written without ledger lines, counted in the reference key).
+
+    >>> from grandstaff.music.vocab import Vocabulary
+    >>> ledger_notes(Vocabulary.build(["rest", "60.64", "60~.84", "67"]), (62, 80)).tolist()
+    [0, 0, 0, 0, 1, 1, 0]
+    """
+    counts = []
+    for token in vocab.tokens:
+        pitches, held = ((), ()) if is_special(token) else parse_pitch_token(token)
+        counts.append(sum(not staff[0] <= p <= staff[1] for p in set(pitches) - set(held)))
+    return np.array(counts, dtype="int32")
+
+
+def register_centre(vocab) -> float:
+    """The mean MIDI number of the notes in a pitch vocabulary: where its staff was learned
+    (68, A♭4, for the treble of the Bach chorales; the corpus's own mean is 68.3)."""
+    notes = [p for t in vocab.tokens if not is_special(t) for p in parse_pitch_token(t)[0]]
+    return float(np.mean(notes)) if notes else 60.0
 
 
 class CoupledGenerator:
@@ -133,6 +173,7 @@ class CoupledGenerator:
                                      "sampled together; retrain the set with 'grandstaff train'")
         self.generators = dict(generators)
         self._loops: dict[tuple, object] = {}
+        self._penalties: dict[int, np.ndarray] = {}
 
     def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
         """The meter id and, for every tick of a bar, the metric position id of ``clef``'s
@@ -148,18 +189,25 @@ class CoupledGenerator:
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
                  samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
                  primer: Mapping[str, list[Event]] | None = None,
-                 ending: str = "cadence") -> dict[str, list[list[Event]]]:
+                 ending: str = "cadence", shift: int | None = None, rules: bool = True
+                 ) -> dict[str, list[list[Event]]]:
         """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
-        reference key: ``{clef: [staff of each candidate]}``."""
+        reference key: ``{clef: [staff of each candidate]}``. ``shift``: the semitones the
+        piece will be transposed by to be written, so that the treble keeps to its staff
+        there (see :data:`LEDGER_PENALTY`); ``None`` leaves the register to the models.
+        ``rules``: keep the hands in order and the outer voices free of parallel fifths and
+        octaves, and hold the treble to its staff (``False``: the models alone, as a
+        researcher may want to hear them; the cadence still follows ``ending``)."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
                             samplers=samplers, candidates=candidates, primer=primer,
-                            ending=ending)
+                            ending=ending, shift=shift, rules=rules)
         return {clef: self._staves(clef, drawn[clef]) for clef in CLEFS}
 
     def sample(self, *, mode: str, length: Fraction, time_signature: str,
                samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
                primer: Mapping[str, list[Event]] | None = None,
-               ending: str = "cadence") -> dict[str, dict]:
+               ending: str = "cadence", shift: int | None = None,
+               rules: bool = True) -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, and the ids of the inputs each draw read
         (``partner``, ``position``, ``countdown``)."""
@@ -179,18 +227,33 @@ class CoupledGenerator:
         if ending not in ENDINGS:
             raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
         settings = (candidates, int(target), time_signature, bool(primer), mode, ending,
+                    bool(rules),
                     tuple((s.k, s.temperature) for clef in CLEFS for s in samplers[clef]))
         if settings not in self._loops:
-            self._loops[settings] = self._compile(*settings[:6], samplers)
+            self._loops[settings] = self._compile(*settings[:7], samplers)
+        penalties = [self.ledger_penalty(clef, shift if rules else None) for clef in CLEFS]
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         key = jax.random.key(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = self._loops[settings](
             [self.generators[c].params for c in CLEFS], key,
             [(start[c]["pitch"], start[c]["duration"], heard[c], start[c]["state"])
-             for c in CLEFS])
+             for c in CLEFS], penalties)
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown")
         return {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
                 for index, clef in enumerate(CLEFS)}
+
+    def ledger_penalty(self, clef: str, shift: int | None) -> np.ndarray:
+        """What each of ``clef``'s pitch tokens loses (in nats) for the notes it strikes off
+        the treble staff once transposed by ``shift``: :data:`LEDGER_PENALTY` a note in the
+        treble, nothing in the bass or without a shift."""
+        vocab = self.generators[clef].vocab.pitch
+        if clef != "treble" or shift is None:
+            return np.zeros(len(vocab), dtype="float32")
+        if shift not in self._penalties:
+            staff = tuple(n - shift for n in STAFF_RANGE[clef])
+            self._penalties[shift] = (LEDGER_PENALTY * ledger_notes(vocab, staff)).astype(
+                "float32")
+        return self._penalties[shift]
 
     def _primed(self, clef: str, mode: str, candidates: int,
                 primer: Mapping[str, list[Event]] | None, time_signature: str) -> dict:
@@ -222,7 +285,7 @@ class CoupledGenerator:
         return {"pitch": pitch, "duration": duration, "state": state, "heard": heard}
 
     def _compile(self, batch: int, target: int, time_signature: str, primed: bool, mode: str,
-                 ending: str, samplers):
+                 ending: str, guided: bool, samplers):
         import jax
         import jax.numpy as jnp
 
@@ -241,12 +304,24 @@ class CoupledGenerator:
             # in the final span the treble stays above the bass's lowest note, the bass below
             # the treble's (a silent partner bounds nothing)
             silent = SILENT_BELOW if clef == "treble" else SILENT_ABOVE
+            above = clef == "treble"
             staff.append(dict(
                 closing=jnp.asarray(ending_tokens(vocab.pitch, clef, mode)),
                 dominant=jnp.asarray(dominant_tokens(vocab.pitch, clef, mode)),
                 lowest=jnp.asarray(lowest_notes(vocab.pitch, SILENT_ABOVE)),
                 heard_lowest=jnp.asarray(lowest_notes(vocab.partner, silent)),
-                above=clef == "treble",
+                # everywhere the hands keep their order: the treble's lowest note at or above
+                # the bass's highest, the bass's highest at or below the treble's lowest
+                edge=jnp.asarray(lowest_notes(vocab.pitch, SILENT_ABOVE) if above
+                                 else highest_notes(vocab.pitch, SILENT_BELOW)),
+                heard_edge=jnp.asarray(highest_notes(vocab.partner, SILENT_BELOW) if above
+                                       else lowest_notes(vocab.partner, SILENT_ABOVE)),
+                # the outer voices: the treble's top note, the bass's lowest (-1: silence)
+                outer=jnp.asarray(highest_notes(vocab.pitch, -1) if above
+                                  else lowest_notes(vocab.pitch, -1)),
+                heard_outer=jnp.asarray(lowest_notes(vocab.partner, -1) if above
+                                        else highest_notes(vocab.partner, -1)),
+                above=above,
                 apply=generator.apply, rules=rules, ticks=rules.ticks.astype("int32"),
                 sounding=sounding, held=held, meter=meter, positions=jnp.asarray(positions),
                 pitch_mask=jnp.asarray([not is_special(t) for t in vocab.pitch.tokens]),
@@ -262,8 +337,9 @@ class CoupledGenerator:
                                   dtype="int32")
                       for clef, other in zip(CLEFS, reversed(CLEFS))]
 
-        def advance(s, params, key, lane, heard, chosen):
-            p, d, state, elapsed, remaining, out_p, out_d, count, left, fed = lane
+        def advance(s, params, key, lane, heard, heard_before, partner_onset, partner_end,
+                    chosen, penalty):
+            p, d, state, elapsed, remaining, out_p, out_d, count, left, fed, sounded = lane
             position = s["positions"][elapsed % bar]
             countdown = jnp.clip(bars - 1 - elapsed // bar, 0, COUNTDOWN_CAP) + 1
             inputs = [x[:, None].astype("int32") for x in (
@@ -272,18 +348,23 @@ class CoupledGenerator:
             key_p, key_d = jax.random.split(key)
             may_hold = holds_allowed(jnp, s["sounding"], s["held"], p)
             allowed_p = s["pitch_mask"][None, :] & may_hold
+            if not primed:  # a piece opens with at most one rest (shorter than a bar)
+                allowed_p &= ~((elapsed > 0) & ~sounded)[:, None] | ~s["rules"].is_rest[None, :]
+            wishes = []  # kept where any allowed token meets them, in this order
+            if guided:
+                wishes = [_in_order(s, heard, partner_end >= elapsed),
+                          ~_parallel(s, p, heard, heard_before, partner_onset == elapsed)]
+            # in the cadence's spans the treble's lowest note stays above the bass's lowest
             partner_low = s["heard_lowest"][heard][:, None]
             in_place = ((s["lowest"][None, :] > partner_low) if s["above"]
                         else (s["lowest"][None, :] < partner_low))
-            def in_order(chord):  # the hands in their order when any such token allows it
-                chord = allowed_p & chord[None, :]
-                return jnp.where((chord & in_place).any(axis=1, keepdims=True),
-                                 chord & in_place, chord)
-
             pitch_mask = jnp.where(
-                (remaining <= span)[:, None], in_order(s["closing"]),
-                jnp.where((remaining <= 2 * span)[:, None], in_order(s["dominant"]), allowed_p))
-            new_p = draw(key_p, outputs[0][:, 0], pitch_mask, s["k"][0], s["t"][0])
+                (remaining <= span)[:, None],
+                _prefer(allowed_p & s["closing"][None, :], *wishes, in_place),
+                jnp.where((remaining <= 2 * span)[:, None],
+                          _prefer(allowed_p & s["dominant"][None, :], *wishes, in_place),
+                          _prefer(allowed_p, *wishes)))
+            new_p = draw(key_p, outputs[0][:, 0], pitch_mask, s["k"][0], s["t"][0], penalty)
             opening_rest = (count == 0) & s["rules"].is_rest[new_p]
             allowed = (s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)
                        & s["rules"].allowed(jnp, remaining, opening_rest, barrier=2 * span))
@@ -299,22 +380,24 @@ class CoupledGenerator:
             left = jnp.where(stuck, remaining, left)
             step_ticks = jnp.where(take, s["ticks"][new_d], 0)
             remaining = jnp.where(stuck, 0, remaining - step_ticks)
+            sounded = sounded | (take & ~s["rules"].is_rest[new_p])
             return (jnp.where(take, new_p, p), jnp.where(take, new_d, d), state,
                     elapsed + step_ticks, remaining, out_p, out_d,
-                    count + take.astype("int32"), left, fed)
+                    count + take.astype("int32"), left, fed, sounded)
 
-        def run(params, key, starts):
+        def run(params, key, starts, penalties):
             lanes = []
             for s, (p, d, _, state) in zip(staff, starts):
                 zeros = jnp.zeros((batch, s["longest"]), dtype="int32")
                 lanes.append((p, d, list(state), jnp.zeros((batch,), "int32"),
                               jnp.full((batch,), target, "int32"), zeros, zeros,
                               jnp.zeros((batch,), "int32"), jnp.zeros((batch,), "int32"),
-                              [zeros, zeros, zeros]))
+                              [zeros, zeros, zeros], jnp.zeros((batch,), bool)))
             heard = [starts[0][2], starts[1][2]]
+            onsets = [jnp.full((batch,), -1, "int32")] * 2  # each staff's latest onset
 
             def body(carry):
-                i, key, lanes, heard = carry
+                i, key, lanes, heard, before, onsets = carry
                 treble, bass = lanes
                 active = [lane[4] > 0 for lane in lanes]
                 # the staff whose next onset comes first; on a tie the one first in ORDER
@@ -323,18 +406,24 @@ class CoupledGenerator:
                 bass_turn = active[1] & (~active[0] | ahead)
                 turns = [active[0] & ~bass_turn, bass_turn]
                 key, *keys = jax.random.split(key, 3)
-                lanes = [advance(s, params[n], keys[n], lanes[n], heard[n], turns[n])
+                ends = [lane[3] for lane in lanes]
+                lanes = [advance(s, params[n], keys[n], lanes[n], heard[n], before[n],
+                                 onsets[1 - n], ends[1 - n], turns[n], penalties[n])
                          for n, s in enumerate(staff)]
-                # each staff now hears the other's newest event
+                onsets = [jnp.where(turns[n], ends[n], onsets[n]) for n in range(2)]
+                # each staff now hears the other's newest event (and remembers the one before)
+                before = [jnp.where(turns[1], heard[0], before[0]),
+                          jnp.where(turns[0], heard[1], before[1])]
                 heard = [jnp.where(turns[1], as_partner[1][lanes[1][0]], heard[0]),
                          jnp.where(turns[0], as_partner[0][lanes[0][0]], heard[1])]
-                return i + 1, key, lanes, heard
+                return i + 1, key, lanes, heard, before, onsets
 
             def going(carry):
-                i, _, lanes, _ = carry
+                i, _, lanes, *_ = carry
                 return (i < longest) & ((lanes[0][4] > 0) | (lanes[1][4] > 0)).any()
 
-            _, _, lanes, _ = jax.lax.while_loop(going, body, (0, key, lanes, heard))
+            _, _, lanes, *_ = jax.lax.while_loop(
+                going, body, (0, key, lanes, heard, list(heard), onsets))
             return [(lane[5], lane[6], lane[7], lane[8], *lane[9]) for lane in lanes]
 
         return jax.jit(run)
@@ -355,6 +444,45 @@ class CoupledGenerator:
                 staff.extend(Event((), part) for part in rest)
             staves.append(canonical(staff))
         return staves
+
+
+def _prefer(allowed, *wishes):
+    """``allowed`` narrowed by each wish in turn, in the rows where some token meets it."""
+    import jax.numpy as jnp
+
+    for wish in wishes:
+        met = allowed & wish
+        allowed = jnp.where(met.any(axis=1, keepdims=True), met, allowed)
+    return allowed
+
+
+def _in_order(s: dict, heard, bounded):
+    """Which tokens keep the hands in order against the partner's sounding notes (rows where
+    ``bounded``): the treble's lowest note at or above the bass's highest, the bass's highest
+    at or below the treble's lowest. A rest always does."""
+    import jax.numpy as jnp
+
+    silent = SILENT_BELOW if s["above"] else SILENT_ABOVE
+    bound = jnp.where(bounded, s["heard_edge"][heard], silent)[:, None]
+    return (s["edge"][None, :] >= bound) if s["above"] else (s["edge"][None, :] <= bound)
+
+
+def _parallel(s: dict, previous, heard, heard_before, together):
+    """Which tokens would make parallel fifths or octaves (or unisons) between the outer
+    voices, the treble's top note and the bass's lowest: in rows where the partner moved at
+    this same onset (``together``), from (own ``previous``, partner ``heard_before``) to
+    (token, partner ``heard``) both move the same way and keep the same perfect interval.
+    Only the staff that moves second at an onset can make one: a staff that moves alone
+    leaves the other's note where it was."""
+    own_before, new = s["outer"][previous], s["outer"][None, :]
+    partner_before, partner = s["heard_outer"][heard_before], s["heard_outer"][heard]
+    sign = 1 if s["above"] else -1
+    interval = (sign * (own_before - partner_before)) % 12
+    after = (sign * (new - partner[:, None])) % 12
+    sounding = together & (own_before >= 0) & (partner_before >= 0) & (partner >= 0)
+    moving = (new - own_before[:, None]) * (partner - partner_before)[:, None] > 0
+    perfect = sounding & ((interval == 0) | (interval == 7))
+    return perfect[:, None] & moving & (new >= 0) & (after == interval[:, None])
 
 
 def _id(vocab, token: str) -> int:

@@ -39,13 +39,15 @@ def _fillable(ticks: int) -> bool:
     return ticks == 0 or split_silence(Fraction(ticks, TICKS_PER_QUARTER)) is not None
 
 
-def draw(key, probs, mask, k: int, temperature: float):
+def draw(key, probs, mask, k: int, temperature: float, penalty=None):
     """One id per row from the ``k`` most probable allowed ids after ``temperature``, inside
-    a compiled loop (the JAX twin of :class:`~grandstaff.composing.sampling.TopKSampler`)."""
+    a compiled loop (the JAX twin of :class:`~grandstaff.composing.sampling.TopKSampler`).
+    ``penalty`` (per id, in nats) is taken off the log-probabilities before the temperature."""
     import jax
     import jax.numpy as jnp
 
-    logits = jnp.where(mask & (probs > 0), jnp.log(probs) / temperature, -jnp.inf)
+    log = jnp.log(probs) if penalty is None else jnp.log(probs) - penalty
+    logits = jnp.where(mask & (probs > 0), log / temperature, -jnp.inf)
     values, index = jax.lax.top_k(logits, k)
     choice = jax.random.categorical(key, values, axis=-1)
     return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]

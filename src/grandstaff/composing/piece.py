@@ -266,6 +266,20 @@ def written_shift(staves: Mapping[str, Sequence[Event]], semitones: int) -> int:
     return min((up, up - 12), key=lambda shift: (ledger(shift), abs(shift)))
 
 
+def planned_shift(semitones: int, centre: float) -> int:
+    """The octave of a transposition by ``semitones`` (taken modulo 12) chosen before any
+    note is written: up or down, whichever brings ``centre`` (where the treble was learned, in
+    the reference key) nearer the middle of the treble staff, and on a tie the shorter way.
+
+    >>> planned_shift(7, 68.0), planned_shift(5, 68.0), planned_shift(-2, 68.0)  # G, F, B♭
+    (7, 5, -2)
+    """
+    low, high = STAFF_RANGE["treble"]
+    up = semitones % 12
+    return min((up, up - 12), key=lambda shift: (abs(centre + shift - (low + high) / 2),
+                                                 abs(shift)))
+
+
 def fit_to_piano(event: Event) -> Event:
     """Move any note outside the piano's keys (A0–C8) by octaves until it fits."""
     low, high = PIANO_RANGE
