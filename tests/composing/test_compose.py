@@ -244,3 +244,19 @@ def test_a_transposition_goes_the_way_that_keeps_the_hands_on_their_staves():
     high = Piece({"treble": (Event((81, 84), Fraction(4)),), "bass": (Event((57,), Fraction(4)),)},
                  key=Key("A", "minor"))
     assert high.transpose("E minor").staves["treble"][0].pitches == (76, 79)
+
+
+def test_compose_without_a_primer_opens_with_less_than_a_silent_bar():
+    """compose passes "no primer" for each clef; that must not count as a primer, which
+    would lift the opening-rest rule (a 6/8 piece once opened with a silent bar in both
+    hands)."""
+    from grandstaff.composing.composer import compose_many
+
+    for piece in compose_many(8, bars=4, key="G major", time_signature="6/8", seed=1):
+        for clef in ("treble", "bass"):
+            silent = Fraction(0)
+            for event in piece.staves[clef]:
+                if event.pitches:
+                    break
+                silent += event.duration
+            assert silent < Fraction(3)

@@ -214,3 +214,25 @@ def test_a_piece_opens_with_at_most_one_rest(duet, meter):
                 silent += event.duration
             assert silent < bar_length(meter)
             assert not (len(staff) > 1 and not staff[0].pitches and not staff[1].pitches)
+
+
+def test_a_compound_meter_keeps_its_dotted_beat(duet):
+    """In 6/8 a note that crosses a dotted-quarter beat starts and ends on one; the same draws
+    without the rules cross it from inside a beat."""
+    length = 4 * bar_length("6/8")
+    beat = Fraction(3, 2)
+    crossing = {}
+    for rules in (True, False):
+        staves = duet.generate(mode="major", length=length, time_signature="6/8",
+                               samplers=_samplers(31), candidates=16, rules=rules)
+        count = 0
+        for clef in CLEFS:
+            for staff in staves[clef]:
+                start = Fraction(0)
+                for event in staff:
+                    end = start + event.duration
+                    across = start // beat != (end - Fraction(1, 24)) // beat
+                    count += across and (start % beat or end % beat)
+                    start = end
+        crossing[rules] = count
+    assert crossing[True] == 0 < crossing[False]

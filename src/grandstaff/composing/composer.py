@@ -21,7 +21,14 @@ from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event, bar_length
 from ..music.keys import Key
 from ..text import clean_text
-from .piece import Piece, check_tempo, fit_to_piano, planned_shift, written_shift
+from .piece import (
+    Piece,
+    bass_shift,
+    check_tempo,
+    fit_to_piano,
+    planned_shift,
+    written_shift,
+)
 from .sampling import TopKSampler
 
 MAX_BARS = 1000
@@ -133,6 +140,8 @@ def compose_many(
 
         planned = planned_shift(key.semitones_from_reference(),
                                 register_centre(generators.generators["treble"].vocab.pitch))
+        shifts = {"treble": planned, "bass": bass_shift(
+            planned, register_centre(generators.generators["bass"].vocab.pitch))}
         staves = generators.generate(mode=key.mode, length=bar * bars,
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer_events,
@@ -148,9 +157,11 @@ def compose_many(
     pieces = []
     for index in range(candidates):
         # a coupled set wrote the treble for the planned shift; older sets are placed after
-        shift = planned if coupled else written_shift(
-            {c: staves[c][index] for c in CLEFS}, key.semitones_from_reference())
-        piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
+        if not coupled:
+            shift = written_shift({c: staves[c][index] for c in CLEFS},
+                                  key.semitones_from_reference())
+            shifts = {c: shift for c in CLEFS}
+        piece_staves = {c: tuple(fit_to_piano(e.transposed(shifts[c])) for e in staves[c][index])
                         for c in CLEFS}
         pieces.append(Piece(
             staves=piece_staves, key=key, time_signature=time_signature, tempo=tempo,
@@ -158,7 +169,7 @@ def compose_many(
             info={"seed": seed, "candidate": index, "models": str(models),
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
                   "temperature": temperature, "primer": str(primer) if primer else None,
-                  "shift": shift,
+                  "shift": shifts["treble"], "bass_shift": shifts["bass"],
                   "ending": ending if coupled else "open"},
         ))
     return pieces

@@ -16,6 +16,19 @@ the treble with one third and above the bass. The span of the same length before
 **dominant span**: no note crosses into it either, and every event in it sounds only notes of
 the dominant seventh chord, the bass with the dominant lowest, the treble with the leading tone.
 ``ending="open"`` stops wherever the last bar ends, as pieces did before.
+
+Unless ``rules=False``, four rules of good piano writing hold wherever some token allowed at
+that step keeps them (a rest always keeps the first two):
+
+- **the hands in order**: the bass never sounds above the treble's lowest note;
+- **no parallel fifths or octaves** between the treble's top note and the bass's lowest, which
+  only the staff moving second at a shared onset can make;
+- **a compound beat kept** (6/8, 9/8, 12/8, which the chorales lack): a note that crosses a
+  dotted beat starts and ends on one;
+- **the treble on its staff**: told the ``shift`` the piece will be written at, each struck
+  treble note off the treble staff there costs :data:`LEDGER_PENALTY`.
+
+And a piece without a primer opens with at most one rest, shorter than a bar.
 """
 
 from __future__ import annotations
@@ -226,7 +239,8 @@ class CoupledGenerator:
         heard = {clef: start[CLEFS[1 - CLEFS.index(clef)]]["heard"] for clef in CLEFS}
         if ending not in ENDINGS:
             raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
-        settings = (candidates, int(target), time_signature, bool(primer), mode, ending,
+        primed = any(primer.get(clef) for clef in CLEFS) if primer else False
+        settings = (candidates, int(target), time_signature, primed, mode, ending,
                     bool(rules),
                     tuple((s.k, s.temperature) for clef in CLEFS for s in samplers[clef]))
         if settings not in self._loops:
@@ -292,6 +306,9 @@ class CoupledGenerator:
         bar = bar_ticks(time_signature)
         bars = target // bar
         span = int(final_span(time_signature) * TICKS_PER_QUARTER) if ending == "cadence" else 0
+        # the chorales have no compound meter, so there the beat is kept by a rule
+        beat = beat_length(time_signature)
+        compound = int(beat * TICKS_PER_QUARTER) if guided and beat.denominator == 2 else 0
         staff = []
         for clef in CLEFS:
             generator = self.generators[clef]
@@ -368,6 +385,11 @@ class CoupledGenerator:
             opening_rest = (count == 0) & s["rules"].is_rest[new_p]
             allowed = (s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)
                        & s["rules"].allowed(jnp, remaining, opening_rest, barrier=2 * span))
+            if compound:  # a note that crosses a dotted beat runs from beat to beat
+                start = (elapsed % compound)[:, None]
+                end = start + s["ticks"][None, :]
+                allowed = _prefer(allowed, (end <= compound) | ((start == 0)
+                                                                & (end % compound == 0)))
             new_d = draw(key_d, outputs[1][:, 0], allowed, s["k"][1], s["t"][1])
             stuck = chosen & ~allowed.any(axis=1)
             take = chosen & ~stuck

@@ -280,6 +280,17 @@ def planned_shift(semitones: int, centre: float) -> int:
                                                  abs(shift)))
 
 
+def bass_shift(treble_shift: int, centre: float) -> int:
+    """The bass's transposition beside the treble's: an octave lower when the bass's learned
+    ``centre`` (reference key) would otherwise sit above the bass staff's top line (A3), as a
+    pianist's left hand would play it; else the same, so the hands keep their spacing.
+
+    >>> bass_shift(7, 54.6), bass_shift(2, 54.6)   # G major, D major
+    (-5, 2)
+    """
+    return treble_shift - 12 if centre + treble_shift > 57 else treble_shift
+
+
 def fit_to_piano(event: Event) -> Event:
     """Move any note outside the piano's keys (A0–C8) by octaves until it fits."""
     low, high = PIANO_RANGE

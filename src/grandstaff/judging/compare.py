@@ -99,8 +99,9 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
         # the measures take single samples, as the n-gram's are; compose's default choice
         # among candidates is judged on mode alone
         piece = compose(bars=BARS, key=key, seed=seed + index, models=models, candidates=1)
-        back = -piece.info["shift"]
-        sets["model"].append({c: [e.transposed(back) for e in piece.staves[c]] for c in CLEFS})
+        back = {"treble": -piece.info["shift"], "bass": -piece.info["bass_shift"]}
+        sets["model"].append({c: [e.transposed(back[c]) for e in piece.staves[c]]
+                              for c in CLEFS})
         written["model"].append({c: list(piece.staves[c]) for c in CLEFS})
         wanted["model"].append(key.mode)
         chosen = compose(bars=BARS, key=key, seed=seed + index, models=models)
