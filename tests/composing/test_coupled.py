@@ -236,3 +236,17 @@ def test_a_compound_meter_keeps_its_dotted_beat(duet):
                     start = end
         crossing[rules] = count
     assert crossing[True] == 0 < crossing[False]
+
+
+def test_the_rules_make_the_hands_more_consonant(duet):
+    """Dissonant pairs with the partner's sounding notes cost likelihood: the same draws are
+    more consonant with the rules than without."""
+    from grandstaff.judging.quality import consonance
+
+    length = 8 * bar_length("4/4")
+    shares = {}
+    for rules in (True, False):
+        staves = duet.generate(mode="major", length=length, time_signature="4/4",
+                               samplers=_samplers(37), candidates=16, rules=rules)
+        shares[rules] = sum(consonance(t, b) for t, b in zip(staves["treble"], staves["bass"]))
+    assert shares[True] > shares[False]

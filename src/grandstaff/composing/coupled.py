@@ -17,8 +17,9 @@ the treble with one third and above the bass. The span of the same length before
 the dominant seventh chord, the bass with the dominant lowest, the treble with the leading tone.
 ``ending="open"`` stops wherever the last bar ends, as pieces did before.
 
-Unless ``rules=False``, four rules of good piano writing hold wherever some token allowed at
-that step keeps them (a rest always keeps the first two):
+Unless ``rules=False``, these rules of good piano writing hold wherever some token allowed at
+that step keeps them (a rest always keeps the first two; the last two are
+preferences, not bans):
 
 - **the hands in order**: the bass never sounds above the treble's lowest note;
 - **no parallel fifths or octaves** between the treble's top note and the bass's lowest, which
@@ -26,7 +27,9 @@ that step keeps them (a rest always keeps the first two):
 - **a compound beat kept** (6/8, 9/8, 12/8, which the chorales lack): a note that crosses a
   dotted beat starts and ends on one;
 - **the treble on its staff**: told the ``shift`` the piece will be written at, each struck
-  treble note off the treble staff there costs :data:`LEDGER_PENALTY`.
+  treble note off the treble staff there costs :data:`LEDGER_PENALTY`;
+- **consonance between the hands preferred**: each dissonant pitch-class pair a token makes
+  with the other staff's sounding notes costs :data:`DISSONANCE_PENALTY`.
 
 And a piece without a primer opens with at most one rest, shorter than a bar.
 """
@@ -48,6 +51,7 @@ from ..models.conditioning import (
 )
 from ..music.events import (
     CLEFS,
+    CONSONANT,
     Event,
     bar_length,
     beat_length,
@@ -155,6 +159,14 @@ def _edge_notes(vocab, edge, silent: int) -> np.ndarray:
 LEDGER_PENALTY = 2.0
 
 
+#: How much less likely (in nats, before the temperature) a pitch token becomes for each
+#: dissonant pitch-class pair it makes with the other staff's sounding notes. Measured on 100
+#: single samples (consonant pairs / harmonic fit; held-out Bach 0.787 / 0.842): 0 gives
+#: 0.741 / 0.749, 0.3 gives 0.777 / 0.788, 0.6 gives 0.806 / 0.810. Passing dissonances stay
+#: possible: a token with one dissonant pair is e^-0.6 ≈ 0.55 times as likely.
+DISSONANCE_PENALTY = 0.6
+
+
 def ledger_notes(vocab, staff: tuple[int, int]) -> np.ndarray:
     """How many struck notes of each pitch token lie outside ``staff`` (lowest, highest MIDI
     number written without ledger lines, counted in the reference key).
@@ -168,6 +180,31 @@ def ledger_notes(vocab, staff: tuple[int, int]) -> np.ndarray:
         pitches, held = ((), ()) if is_special(token) else parse_pitch_token(token)
         counts.append(sum(not staff[0] <= p <= staff[1] for p in set(pitches) - set(held)))
     return np.array(counts, dtype="int32")
+
+
+def pitch_classes(vocab) -> np.ndarray:
+    """(tokens, 12): 1 where a pitch token sounds that pitch class (held or struck)."""
+    classes = np.zeros((len(vocab), 12), dtype="float32")
+    for index, token in enumerate(vocab.tokens):
+        for pitch in () if is_special(token) else parse_pitch_token(token)[0]:
+            classes[index, pitch % 12] = 1
+    return classes
+
+
+def dissonance_weights(vocab, clef: str) -> np.ndarray:
+    """(tokens, 12): how many of each token's pitch classes are dissonant against a partner
+    pitch class (:data:`~grandstaff.music.events.CONSONANT` names the rest), counted from
+    the bass up; times the partner's pitch classes, the dissonant pairs of a sonority.
+
+    >>> from grandstaff.music.vocab import Vocabulary
+    >>> weights = dissonance_weights(Vocabulary.build(["60.64"]), "treble")
+    >>> weights[-1, [0, 5, 2]].tolist()  # C–E above C: none; above F: the fourth; above D: 2
+    [0.0, 1.0, 2.0]
+    """
+    up = 1 if clef == "treble" else -1
+    dissonant = np.array([[(up * (own - other)) % 12 not in CONSONANT for other in range(12)]
+                          for own in range(12)], dtype="float32")
+    return pitch_classes(vocab) @ dissonant
 
 
 def register_centre(vocab) -> float:
@@ -339,6 +376,9 @@ class CoupledGenerator:
                 heard_outer=jnp.asarray(lowest_notes(vocab.partner, -1) if above
                                         else highest_notes(vocab.partner, -1)),
                 above=above,
+                # dissonant pairs with the partner's sounding notes, per token
+                dissonance=jnp.asarray(dissonance_weights(vocab.pitch, clef)),
+                heard_classes=jnp.asarray(pitch_classes(vocab.partner)),
                 apply=generator.apply, rules=rules, ticks=rules.ticks.astype("int32"),
                 sounding=sounding, held=held, meter=meter, positions=jnp.asarray(positions),
                 pitch_mask=jnp.asarray([not is_special(t) for t in vocab.pitch.tokens]),
@@ -381,6 +421,11 @@ class CoupledGenerator:
                 jnp.where((remaining <= 2 * span)[:, None],
                           _prefer(allowed_p & s["dominant"][None, :], *wishes, in_place),
                           _prefer(allowed_p, *wishes)))
+            if guided:  # against the partner's notes still sounding after this onset
+                heard_classes = jnp.where((partner_end > elapsed)[:, None],
+                                          s["heard_classes"][heard], 0)
+                penalty = penalty[None, :] + DISSONANCE_PENALTY * jnp.einsum(
+                    "vk,bk->bv", s["dissonance"], heard_classes)
             new_p = draw(key_p, outputs[0][:, 0], pitch_mask, s["k"][0], s["t"][0], penalty)
             opening_rest = (count == 0) & s["rules"].is_rest[new_p]
             allowed = (s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)

@@ -20,14 +20,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..music.events import DURATION_GRID, Event, format_duration
+from ..music.events import CONSONANT, DURATION_GRID, Event, format_duration
 
 MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
 MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as MusPy
-#: Interval classes (semitones mod 12) counted as consonant between the hands: unison/octave,
-#: minor and major thirds, perfect fifth, minor and major sixths. The fourth and the tritone
-#: count as dissonant, as they do above a bass.
-CONSONANT = frozenset({0, 3, 4, 7, 8, 9})
 GRID = Fraction(1, 24)  # the fine time grid of the consonance measure, in quarters
 CHORD_SIZES = (1, 2, 3, 4, 5)  # the last bin holds 5 and more
 DURATION_TOKENS = tuple(format_duration(d) for d in DURATION_GRID)

@@ -22,6 +22,10 @@ from fractions import Fraction
 from ..errors import BadArgumentError, BadInputError
 
 CLEFS: tuple[str, str] = ("treble", "bass")
+#: Interval classes (semitones mod 12) consonant between the hands: unison/octave, minor and
+#: major thirds, perfect fifth, minor and major sixths. The fourth and the tritone count as
+#: dissonant, as they do above a bass.
+CONSONANT = frozenset({0, 3, 4, 7, 8, 9})
 MODES: tuple[str, str] = ("major", "minor")
 REST = "rest"
 PAD = "<pad>"
