@@ -25,6 +25,7 @@ _LAZY = {
     "load_corpus": "corpus.loading", "Corpus": "corpus.tables",
     "train": "models.training", "evaluate": "models.evaluation",
     "format_report": "models.evaluation",
+    "cross_validate": "models.folds", "format_folds": "models.folds",
     "compose": "composing.composer", "compose_many": "composing.composer",
     "Piece": "composing.piece",
     "load_models": "models.model", "ClefConfig": "models.model",
