@@ -133,7 +133,9 @@ def test_two_ingests_at_once_both_finish_with_the_same_corpus(folder, tmp_path):
     cache = tmp_path / "cache"
     first, second = _ingest(folder, cache), _ingest(folder, cache)
     results = [p.communicate(timeout=300) for p in (first, second)]
-    assert first.returncode == second.returncode == 0, results
+    assert first.returncode == second.returncode == 0, "\n\n".join(
+        f"ingest {n} exited {p.returncode}; stderr:\n{err}"
+        for n, (p, (_, err)) in enumerate(zip((first, second), results), 1))
     summaries = [json.loads(out) for out, _ in results]
     assert not any("warning" in err for _, err in results), results
     for summary in summaries:
