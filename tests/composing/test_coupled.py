@@ -250,3 +250,39 @@ def test_the_rules_make_the_hands_more_consonant(duet):
                                samplers=_samplers(37), candidates=16, rules=rules)
         shares[rules] = sum(consonance(t, b) for t, b in zip(staves["treble"], staves["bass"]))
     assert shares[True] > shares[False]
+
+
+def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
+    """In minor a struck lowered seventh (G in A minor) costs MODE_PENALTY, a held one
+    nothing; in major the raised fifth (G sharp in C); in the treble an off-staff note costs
+    LEDGER_PENALTY on top; and minor pieces strike fewer G naturals with the rules."""
+    from grandstaff.composing.coupled import LEDGER_PENALTY, MODE_PENALTY
+    from grandstaff.music.events import Event, is_special, parse_pitch_token
+
+    vocab = duet.generators["bass"].vocab.pitch
+    minor, major = (duet.token_penalty("bass", None, mode) for mode in ("minor", "major"))
+    held_g = 0
+    for token, in_minor, in_major in zip(vocab.tokens, minor, major):
+        if is_special(token):
+            assert in_minor == in_major == 0
+            continue
+        event = Event(*parse_pitch_token(token)[:1], 1, parse_pitch_token(token)[1])
+        assert in_minor == MODE_PENALTY * sum(p % 12 == 7 for p in event.struck)
+        assert in_major == MODE_PENALTY * sum(p % 12 == 8 for p in event.struck)
+        held_g += any(p % 12 == 7 for p in event.held)
+    assert minor.max() >= MODE_PENALTY and held_g  # both cases were seen
+    treble = duet.generators["treble"].vocab.pitch
+    told = duet.token_penalty("treble", 0, "major") - duet.token_penalty("treble", None, "major")
+    for token, extra in zip(treble.tokens, told):
+        if not is_special(token):
+            struck = Event(*parse_pitch_token(token)[:1], 1, parse_pitch_token(token)[1]).struck
+            assert extra == LEDGER_PENALTY * sum(not 62 <= p <= 80 for p in struck)
+    assert told.max() >= LEDGER_PENALTY
+    length = 8 * bar_length("4/4")
+    g_naturals = {}
+    for rules in (True, False):
+        staves = duet.generate(mode="minor", length=length, time_signature="4/4",
+                               samplers=_samplers(41), candidates=16, rules=rules)
+        g_naturals[rules] = sum(p % 12 == 7 for c in CLEFS for staff in staves[c]
+                                for e in staff for p in e.struck)
+    assert g_naturals[True] < g_naturals[False]

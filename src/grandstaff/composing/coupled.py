@@ -18,7 +18,7 @@ the dominant seventh chord, the bass with the dominant lowest, the treble with t
 ``ending="open"`` stops wherever the last bar ends, as pieces did before.
 
 Unless ``rules=False``, these rules of good piano writing hold wherever some token allowed at
-that step keeps them (a rest always keeps the first two; the last two are
+that step keeps them (a rest always keeps the first two; the last three are
 preferences, not bans):
 
 - **the hands in order**: the bass never sounds above the treble's lowest note;
@@ -29,7 +29,9 @@ preferences, not bans):
 - **the treble on its staff**: told the ``shift`` the piece will be written at, each struck
   treble note off the treble staff there costs :data:`LEDGER_PENALTY`;
 - **consonance between the hands preferred**: each dissonant pitch-class pair a token makes
-  with the other staff's sounding notes costs :data:`DISSONANCE_PENALTY`.
+  with the other staff's sounding notes costs :data:`DISSONANCE_PENALTY`;
+- **the key kept**: each struck note that leads toward the relative key costs
+  :data:`MODE_PENALTY`.
 
 And a piece without a primer opens with at most one rest, shorter than a bar.
 """
@@ -167,6 +169,32 @@ LEDGER_PENALTY = 2.0
 DISSONANCE_PENALTY = 0.6
 
 
+#: How much less likely (in nats, before the temperature) a pitch token becomes for each note
+#: it strikes that leads toward the relative key: in major the raised fifth (G♯ in C, the
+#: relative minor's leading tone), in minor the lowered seventh (G in A minor, the relative
+#: major's dominant). Every single sample music21 heard in the wrong mode (27 of 100) was
+#: heard in the relative key; with this at 1.0 it heard 88 of 100 in the requested mode (minor
+#: 50 of 50, major 38 of 50), without it 79.
+MODE_PENALTY = 1.0
+#: The pitch class of that note in the reference keys (C major, A minor).
+RELATIVE_KEY_NOTE = {"major": 8, "minor": 7}
+
+
+def struck_notes(vocab, classes: set[int]) -> np.ndarray:
+    """How many notes of ``classes`` (pitch classes) each pitch token strikes (held ones not).
+
+    >>> from grandstaff.music.vocab import Vocabulary
+    >>> vocab = Vocabulary.build(["55.67", "55~.60", "rest"])
+    >>> dict(zip(vocab.tokens[-3:], struck_notes(vocab, {7}).tolist()[-3:]))
+    {'rest': 0, '55~.60': 0, '55.67': 2}
+    """
+    counts = []
+    for token in vocab.tokens:
+        pitches, held = ((), ()) if is_special(token) else parse_pitch_token(token)
+        counts.append(sum(p % 12 in classes for p in set(pitches) - set(held)))
+    return np.array(counts, dtype="int32")
+
+
 def ledger_notes(vocab, staff: tuple[int, int]) -> np.ndarray:
     """How many struck notes of each pitch token lie outside ``staff`` (lowest, highest MIDI
     number written without ledger lines, counted in the reference key).
@@ -223,7 +251,7 @@ class CoupledGenerator:
                                      "sampled together; retrain the set with 'grandstaff train'")
         self.generators = dict(generators)
         self._loops: dict[tuple, object] = {}
-        self._penalties: dict[int, np.ndarray] = {}
+        self._penalties: dict[tuple, np.ndarray] = {}
 
     def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
         """The meter id and, for every tick of a bar, the metric position id of ``clef``'s
@@ -282,7 +310,9 @@ class CoupledGenerator:
                     tuple((s.k, s.temperature) for clef in CLEFS for s in samplers[clef]))
         if settings not in self._loops:
             self._loops[settings] = self._compile(*settings[:7], samplers)
-        penalties = [self.ledger_penalty(clef, shift if rules else None) for clef in CLEFS]
+        penalties = [self.token_penalty(clef, shift, mode) if rules
+                     else np.zeros(len(self.generators[clef].vocab.pitch), dtype="float32")
+                     for clef in CLEFS]
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         key = jax.random.key(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = self._loops[settings](
@@ -293,18 +323,19 @@ class CoupledGenerator:
         return {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
                 for index, clef in enumerate(CLEFS)}
 
-    def ledger_penalty(self, clef: str, shift: int | None) -> np.ndarray:
-        """What each of ``clef``'s pitch tokens loses (in nats) for the notes it strikes off
-        the treble staff once transposed by ``shift``: :data:`LEDGER_PENALTY` a note in the
-        treble, nothing in the bass or without a shift."""
-        vocab = self.generators[clef].vocab.pitch
-        if clef != "treble" or shift is None:
-            return np.zeros(len(vocab), dtype="float32")
-        if shift not in self._penalties:
-            staff = tuple(n - shift for n in STAFF_RANGE[clef])
-            self._penalties[shift] = (LEDGER_PENALTY * ledger_notes(vocab, staff)).astype(
-                "float32")
-        return self._penalties[shift]
+    def token_penalty(self, clef: str, shift: int | None, mode: str) -> np.ndarray:
+        """What each of ``clef``'s pitch tokens loses (in nats) before it is drawn: for each
+        struck note of :data:`RELATIVE_KEY_NOTE` (the mode's), :data:`MODE_PENALTY`; in the
+        treble, told the ``shift`` the piece will be written at, :data:`LEDGER_PENALTY` for
+        each struck note off the treble staff there."""
+        if (clef, shift, mode) not in self._penalties:
+            vocab = self.generators[clef].vocab.pitch
+            penalty = MODE_PENALTY * struck_notes(vocab, {RELATIVE_KEY_NOTE[mode]})
+            if clef == "treble" and shift is not None:
+                staff = tuple(n - shift for n in STAFF_RANGE[clef])
+                penalty = penalty + LEDGER_PENALTY * ledger_notes(vocab, staff)
+            self._penalties[clef, shift, mode] = penalty.astype("float32")
+        return self._penalties[clef, shift, mode]
 
     def _primed(self, clef: str, mode: str, candidates: int,
                 primer: Mapping[str, list[Event]] | None, time_signature: str) -> dict:
