@@ -6,12 +6,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from grandstaff.composing.generation import ClefGenerator, generate_staves
+from grandstaff.composing.generation import ClefGenerator, fillable_table, generate_staves
 from grandstaff.composing.sampling import TopKSampler
 from grandstaff.models.model import load_models
 from grandstaff.models.ngram import NGramGenerator
 from grandstaff.models.sequences import build_vocab, encode_sequences
-from grandstaff.music.events import CLEFS, bar_length, total_duration
+from grandstaff.music.events import CLEFS, bar_length, split_silence, total_duration
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,12 @@ def test_a_hold_is_drawn_only_for_a_pitch_that_sounds_in_the_event_before(genera
             holds += bool(held)
             before = pitches
     assert holds > 0
+
+
+def test_the_fillable_table_agrees_with_how_a_silence_is_split():
+    """The table the loops read is built at once; a silence is split by a search per length.
+    Both must say the same of every length up to 40 bars of 4/4 (ticks of 1/24 quarter)."""
+    table = fillable_table(40 * 96)
+    searched = [t == 0 or split_silence(Fraction(t, 24)) is not None for t in range(len(table))]
+    assert table.tolist() == searched
+    assert not table[1] and not table[2] and table[3]  # a 32nd is the shortest value

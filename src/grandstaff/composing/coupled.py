@@ -64,7 +64,7 @@ from ..music.events import (
     start_token,
 )
 from ..music.vocab import TICKS_PER_QUARTER, holds_allowed, pitch_matrices
-from .generation import BarRules, ClefGenerator, draw
+from .generation import BarRules, ClefGenerator, draw, key_seed, on_device
 from .piece import STAFF_RANGE
 from .sampling import TopKSampler
 
@@ -290,7 +290,6 @@ class CoupledGenerator:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, and the ids of the inputs each draw read
         (``partner``, ``position``, ``countdown``)."""
-        import jax
 
         target = Fraction(length) * TICKS_PER_QUARTER
         if target.denominator != 1 or target <= 0:
@@ -315,9 +314,9 @@ class CoupledGenerator:
                      else np.zeros(len(self.generators[clef].vocab.pitch), dtype="float32")
                      for clef in CLEFS]
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
-        key = jax.random.key(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
+        seed = key_seed(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = self._loops[settings](
-            [self.generators[c].params for c in CLEFS], key,
+            [self.generators[c].params for c in CLEFS], seed,
             [(start[c]["pitch"], start[c]["duration"], heard[c], start[c]["state"])
              for c in CLEFS], penalties)
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown")
@@ -383,47 +382,48 @@ class CoupledGenerator:
             generator = self.generators[clef]
             vocab = generator.vocab
             meter, positions = self.condition_ids(clef, time_signature)
-            rules = BarRules(*(jnp.asarray(t) for t in BarRules.build(
-                vocab, generator.duration_ticks, target, None if primed else bar)))
-            sounding, held = (jnp.asarray(m) for m in pitch_matrices(vocab.pitch))
+            tables = BarRules.build(vocab, generator.duration_ticks, target,
+                                    None if primed else bar)
+            rules = BarRules(*(on_device(t) for t in tables))
+            sounding, held = (on_device(m) for m in pitch_matrices(vocab.pitch))
             (pitch_sampler, duration_sampler) = samplers[clef]
             # in the final span the treble stays above the bass's lowest note, the bass below
             # the treble's (a silent partner bounds nothing)
             silent = SILENT_BELOW if clef == "treble" else SILENT_ABOVE
             above = clef == "treble"
             staff.append(dict(
-                closing=jnp.asarray(ending_tokens(vocab.pitch, clef, mode)),
-                dominant=jnp.asarray(dominant_tokens(vocab.pitch, clef, mode)),
-                lowest=jnp.asarray(lowest_notes(vocab.pitch, SILENT_ABOVE)),
-                heard_lowest=jnp.asarray(lowest_notes(vocab.partner, silent)),
+                closing=on_device(ending_tokens(vocab.pitch, clef, mode)),
+                dominant=on_device(dominant_tokens(vocab.pitch, clef, mode)),
+                lowest=on_device(lowest_notes(vocab.pitch, SILENT_ABOVE)),
+                heard_lowest=on_device(lowest_notes(vocab.partner, silent)),
                 # everywhere the hands keep their order: the treble's lowest note at or above
                 # the bass's highest, the bass's highest at or below the treble's lowest
-                edge=jnp.asarray(lowest_notes(vocab.pitch, SILENT_ABOVE) if above
+                edge=on_device(lowest_notes(vocab.pitch, SILENT_ABOVE) if above
                                  else highest_notes(vocab.pitch, SILENT_BELOW)),
-                heard_edge=jnp.asarray(highest_notes(vocab.partner, SILENT_BELOW) if above
+                heard_edge=on_device(highest_notes(vocab.partner, SILENT_BELOW) if above
                                        else lowest_notes(vocab.partner, SILENT_ABOVE)),
                 # the outer voices: the treble's top note, the bass's lowest (-1: silence)
-                outer=jnp.asarray(highest_notes(vocab.pitch, -1) if above
+                outer=on_device(highest_notes(vocab.pitch, -1) if above
                                   else lowest_notes(vocab.pitch, -1)),
-                heard_outer=jnp.asarray(lowest_notes(vocab.partner, -1) if above
+                heard_outer=on_device(lowest_notes(vocab.partner, -1) if above
                                         else highest_notes(vocab.partner, -1)),
                 above=above,
                 # dissonant pairs with the partner's sounding notes, per token
-                dissonance=jnp.asarray(dissonance_weights(vocab.pitch, clef)),
-                heard_classes=jnp.asarray(pitch_classes(vocab.partner)),
-                apply=generator.apply, rules=rules, ticks=rules.ticks.astype("int32"),
-                sounding=sounding, held=held, meter=meter, positions=jnp.asarray(positions),
-                pitch_mask=jnp.asarray([not is_special(t) for t in vocab.pitch.tokens]),
+                dissonance=on_device(dissonance_weights(vocab.pitch, clef)),
+                heard_classes=on_device(pitch_classes(vocab.partner)),
+                apply=generator.apply, rules=rules, ticks=on_device(tables.ticks.astype("int32")),
+                sounding=sounding, held=held, meter=meter, positions=on_device(positions),
+                pitch_mask=on_device([not is_special(t) for t in vocab.pitch.tokens]),
                 k=(min(pitch_sampler.k, len(vocab.pitch)),
                    min(duration_sampler.k, len(vocab.duration))),
                 t=(pitch_sampler.temperature, duration_sampler.temperature),
-                longest=target // int(rules.ticks.min()) + 1))
+                longest=target // int(tables.ticks.min()) + 1))
         longest = sum(s["longest"] for s in staff)
-        rows = jnp.arange(batch)
+        rows = on_device(np.arange(batch))
         # each clef's pitch ids as the other clef's partner vocabulary numbers them
-        as_partner = [jnp.asarray([_id(self.generators[other].vocab.partner, t)
-                                   for t in self.generators[clef].vocab.pitch.tokens],
-                                  dtype="int32")
+        as_partner = [on_device(np.array([_id(self.generators[other].vocab.partner, t)
+                                          for t in self.generators[clef].vocab.pitch.tokens],
+                                         dtype="int32"))
                       for clef, other in zip(CLEFS, reversed(CLEFS))]
 
         def advance(s, params, key, lane, heard, heard_before, partner_onset, partner_end,
@@ -484,7 +484,8 @@ class CoupledGenerator:
                     elapsed + step_ticks, remaining, out_p, out_d,
                     count + take.astype("int32"), left, fed, sounded)
 
-        def run(params, key, starts, penalties):
+        def run(params, seed, starts, penalties):
+            key = jax.random.key(seed)
             lanes = []
             for s, (p, d, _, state) in zip(staff, starts):
                 zeros = jnp.zeros((batch, s["longest"]), dtype="int32")

@@ -13,7 +13,6 @@ n-gram baseline) are sampled by a plain Python loop under the same rules.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -22,6 +21,8 @@ from ..errors import BadArgumentError
 from ..models.model import ClefModel
 from ..models.stepper import ClefStep
 from ..music.events import (
+    DURATION_GRID,
+    LONGEST,
     REST,
     Event,
     canonical,
@@ -34,9 +35,26 @@ from ..music.vocab import TICKS_PER_QUARTER, duration_ticks, holds_allowed, pitc
 from .sampling import TopKSampler
 
 
-@lru_cache(maxsize=4096)
-def _fillable(ticks: int) -> bool:
-    return ticks == 0 or split_silence(Fraction(ticks, TICKS_PER_QUARTER)) is not None
+def on_device(array):
+    """``array`` as a JAX array, copied to the device without compiling anything.
+
+    (``jnp.asarray`` of a NumPy array outside a trace compiles a small program per shape and
+    dtype in JAX 0.10: dozens of them, a third of a second, at every start.)
+    """
+    import jax
+
+    return jax.device_put(np.asarray(array))
+
+
+def key_seed(seed: int) -> np.ndarray:
+    """``seed`` as the compiled loops take it, to make ``jax.random.key`` inside the trace: its
+    low 32 bits, all that ``jax.random.key`` keeps of a Python int without x64, so the draws are
+    those of ``jax.random.key(seed)`` (made outside, it would compile a program of its own).
+
+    >>> int(key_seed(2**40 + 7))
+    7
+    """
+    return np.uint32(seed % 2**32)
 
 
 def draw(key, probs, mask, k: int, temperature: float, penalty=None):
@@ -58,14 +76,13 @@ class ClefGenerator:
 
     def __init__(self, model: ClefStep | ClefModel) -> None:
         import jax
-        import jax.numpy as jnp
 
         step = model if isinstance(model, ClefStep) else ClefStep.from_model(model)
         self.clef = step.clef
         self.vocab = step.vocab
         self.units = step.config.lstm_units
         self.apply = step.apply
-        self.params = jax.tree.map(jnp.asarray, step.params)
+        self.params = jax.tree.map(on_device, step.params)
         self._run = jax.jit(self.apply)
         self._loops: dict[tuple, object] = {}
         self.duration_ticks = duration_ticks(self.vocab.duration)
@@ -77,7 +94,6 @@ class ClefGenerator:
         temperature per head, banned special tokens, holds only of pitches that sound in the
         event before, durations that must fit before the final barline. Returns (ids of each
         row's events, each row's unfilled ticks)."""
-        import jax
 
         batch = len(pitch_ids)
         settings = (pitch_sampler.k, duration_sampler.k, pitch_sampler.temperature,
@@ -85,7 +101,7 @@ class ClefGenerator:
         if settings not in self._loops:
             self._loops[settings] = self._compile_loop(*settings)
         seed = int(pitch_sampler.rng.integers(2**31)), int(duration_sampler.rng.integers(2**31))
-        key = jax.random.key(seed[0] * 2**31 + seed[1])
+        key = key_seed(seed[0] * 2**31 + seed[1])
         out_p, out_d, count, left = self._loops[settings](
             self.params, key,
             np.asarray(pitch_ids, dtype="int32"), np.asarray(duration_ids, dtype="int32"),
@@ -100,16 +116,17 @@ class ClefGenerator:
         import jax.numpy as jnp
 
         apply = self.apply
-        rules = BarRules(*(jnp.asarray(table) for table in BarRules.build(
-            self.vocab, self.duration_ticks, target, bar)))
-        ticks = rules.ticks.astype("int32")
-        pitch_mask = jnp.asarray([not is_special(t) for t in self.vocab.pitch.tokens])
-        sounding, held = (jnp.asarray(m) for m in pitch_matrices(self.vocab.pitch))
+        tables = BarRules.build(self.vocab, self.duration_ticks, target, bar)
+        longest = target // int(tables.ticks.min()) + 1
+        rules = BarRules(*(on_device(table) for table in tables))
+        ticks = on_device(tables.ticks.astype("int32"))
+        pitch_mask = on_device([not is_special(t) for t in self.vocab.pitch.tokens])
+        sounding, held = (on_device(m) for m in pitch_matrices(self.vocab.pitch))
         k_pitch = min(k_pitch, len(self.vocab.pitch))
         k_duration = min(k_duration, len(self.vocab.duration))
-        longest = target // int(ticks.min()) + 1
 
-        def run(params, key, p, d, state):
+        def run(params, seed, p, d, state):
+            key = jax.random.key(seed)
             def body(carry):
                 i, key, p, d, state, remaining, out_p, out_d, count, left = carry
                 outputs = apply(params, [p[:, None], d[:, None], *state])
@@ -154,8 +171,25 @@ class ClefGenerator:
 
 
 def fillable_table(target: int) -> np.ndarray:
-    """``table[t]``: whether ``t`` ticks can be written exactly with grid durations."""
-    return np.array([_fillable(t) for t in range(target + 1)])
+    """``table[t]``: whether ``t`` ticks can be written exactly with grid durations, as
+    :func:`~grandstaff.music.events.split_silence` writes a silence: whole notes, then one to
+    four grid values (a table built at once, rather than a search per length).
+
+    >>> [int(t) for t in np.flatnonzero(fillable_table(12))]
+    [0, 3, 4, 6, 8, 9, 10, 11, 12]
+    """
+    grid = {int(d * TICKS_PER_QUARTER) for d in DURATION_GRID}
+    sums, layer = set(grid), set(grid)
+    for _ in range(3):  # sums of two, three and four grid values
+        layer = {a + b for a in layer for b in grid if a + b <= target}
+        sums |= layer
+    table = np.zeros(target + 1, dtype=bool)
+    table[0] = True
+    table[[t for t in sums if t <= target]] = True
+    whole = int(LONGEST * TICKS_PER_QUARTER)
+    for t in range(whole, target + 1):  # whole notes first, then the rest
+        table[t] |= table[t - whole]
+    return table
 
 
 class BarRules(NamedTuple):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from ..errors import BadArgumentError, BadInputError
 
@@ -196,6 +197,7 @@ def format_pitches(pitches: Sequence[int], held: Sequence[int] = ()) -> str:
     return ".".join(f"{p}{HOLD}" if p in held else str(p) for p in sorted(set(pitches)))
 
 
+@lru_cache(maxsize=1 << 16)  # a vocabulary's tokens are parsed again by every table built
 def parse_pitch_token(token: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(sounding MIDI numbers, held MIDI numbers) of a pitch token.
 
