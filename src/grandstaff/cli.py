@@ -330,10 +330,12 @@ def _judge(args) -> int:
 
 
 def _compose(args) -> int:
+    from contextlib import nullcontext
+
     from .composing.composer import check_bars, check_candidates, compose
     from .composing.piece import EngravingFailed, parse_formats, plan_outputs
     from .music.keys import Key
-    from .output.engrave import check_engraver
+    from .output.engrave import Engraver, check_engraver
     from .text import clean_text
 
     formats = parse_formats(args.formats)
@@ -349,20 +351,22 @@ def _compose(args) -> int:
             clean_text(text, what)
     if args.out is not None:  # a path that cannot be written is refused before composing
         plan_outputs(args.out, formats, force=args.force)
-    piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
-                    seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
-                    top_k_duration=args.top_k_duration, temperature=args.temperature,
-                    primer=args.primer, title=args.title, composer=args.composer,
-                    candidates=args.candidates, ending=args.ending)
-    out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
-                       f"seed{piece.info['seed']}")
-    try:
-        written = piece.write(out, formats=formats, engraver=args.engraver,
-                              soundfont=args.soundfont, force=args.force)
-    except EngravingFailed as exc:
-        for path in exc.written.values():
-            print(path)
-        raise
+    # the engraver gets ready (LilyPond's converter starts) while the piece is composed
+    with Engraver(args.engraver) if "pdf" in formats else nullcontext() as engraver:
+        piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
+                        seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
+                        top_k_duration=args.top_k_duration, temperature=args.temperature,
+                        primer=args.primer, title=args.title, composer=args.composer,
+                        candidates=args.candidates, ending=args.ending)
+        out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
+                           f"seed{piece.info['seed']}")
+        try:
+            written = piece.write(out, formats=formats, engraver=engraver or args.engraver,
+                                  soundfont=args.soundfont, force=args.force)
+        except EngravingFailed as exc:
+            for path in exc.written.values():
+                print(path)
+            raise
     heard = ("" if piece.info["mode_matched"] else
              f"; none of the {piece.info['candidates']} candidates sounded {key.mode} to "
              "music21's key analysis (try another --seed or more --candidates)")

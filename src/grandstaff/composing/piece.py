@@ -24,6 +24,8 @@ from ..text import clean_text
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..output.engrave import Engraver
+
 FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png", "svg", "wav")
 SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png", "svg": ".svg",
           "wav": ".wav"}
@@ -121,7 +123,7 @@ class Piece:
         return replace(self, tempo=check_tempo(tempo))
 
     def write(self, path: str | Path, formats: Iterable[str] = ("musicxml", "midi", "pdf"), *,
-              engraver: str = "lilypond", soundfont: str | Path | None = None,
+              engraver: str | Engraver = "lilypond", soundfont: str | Path | None = None,
               force: bool = False) -> dict[str, Path]:
         """Write ``path`` + ``.musicxml``, ``.mid``, ``.pdf``, ``.png``, ``.svg`` and ``.wav``
         as asked.
@@ -130,15 +132,17 @@ class Piece:
         SVG is the whole score drawn in process by Verovio (no engraver needed); a WAV is the
         MIDI played by a SoundFont piano (``soundfont``: an .sf2 file, by default the General
         MIDI one that pip installs). If engraving or the audio fails, the files written before
-        it are kept (see :class:`EngravingFailed`).
+        it are kept (see :class:`EngravingFailed`). ``engraver``: "lilypond", "musescore", or an
+        :class:`~grandstaff.output.engrave.Engraver` made ready before the piece was composed.
 
         >>> import grandstaff as gs
         >>> gs.compose(bars=8, seed=1).write("scores/etude", ["midi", "wav"])  # doctest: +SKIP
         {'midi': PosixPath('scores/etude.mid'), 'wav': PosixPath('scores/etude.wav')}
         """
-        from ..output.engrave import check_engraver
+        from ..output.engrave import Engraver, check_engraver
 
-        check_engraver(engraver)
+        if not isinstance(engraver, Engraver):
+            check_engraver(engraver)
         targets = plan_outputs(path, formats, force=force)
         if "wav" in targets:
             from ..output.audio import check_soundfont
@@ -157,9 +161,9 @@ class Piece:
         return written
 
     def _write_into(self, targets: dict[str, Path], written: dict[str, Path], work: Path,
-                    engraver: str, soundfont: Path | None) -> None:
+                    engraver: str | Engraver, soundfont: Path | None) -> None:
         """Write each target in turn, recording it in ``written`` as soon as it exists."""
-        from ..output.engrave import engrave
+        from ..output.engrave import Engraver
         from ..output.render import write_midi, write_musicxml
 
         if "musicxml" in targets:
@@ -179,7 +183,8 @@ class Piece:
 
             written["svg"] = write_svg(source, targets["svg"])
         if "pdf" in targets:
-            made = engrave(source, targets["pdf"], targets.get("png"), engraver=engraver)
+            with (engraver if isinstance(engraver, Engraver) else Engraver(engraver)) as ready:
+                made = ready.engrave(source, targets["pdf"], targets.get("png"))
             written["pdf"] = targets["pdf"]
             if len(made) > 1:
                 written["png"] = targets["png"]
