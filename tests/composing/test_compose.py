@@ -152,17 +152,23 @@ def test_a_missing_engraver_still_leaves_musicxml_and_midi(tiny_models, tmp_path
     (["--models", "no-such-set"], "no-such-set"), (["--candidates", "0"], "'0'"),
 ])
 def test_bad_compose_arguments_exit_2_with_one_line(tiny_models, tmp_path, capsys, args, word):
+    import gc
+
     code = main(["compose", "--models", str(tiny_models), "--out", str(tmp_path / "z"), *args])
     err = capsys.readouterr().err
     assert code == 2
+    assert gc.isenabled()  # paused for the command only, also when it fails
     assert err.startswith("grandstaff:") and err.count("\n") == 1 and word in err
     assert not list(tmp_path.iterdir())
 
 
 def test_compose_with_no_arguments_writes_sixteen_bars_from_the_shipped_models(
         tmp_path, capsys, monkeypatch):
+    import gc
+
     monkeypatch.chdir(tmp_path)
     assert main(["compose", "--seed", "1"]) == 0
+    assert gc.isenabled()  # Python's cycle collector waits out a compose, then runs again
     out = capsys.readouterr().out
     written = sorted(p.name for p in (tmp_path / "scores").iterdir())
     assert [p.rsplit(".", 1)[1] for p in written] == ["mid", "musicxml", "pdf", "png"]
