@@ -295,10 +295,10 @@ def _cross_validate(args) -> int:
 
     from .corpus import load_corpus
     from .files import write_text_atomic
-    from .models.folds import cross_validate, fold_splits, format_folds
+    from .models.folds import check_folds, cross_validate, format_folds
     from .models.model import load_models
 
-    fold_splits([str(i) for i in range(args.folds)], args.folds, args.seed)  # a bad K, early
+    check_folds(args.folds)  # before the models and the corpus are read
     treble = load_models(args.models)["treble"]
     corpus = load_corpus(treble.metrics.get("source", "bach"), progress=not args.json)
     result = cross_validate(corpus, folds=args.folds, seed=args.seed, config=treble.config,

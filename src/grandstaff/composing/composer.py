@@ -136,12 +136,8 @@ def compose_many(
 
     coupled = isinstance(generators, CoupledGenerator)
     if coupled:
-        from .coupled import register_centre
-
-        planned = planned_shift(key.semitones_from_reference(),
-                                register_centre(generators.generators["treble"].vocab.pitch))
-        shifts = {"treble": planned, "bass": bass_shift(
-            planned, register_centre(generators.generators["bass"].vocab.pitch))}
+        planned = planned_shift(key.semitones_from_reference(), generators.centres["treble"])
+        shifts = {"treble": planned, "bass": bass_shift(planned, generators.centres["bass"])}
         staves = generators.generate(mode=key.mode, length=bar * bars,
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer_events,

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -253,6 +254,11 @@ class CoupledGenerator:
         self.generators = dict(generators)
         self._loops: dict[tuple, object] = {}
         self._penalties: dict[tuple, np.ndarray] = {}
+
+    @cached_property
+    def centres(self) -> dict[str, float]:
+        """Each clef's :func:`register_centre`, worked out once per loaded set."""
+        return {clef: register_centre(self.generators[clef].vocab.pitch) for clef in CLEFS}
 
     def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
         """The meter id and, for every tick of a bar, the metric position id of ``clef``'s

@@ -29,6 +29,17 @@ if TYPE_CHECKING:
 VARIANTS: tuple[str, ...] = ("coupled", "independent")
 
 
+def check_folds(folds: int) -> int:
+    """``folds`` if it is a whole number, 2 or more, else :class:`BadArgumentError`.
+
+    >>> check_folds(5)
+    5
+    """
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+        raise BadArgumentError(f"folds {folds!r} must be a whole number, 2 or more, e.g. 5")
+    return folds
+
+
 def fold_splits(pieces: list[str], folds: int, seed: int) -> list[tuple[list[str], list[str]]]:
     """(training pieces, held-out pieces) for each of ``folds`` folds: every piece is held
     out exactly once, the groups shuffled by ``seed``.
@@ -39,8 +50,7 @@ def fold_splits(pieces: list[str], folds: int, seed: int) -> list[tuple[list[str
     """
     from sklearn.model_selection import KFold
 
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise BadArgumentError(f"folds {folds!r} must be a whole number, 2 or more, e.g. 5")
+    check_folds(folds)
     if len(pieces) < folds:
         raise BadInputError(f"{folds} folds need at least {folds} pieces; the corpus has "
                             f"{len(pieces)}")
