@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "piece with the set's configuration and corpus, coupled and "
                                "independent, and report the mean and spread of their margins "
                                "over the best n-gram (5 is usual; hours on a CPU)")
+    evaluate.add_argument("--no-rules", dest="rules", action="store_false",
+                          help="with --samples: compose with the models alone, as "
+                               "'compose --no-rules' does")
     evaluate.add_argument("--epochs", type=_positive_int, default=None,
                           help="with --folds: at most this many epochs per model (default: the "
                                "set's own)")
@@ -174,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--ending", choices=("cadence", "open"), default="cadence",
                          help="cadence (default): close on the tonic chord, the tonic in the "
                               "bass; open: stop wherever the last bar ends")
+    compose.add_argument("--no-rules", dest="rules", action="store_false",
+                         help="sample the models alone: no rule keeps the hands in order, the "
+                              "outer voices free of parallel fifths and octaves or the treble "
+                              "on its staff, and nothing prefers consonance or the key (the "
+                              "ending still follows --ending)")
     compose.add_argument("--primer", default=None,
                          help="a music file or 'bach:PIECE' that conditions the start")
     compose.add_argument("--formats", default="musicxml,midi,pdf",
@@ -274,11 +282,16 @@ def _evaluate(args) -> int:
         if args.samples is not None:
             raise BadArgumentError("--folds and --samples are two different evaluations; "
                                    "choose one")
+        if not args.rules:
+            raise BadArgumentError("--no-rules needs --samples N (cross-validation samples "
+                                   "nothing)")
         return _cross_validate(args)
     if args.epochs is not None:
         raise BadArgumentError("--epochs needs --folds K (only cross-validation trains)")
     if args.samples is not None:
         return _judge(args)
+    if not args.rules:
+        raise BadArgumentError("--no-rules needs --samples N (only judging the music samples)")
     if args.report:
         from .errors import BadArgumentError
 
@@ -317,7 +330,7 @@ def _judge(args) -> int:
     from .judging.compare import format_quality, judge, write_report
 
     result = judge(models=args.models, samples=args.samples, seed=args.seed,
-                   progress=not args.json)
+                   progress=not args.json, rules=args.rules)
     written = write_report(result, args.report) if args.report else []
     if args.json:
         shown = {k: v for k, v in result.items() if k != "examples"}
@@ -357,7 +370,7 @@ def _compose(args) -> int:
                         seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
                         top_k_duration=args.top_k_duration, temperature=args.temperature,
                         primer=args.primer, title=args.title, composer=args.composer,
-                        candidates=args.candidates, ending=args.ending)
+                        candidates=args.candidates, ending=args.ending, rules=args.rules)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
         try:

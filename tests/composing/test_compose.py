@@ -212,6 +212,30 @@ def test_compiled_programs_are_cached_and_change_nothing_in_the_music(tiny_model
     assert uncached == first == second
 
 
+def test_no_rules_gives_the_models_alone_through_the_api_and_the_cli(tiny_models, tmp_path):
+    """With the rules no piece has the bass above the treble's lowest note; the same seeds
+    without them do, and the CLI's --no-rules writes what ``compose(rules=False)`` writes."""
+    from grandstaff.judging.ensemble import crossing_share
+
+    crossed = {}
+    for rules in (True, False):
+        pieces = compose_many(16, bars=8, seed=17, models=str(tiny_models), rules=rules)
+        assert all(p.info["rules"] is rules for p in pieces)
+        crossed[rules] = sum(crossing_share(p.staves["treble"], p.staves["bass"]) > 0
+                             for p in pieces)
+    assert crossed[True] == 0 < crossed[False]
+
+    common = ["compose", "--models", str(tiny_models), "--seed", "5", "--bars", "8",
+              "--formats", "musicxml", "--candidates", "1"]
+    assert main([*common, "--no-rules", "--out", str(tmp_path / "alone")]) == 0
+    assert main([*common, "--out", str(tmp_path / "ruled")]) == 0
+    compose(bars=8, seed=5, models=str(tiny_models), candidates=1, rules=False).write(
+        tmp_path / "api", ["musicxml"])
+    alone, ruled, api = ((tmp_path / f"{n}.musicxml").read_bytes()
+                         for n in ("alone", "ruled", "api"))
+    assert alone == api != ruled
+
+
 def test_compose_keeps_the_first_candidate_heard_in_the_requested_mode(tiny_models):
     from grandstaff.cli import build_parser
     from grandstaff.composing import DEFAULT_CANDIDATES

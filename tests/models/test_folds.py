@@ -49,6 +49,8 @@ def test_two_folds_train_score_and_compare(small_corpus):
     (["evaluate", "--folds", "1"], "folds 1 must be a whole number, 2 or more"),
     (["evaluate", "--epochs", "3"], "--epochs needs --folds"),
     (["evaluate", "--folds", "5", "--samples", "10"], "choose one"),
+    (["evaluate", "--folds", "5", "--no-rules"], "--no-rules needs --samples"),
+    (["evaluate", "--no-rules"], "--no-rules needs --samples"),
 ])
 def test_the_cli_refuses_bad_fold_arguments_in_one_line(capsys, argv, says):
     from grandstaff.cli import main

@@ -107,7 +107,7 @@ def compose_many(
     time_signature: str = "4/4", seed: int | None = None, models: str = "bach",
     top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
     primer: str | os.PathLike | None = None, title: str | None = None,
-    composer: str | None = None, ending: str = "cadence",
+    composer: str | None = None, ending: str = "cadence", rules: bool = True,
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
     from .coupled import ENDINGS
@@ -141,7 +141,7 @@ def compose_many(
         staves = generators.generate(mode=key.mode, length=bar * bars,
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer_events,
-                                     ending=ending, shift=planned)
+                                     ending=ending, shift=planned, rules=rules)
     else:
         staves = {}
         for clef in CLEFS:
@@ -166,7 +166,7 @@ def compose_many(
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
                   "temperature": temperature, "primer": str(primer) if primer else None,
                   "shift": shifts["treble"], "bass_shift": shifts["bass"],
-                  "ending": ending if coupled else "open"},
+                  "ending": ending if coupled else "open", "rules": rules and coupled},
         ))
     return pieces
 
@@ -176,7 +176,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
             primer: str | os.PathLike | None = None, title: str | None = None,
             composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
-            ending: str = "cadence") -> Piece:
+            ending: str = "cadence", rules: bool = True) -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
@@ -186,6 +186,9 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     none is); ``piece.info`` records which, and whether the mode matched. ``ending="cadence"``
     closes on the tonic chord with the tonic in the bass; ``"open"`` stops where the last bar
     ends (a model set trained before the staves heard each other always ends open).
+    ``rules=False`` samples the models alone: no rule keeps the hands in order, the outer
+    voices free of parallels, the treble on its staff, or prefers consonance and the key (the
+    cadence still follows ``ending``); ``piece.info["rules"]`` says which.
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -195,7 +198,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
                           time_signature=time_signature, seed=seed, models=models,
                           top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
                           temperature=temperature, primer=primer, title=title,
-                          composer=composer, ending=ending)
+                          composer=composer, ending=ending, rules=rules)
     wanted = pieces[0].key.mode
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None

@@ -67,9 +67,10 @@ def _mode_of(staves: Staves, key: Key) -> str:
 
 
 def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
-          progress: bool = True) -> dict:
+          progress: bool = True, rules: bool = True) -> dict:
     """Compose ``samples`` pieces (both modes, several keys), sample as many from the n-gram
-    baseline, and measure them beside the model set's held-out corpus pieces."""
+    baseline, and measure them beside the model set's held-out corpus pieces. ``rules=False``
+    composes with the models alone (see :func:`~grandstaff.composing.compose`)."""
     from tqdm import tqdm
 
     from ..composing.composer import DEFAULT_CANDIDATES, compose
@@ -98,13 +99,14 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     for index, key in enumerate(tqdm(keys, desc="composing", disable=not progress)):
         # the measures take single samples, as the n-gram's are; compose's default choice
         # among candidates is judged on mode alone
-        piece = compose(bars=BARS, key=key, seed=seed + index, models=models, candidates=1)
+        piece = compose(bars=BARS, key=key, seed=seed + index, models=models, candidates=1,
+                        rules=rules)
         back = {"treble": -piece.info["shift"], "bass": -piece.info["bass_shift"]}
         sets["model"].append({c: [e.transposed(back[c]) for e in piece.staves[c]]
                               for c in CLEFS})
         written["model"].append({c: list(piece.staves[c]) for c in CLEFS})
         wanted["model"].append(key.mode)
-        chosen = compose(bars=BARS, key=key, seed=seed + index, models=models)
+        chosen = compose(bars=BARS, key=key, seed=seed + index, models=models, rules=rules)
         chosen_in_mode.append(chosen.info["mode_matched"])
     sets["ngram"] = _sample_ngram(corpus, train, keys, seed)
     for staves, key in zip(sets["ngram"], keys):  # written the way compose writes
@@ -113,7 +115,7 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     wanted["ngram"] = [k.mode for k in keys]
     training = {c: [corpus.events(c, name) for name in train] for c in CLEFS}
 
-    result = {"models": models, "samples": samples, "seed": seed, "bars": BARS,
+    result = {"models": models, "samples": samples, "seed": seed, "bars": BARS, "rules": rules,
               "held_out_pieces": len(held), "clefs": {}, "both": {}}
     for clef in CLEFS:
         result["clefs"][clef] = _clef_table({s: [p[clef] for p in sets[s]] for s in SETS})
@@ -231,13 +233,15 @@ def format_quality(result: dict, figures: Sequence[Path] = ()) -> str:
     lines = [
         f"# Quality of model set `{result['models']}`", "",
         f"{result['samples']} pieces of {result['bars']} bars composed with the default "
-        f"sampling (top-k 10 / 5, temperature 1) in {min(result['samples'], len(KEYS))} keys of "
+        "sampling (top-k 10 / 5, temperature 1"
+        f"{'' if result.get('rules', True) else '; the models alone, without the rules'}) "
+        f"in {min(result['samples'], len(KEYS))} keys of "
         f"both modes (seed {result['seed']}), the same number sampled from the 4-gram "
         "Kneser–Ney baseline (same vocabularies, same top-k, same bar filling), and the "
         f"{result['held_out_pieces']} held-out Bach chorales of the model set's split. "
         "Reproduce with `grandstaff evaluate --models "
         f"{result['models']} --samples {result['samples']} --seed {result['seed']} "
-        "--report docs/quality.md`.", "",
+        f"{'' if result.get('rules', True) else '--no-rules '}--report docs/quality.md`.", "",
         "Overlap: for histograms, the overlapping area of the two normalised histograms "
         "(sum of minima); for per-piece values, the overlapping area of their Gaussian kernel "
         "density estimates (MGEval, Yang & Lerch 2018). 1 = the same distribution as held-out "
