@@ -190,11 +190,7 @@ def struck_notes(vocab, classes: set[int]) -> np.ndarray:
     >>> dict(zip(vocab.tokens[-3:], struck_notes(vocab, {7}).tolist()[-3:]))
     {'rest': 0, '55~.60': 0, '55.67': 2}
     """
-    counts = []
-    for token in vocab.tokens:
-        pitches, held = ((), ()) if is_special(token) else parse_pitch_token(token)
-        counts.append(sum(p % 12 in classes for p in set(pitches) - set(held)))
-    return np.array(counts, dtype="int32")
+    return _count_struck(vocab, lambda pitch: pitch % 12 in classes)
 
 
 def ledger_notes(vocab, staff: tuple[int, int]) -> np.ndarray:
@@ -205,11 +201,17 @@ def ledger_notes(vocab, staff: tuple[int, int]) -> np.ndarray:
     >>> ledger_notes(Vocabulary.build(["rest", "60.64", "60~.84", "67"]), (62, 80)).tolist()
     [0, 0, 0, 0, 1, 1, 0]
     """
-    counts = []
+    return _count_struck(vocab, lambda pitch: not staff[0] <= pitch <= staff[1])
+
+
+def _count_struck(vocab, counts) -> np.ndarray:
+    """For each pitch token, how many of the notes it strikes (not those it holds) ``counts``
+    (a test of one MIDI number)."""
+    found = []
     for token in vocab.tokens:
         pitches, held = ((), ()) if is_special(token) else parse_pitch_token(token)
-        counts.append(sum(not staff[0] <= p <= staff[1] for p in set(pitches) - set(held)))
-    return np.array(counts, dtype="int32")
+        found.append(sum(bool(counts(p)) for p in set(pitches) - set(held)))
+    return np.array(found, dtype="int32")
 
 
 def pitch_classes(vocab) -> np.ndarray:
@@ -397,15 +399,15 @@ class CoupledGenerator:
             # the treble's (a silent partner bounds nothing)
             silent = SILENT_BELOW if clef == "treble" else SILENT_ABOVE
             above = clef == "treble"
+            lowest = lowest_notes(vocab.pitch, SILENT_ABOVE)
             staff.append(dict(
                 closing=on_device(ending_tokens(vocab.pitch, clef, mode)),
                 dominant=on_device(dominant_tokens(vocab.pitch, clef, mode)),
-                lowest=on_device(lowest_notes(vocab.pitch, SILENT_ABOVE)),
+                lowest=on_device(lowest),
                 heard_lowest=on_device(lowest_notes(vocab.partner, silent)),
                 # everywhere the hands keep their order: the treble's lowest note at or above
                 # the bass's highest, the bass's highest at or below the treble's lowest
-                edge=on_device(lowest_notes(vocab.pitch, SILENT_ABOVE) if above
-                                 else highest_notes(vocab.pitch, SILENT_BELOW)),
+                edge=on_device(lowest if above else highest_notes(vocab.pitch, SILENT_BELOW)),
                 heard_edge=on_device(highest_notes(vocab.partner, SILENT_BELOW) if above
                                        else lowest_notes(vocab.partner, SILENT_ABOVE)),
                 # the outer voices: the treble's top note, the bass's lowest (-1: silence)
