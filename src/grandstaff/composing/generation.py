@@ -176,7 +176,7 @@ def fillable_table(target: int) -> np.ndarray:
     four grid values (a table built at once, rather than a search per length).
 
     >>> [int(t) for t in np.flatnonzero(fillable_table(12))]
-    [0, 3, 4, 6, 8, 9, 10, 11, 12]
+    [0, 3, 4, 6, 7, 8, 9, 10, 11, 12]
     """
     grid = {int(d * TICKS_PER_QUARTER) for d in DURATION_GRID}
     sums, layer = set(grid), set(grid)
