@@ -11,7 +11,7 @@ from grandstaff.composing.generation import ClefGenerator
 from grandstaff.composing.sampling import TopKSampler
 from grandstaff.models.conditioning import piece_conditions
 from grandstaff.models.model import load_models
-from grandstaff.music.events import CLEFS, bar_length, total_duration
+from grandstaff.music.events import CLEFS, Event, bar_length, total_duration
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +83,17 @@ def test_a_cadence_ending_closes_on_the_tonic_chord(duet, mode, meter):
     length = 3 * bar_length(meter)
     staves = duet.generate(mode=mode, length=length, time_signature=meter,
                            samplers=_samplers(11), candidates=6)
-    span_start = length - final_span(meter)
+    span = final_span(meter)
+    for clef in CLEFS:  # the vocabularies can write the span as one duration
+        assert Event((60,), span).tokens()[1] in duet.generators[clef].vocab.duration
     for treble, bass in zip(staves["treble"], staves["bass"]):
         tonic_end, _ = final_cadence(treble, bass, tonic=0 if mode == "major" else 9, mode=mode)
         assert tonic_end
         for staff in (treble, bass):  # no note crosses into the final span
             starts = [Fraction(t, 24) for t in onsets([e.tokens()[1] for e in staff])]
-            assert span_start in starts
+            assert length - span in starts
+            # and the closing chord is held through it: one event, not a run of short ones
+            assert starts[-1] == length - span and staff[-1].duration == span
 
 
 @pytest.mark.parametrize("mode", ["major", "minor"])
@@ -124,13 +128,16 @@ def test_an_open_ending_is_not_held_to_the_tonic(duet):
     from grandstaff.judging.ensemble import final_cadence
 
     length = 2 * bar_length("4/4")
-    endings = {}
+    endings, held = {}, {}
     for ending in ("cadence", "open"):
         staves = duet.generate(mode="major", length=length, time_signature="4/4",
                                samplers=_samplers(21), candidates=16, ending=ending)
         endings[ending] = sum(final_cadence(t, b, tonic=0, mode="major")[0]
                               for t, b in zip(staves["treble"], staves["bass"]))
+        held[ending] = sum(t[-1].duration == b[-1].duration == 2
+                           for t, b in zip(staves["treble"], staves["bass"]))
     assert endings["cadence"] == 16 and endings["open"] < 16
+    assert held["cadence"] == 16 and held["open"] < 16
     with pytest.raises(Exception, match="ending 'loud' is not one of cadence, open"):
         duet.generate(mode="major", length=length, time_signature="4/4",
                       samplers=_samplers(1), ending="loud")

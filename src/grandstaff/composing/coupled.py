@@ -12,7 +12,10 @@ With ``ending="cadence"`` (the default) the piece closes with an authentic caden
 no note may cross into the **final span** (the last half bar of a meter with an even number of
 beats, else the last bar), and every event in it sounds only notes of the tonic triad (a major
 third too in minor, the Picardy third): the bass with the tonic lowest and below the treble,
-the treble with one third and above the bass. The span of the same length before it is the
+the treble with one third and above the bass. Each staff holds its closing chord through the
+whole final span (a half note in 4/4, a dotted half in 3/4, a dotted quarter in 6/8) where its
+vocabulary has that duration, rather than ending on a short note. The span of the same length
+before it is the
 **dominant span**: no note crosses into it either, and every event in it sounds only notes of
 the dominant seventh chord, the bass with the dominant lowest, the treble with the leading tone.
 ``ending="open"`` stops wherever the last bar ends, as pieces did before.
@@ -470,6 +473,9 @@ class CoupledGenerator:
             opening_rest = (count == 0) & s["rules"].is_rest[new_p]
             allowed = (s["rules"].allowed(jnp, remaining, opening_rest, barrier=span)
                        & s["rules"].allowed(jnp, remaining, opening_rest, barrier=2 * span))
+            if span:  # the closing chord is held through the final span, not cut short
+                allowed = _prefer(allowed, (remaining > span)[:, None]
+                                  | (s["ticks"][None, :] == remaining[:, None]))
             if compound:  # a note that crosses a dotted beat runs from beat to beat
                 start = (elapsed % compound)[:, None]
                 end = start + s["ticks"][None, :]
