@@ -51,3 +51,33 @@ def test_the_quick_key_analysis_hears_what_the_score_analysis_hears(chorale_path
                 assert analysed_mode(staves) == full, (path.name, shift)
                 compared += 1
     assert compared >= 20
+
+
+def test_a_held_note_is_not_joined_across_a_compound_beat():
+    """In 6/8 the bass holds D3 from the third eighth into the second beat while the lower
+    voice moves: the upper voice shows it as an eighth tied to a dotted quarter, not a half
+    note that hides the beat, and the music reads back unchanged."""
+    import tempfile
+    from pathlib import Path
+
+    import grandstaff as gs
+    from grandstaff.music.codec import events_to_table
+    from grandstaff.output.render import write_musicxml
+
+    half = Fraction(1, 2)
+    bass = [Event((38, 50), half), Event((38, 45), half, (38,)), Event((38, 50), half, (38,)),
+            Event((31, 50), Fraction(3, 2), (50,))]
+    treble = [Event((67, 71), Fraction(3, 2)), Event((67, 71), Fraction(3, 2))]
+    score = build_score({"treble": treble, "bass": bass}, time_signature="6/8")
+    beat = Fraction(3, 2)
+    placed = [(Fraction(n.getOffsetInHierarchy(score.parts[1])), Fraction(n.quarterLength))
+              for n in score.parts[1].recurse().notes]
+    assert (Fraction(1), Fraction(2)) not in placed  # the half note that hid the beat
+    for start, length in placed:
+        within = start % beat
+        assert within == 0 or within + length <= beat, (start, length)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_musicxml(score, Path(folder) / "held.musicxml")
+        tables = gs.encode(path, transpose=False)
+    assert tables["bass"][["pitch", "duration"]].values.tolist() == \
+        events_to_table(bass)[["pitch", "duration"]].values.tolist()

@@ -105,7 +105,7 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     part.makeNotation(inPlace=True)
     for measure in part.getElementsByClass(stream.Measure):
         if _holds_under_motion(measure):
-            _two_voices(measure, VOICES[clef_name])
+            _two_voices(measure, VOICES[clef_name], beat, bar)
     return part
 
 
@@ -129,10 +129,11 @@ def _holds_under_motion(measure) -> bool:
     return False
 
 
-def _two_voices(measure, ids: tuple[str, str]) -> None:
+def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fraction) -> None:
     """Write ``measure`` as two voices: the top note of every chord stems up, the notes below
     it stem down, and in each voice notes tied to one another are joined where one note can
-    be written. A pause of the lower voice is a hidden rest."""
+    be written without hiding a compound ``beat``. A pause of the lower voice is a hidden
+    rest."""
     import copy
 
     from music21 import chord, note, stream
@@ -159,22 +160,26 @@ def _two_voices(measure, ids: tuple[str, str]) -> None:
     for element in elements:
         measure.remove(element)
     for voice, stem in ((upper, "up"), (lower, "down")):
-        _join_whole_ties(voice)
+        _join_whole_ties(voice, beat, bar)
         for element in voice.notes:
             element.stemDirection = stem
         measure.insert(0, voice)
     measure.makeBeams(inPlace=True)
 
 
-def _join_whole_ties(voice) -> None:
+def _join_whole_ties(voice, beat: Fraction | None, bar: Fraction) -> None:
     """Join each note or chord to the one before when every note of it continues a note of
     that one (music21's ``stripTies`` would also join a chord whose notes are only partly
-    tied)."""
+    tied), unless the joined note would start inside a compound ``beat`` and cross the next
+    (see :func:`beat_segments`)."""
     from music21 import tie
 
     before = None
     for element in list(voice.notesAndRests):
-        if before is not None and not element.isRest and not before.isRest and sorted(
+        joined = (Fraction(before.quarterLength) + Fraction(element.quarterLength)
+                  if before is not None else None)
+        if before is not None and not element.isRest and not before.isRest and len(
+                beat_segments(Fraction(before.offset), joined, beat, bar)) == 1 and sorted(
                 m.pitch.midi for m in _members(element)) == sorted(
                 m.pitch.midi for m in _members(before)) and all(
                 m.tie is not None and m.tie.type in ("start", "continue")
