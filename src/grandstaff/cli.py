@@ -293,8 +293,6 @@ def _evaluate(args) -> int:
     if not args.rules:
         raise BadArgumentError("--no-rules needs --samples N (only judging the music samples)")
     if args.report:
-        from .errors import BadArgumentError
-
         raise BadArgumentError("--report needs --samples N (the report is about composed pieces)")
     from .models.evaluation import evaluate, format_report
 

@@ -139,10 +139,9 @@ class Piece:
         >>> gs.compose(bars=8, seed=1).write("scores/etude", ["midi", "wav"])  # doctest: +SKIP
         {'midi': PosixPath('scores/etude.mid'), 'wav': PosixPath('scores/etude.wav')}
         """
-        from ..output.engrave import Engraver, check_engraver
+        from ..output.engrave import check_engraver
 
-        if not isinstance(engraver, Engraver):
-            check_engraver(engraver)
+        check_engraver(engraver)
         targets = plan_outputs(path, formats, force=force)
         if "wav" in targets:
             from ..output.audio import check_soundfont
@@ -163,7 +162,7 @@ class Piece:
     def _write_into(self, targets: dict[str, Path], written: dict[str, Path], work: Path,
                     engraver: str | Engraver, soundfont: Path | None) -> None:
         """Write each target in turn, recording it in ``written`` as soon as it exists."""
-        from ..output.engrave import Engraver
+        from ..output.engrave import engrave
         from ..output.render import write_midi, write_musicxml
 
         if "musicxml" in targets:
@@ -183,8 +182,7 @@ class Piece:
 
             written["svg"] = write_svg(source, targets["svg"])
         if "pdf" in targets:
-            with (engraver if isinstance(engraver, Engraver) else Engraver(engraver)) as ready:
-                made = ready.engrave(source, targets["pdf"], targets.get("png"))
+            made = engrave(source, targets["pdf"], targets.get("png"), engraver=engraver)
             written["pdf"] = targets["pdf"]
             if len(made) > 1:
                 written["png"] = targets["png"]

@@ -23,8 +23,11 @@ MUSESCORE_NAMES = ("mscore3", "musescore3", "mscore", "musescore")
 TIMEOUT_S = 120
 
 
-def check_engraver(engraver: str) -> str:
-    """``engraver`` if it is one grandstaff knows, else :class:`BadArgumentError`."""
+def check_engraver(engraver: str | Engraver) -> str | Engraver:
+    """``engraver`` if it is one grandstaff knows (or an :class:`Engraver`, already checked),
+    else :class:`BadArgumentError`."""
+    if isinstance(engraver, Engraver):
+        return engraver
     if engraver not in ENGRAVERS:
         raise BadArgumentError(
             f"engraver {engraver!r} is not one of {', '.join(ENGRAVERS)}; "
@@ -61,15 +64,16 @@ def find_musescore() -> Path:
 
 
 def engrave(musicxml: Path, pdf: Path, png: Path | None = None, *,
-            engraver: str = "lilypond") -> list[Path]:
+            engraver: str | Engraver = "lilypond") -> list[Path]:
     """Engrave ``musicxml`` to ``pdf`` (and the first page to ``png``); returns what was written.
 
     Each output is made in a temporary folder and moved into place only when whole. The
     engraver reads a copy of ``musicxml`` whose every text and attribute went through
     :func:`~grandstaff.text.scrub_text`, and LilyPond's header is checked to hold only plain
-    strings before LilyPond runs: no text in a score can become a command.
+    strings before LilyPond runs: no text in a score can become a command. ``engraver``:
+    "lilypond", "musescore", or an :class:`Engraver` made ready beforehand (then used up).
     """
-    with Engraver(engraver) as ready:
+    with engraver if isinstance(engraver, Engraver) else Engraver(engraver) as ready:
         return ready.engrave(musicxml, pdf, png)
 
 
