@@ -1,0 +1,29 @@
+"""Pinned pieces: with the same seed and settings the shipped models write the same notes.
+
+``tests/data/pinned_pieces.json`` was written by the sampling loop before the rules became
+separate processors (``composing/rules.py``); any change to the loop, the rules or their order
+that moves a single note of these pieces fails here. Regenerate it only for a change that is
+meant to alter what is composed, and say so in the CHANGELOG.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+PINNED = Path(__file__).resolve().parents[1] / "data" / "pinned_pieces.json"
+CASES = json.loads(PINNED.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pinned", CASES, ids=lambda c: "-".join(map(str, c["case"].values())))
+def test_the_shipped_models_write_the_pinned_notes(pinned):
+    from grandstaff.composing.composer import compose_many
+
+    pieces = compose_many(len(pinned["pieces"]), **pinned["case"])
+    for piece, expected in zip(pieces, pinned["pieces"], strict=True):
+        for clef, events in expected.items():
+            written = [list(event.tokens()) for event in piece.staves[clef]]
+            assert written == events, f"{clef} of {pinned['case']} moved"
