@@ -76,7 +76,7 @@ def test_a_set_from_before_coupling_still_composes_as_before(tiny_independent_mo
 
 @pytest.mark.parametrize("mode,meter", [("major", "4/4"), ("minor", "3/4"), ("major", "6/8")])
 def test_a_cadence_ending_closes_on_the_tonic_chord(duet, mode, meter):
-    from grandstaff.composing.coupled import final_span
+    from grandstaff.composing.rules import final_span
     from grandstaff.judging.ensemble import final_cadence
     from grandstaff.models.conditioning import onsets
 
@@ -101,7 +101,7 @@ def test_a_cadence_ending_closes_on_the_tonic_chord(duet, mode, meter):
 def test_a_cadence_ending_is_dominant_then_tonic(duet, mode, meter):
     """The span before the final one sounds only the dominant seventh chord, the dominant in the
     bass and the leading tone in the treble, and no note crosses into it: V(7)-I every time."""
-    from grandstaff.composing.coupled import final_span
+    from grandstaff.composing.rules import final_span
     from grandstaff.judging.ensemble import final_cadence
     from grandstaff.models.conditioning import onsets
 
@@ -206,8 +206,8 @@ def test_the_hands_keep_their_order_and_the_outer_voices_avoid_parallels(duet, m
 def test_the_treble_keeps_to_its_staff_where_it_will_be_written(duet, shift):
     """Told it will be transposed by ``shift``, the treble writes fewer notes that would need
     ledger lines there than it does when not told."""
-    from grandstaff.composing.coupled import ledger_notes
     from grandstaff.composing.piece import STAFF_RANGE
+    from grandstaff.composing.tables import PitchTable
 
     staff = tuple(n - shift for n in STAFF_RANGE["treble"])
     length = 4 * bar_length("4/4")
@@ -219,7 +219,7 @@ def test_the_treble_keeps_to_its_staff_where_it_will_be_written(duet, shift):
         shares[told] = sum(not staff[0] <= p <= staff[1] for p in notes) / len(notes)
     assert shares[shift] < shares[None]
     vocab = duet.generators["treble"].vocab.pitch
-    assert ledger_notes(vocab, staff).max() >= 1
+    assert PitchTable.build(vocab).struck_count(lambda p: not staff[0] <= p <= staff[1]).max() >= 1
 
 
 @pytest.mark.parametrize("meter", ["6/8", "4/4"])
@@ -280,7 +280,7 @@ def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
     """In minor a struck lowered seventh (G in A minor) costs MODE_PENALTY, a held one
     nothing; in major the raised fifth (G sharp in C); in the treble an off-staff note costs
     LEDGER_PENALTY on top; and minor pieces strike fewer G naturals with the rules."""
-    from grandstaff.composing.coupled import LEDGER_PENALTY, MODE_PENALTY
+    from grandstaff.composing.rules import LEDGER_PENALTY, MODE_PENALTY
     from grandstaff.music.events import Event, is_special, parse_pitch_token
 
     vocab = duet.generators["bass"].vocab.pitch

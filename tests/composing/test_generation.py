@@ -6,8 +6,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from grandstaff.composing.generation import ClefGenerator, fillable_table, generate_staves
+from grandstaff.composing.generation import ClefGenerator, generate_staves
 from grandstaff.composing.sampling import TopKSampler
+from grandstaff.composing.tables import fillable_table
 from grandstaff.models.model import load_models
 from grandstaff.models.ngram import NGramGenerator
 from grandstaff.models.sequences import build_vocab, encode_sequences

@@ -73,3 +73,29 @@ class TopKSampler:
         cumulative = np.cumsum(dist, axis=-1)
         draws = self.rng.random((dist.shape[0], 1)) * cumulative[:, -1:]
         return np.minimum((cumulative <= draws).sum(axis=-1), dist.shape[-1] - 1)
+
+
+def draw(key, probs, mask, k: int, temperature, penalty=None):
+    """One id per row from the ``k`` most probable allowed ids after ``temperature``, inside
+    a compiled loop (the JAX twin of :class:`TopKSampler`). ``penalty`` (per id, in nats) is
+    taken off the log-probabilities before the temperature, which may be a traced value.
+
+    A row whose allowed ids all have probability 0 draws among its allowed ids evenly, as
+    :meth:`TopKSampler.filtered` keeps an allowed id, rather than an id the mask forbids.
+
+    >>> import jax
+    >>> probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.5, 0.0]], dtype="float32")
+    >>> mask = np.array([[False, True, True], [False, False, True]])
+    >>> draw(jax.random.key(0), probs, mask, 1, 1.0).tolist()  # row 2: only id 2, though 0
+    [1, 2]
+    """
+    import jax
+    import jax.numpy as jnp
+
+    log = jnp.log(probs) if penalty is None else jnp.log(probs) - penalty
+    usable = mask & (probs > 0)
+    logits = jnp.where(usable, log / temperature, -jnp.inf)
+    logits = jnp.where(~usable.any(axis=1, keepdims=True) & mask, 0.0, logits)
+    values, index = jax.lax.top_k(logits, k)
+    choice = jax.random.categorical(key, values, axis=-1)
+    return jnp.take_along_axis(index, choice[:, None], axis=1)[:, 0]

@@ -1,0 +1,536 @@
+"""The rules of sampling: small processors that narrow the tokens a step may draw or make some
+less likely, applied in order by :class:`Rules` (the shape of Hugging Face's logits
+processors: jit-safe, composed by a list).
+
+Each rule reads one step through a :class:`StepView` (named per-row inputs: the staff's last
+pitch, what the other staff sounds, the ticks elapsed and left) and the arrays of its staff
+(:class:`StaffArrays`), and is one of three kinds:
+
+- a **ban** narrows the tokens allowed (a row it would empty raises :class:`RuleEmptiedError`
+  in the eager path; in the compiled loop the pitch head skips the ban in that row and the
+  loop records which rule it was, so a piece never gets a silent padding token);
+- a **wish** narrows them only in the rows where some allowed token meets it;
+- a **penalty** takes nats off a token's log-probability before the temperature; a
+  :class:`TokenCost` is one that depends only on the token and is worked out once per piece.
+
+The rules, in the order they apply (``grandstaff compose --list-rules`` prints this table;
+*essential* rules stay with ``rules=False``, since without them a piece is not valid or does
+not end as asked):
+
+{table}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from ..music.events import bar_length, beat_length
+from ..music.vocab import TICKS_PER_QUARTER
+from .tables import (
+    SILENT_ABOVE,
+    SILENT_BELOW,
+    DurationTable,
+    PitchTable,
+    closing_tokens,
+    dominant_tokens,
+)
+
+PITCH, DURATION = "pitch", "duration"
+BAN, WISH, PENALTY, COST = "ban", "wish", "penalty", "cost"
+
+#: How much less likely (in nats, before the temperature) each struck treble note becomes for
+#: lying off the treble staff where the piece will be written: one such note makes a token
+#: e^-2.5 ≈ 0.08 times as likely, so a melody may still climb a ledger line when the model is
+#: sure of it. Measured on single samples (share of treble notes on ledger lines, worst key;
+#: held-out Bach 0.091): 1.0 left 0.14 in G major (100 samples); 2.0 left 0.137 in G minor in
+#: the quality report's 50 (five per key); 2.5 leaves 0.044 at worst over 100.
+LEDGER_PENALTY = 2.5
+
+#: How much less likely (in nats, before the temperature) a pitch token becomes for each
+#: dissonant pitch-class pair it makes with the other staff's sounding notes. Measured on 100
+#: single samples (consonant pairs / harmonic fit; held-out Bach 0.787 / 0.842): 0 gives
+#: 0.741 / 0.749, 0.3 gives 0.777 / 0.788, 0.6 gives 0.806 / 0.810. Passing dissonances stay
+#: possible: a token with one dissonant pair is e^-0.6 ≈ 0.55 times as likely.
+DISSONANCE_PENALTY = 0.6
+
+#: How much less likely (in nats, before the temperature) a pitch token becomes for each note
+#: it strikes that leads toward the relative key: in major the raised fifth (G♯ in C, the
+#: relative minor's leading tone), in minor the lowered seventh (G in A minor, the relative
+#: major's dominant). Every single sample music21 heard in the wrong mode (27 of 100) was
+#: heard in the relative key; with this at 1.0 it heard 90 of 100 in the requested mode (minor
+#: 50 of 50, major 40 of 50), without it 79.
+MODE_PENALTY = 1.0
+#: The pitch class of that note in the reference keys (C major, A minor).
+RELATIVE_KEY_NOTE = {"major": 8, "minor": 7}
+
+
+ENDINGS: tuple[str, ...] = ("cadence", "open")
+
+
+def final_span(time_signature: str) -> Fraction:
+    """The stretch at the end that a cadence fills: the last half bar when the bar has an
+    even number of beats (4/4, 2/4, 6/8, 12/8), else the whole last bar (3/4, 9/8).
+
+    >>> final_span("4/4"), final_span("3/4"), final_span("6/8")
+    (Fraction(2, 1), Fraction(3, 1), Fraction(3, 2))
+    """
+    bar = bar_length(time_signature)
+    beats = bar / beat_length(time_signature)
+    return bar / 2 if beats.denominator == 1 and beats % 2 == 0 else bar
+
+
+class RuleEmptiedError(ValueError):
+    """A ban left some row with no token to draw (raised by the eager path only)."""
+
+    def __init__(self, rule: str, head: str, rows: Sequence[int]) -> None:
+        super().__init__(f"rule {rule!r} left no {head} token to draw in rows "
+                         f"{', '.join(map(str, rows))}")
+        self.rule, self.head, self.rows = rule, head, tuple(rows)
+
+
+class StepView(NamedTuple):
+    """What a rule may read at one step, one value per row of the batch."""
+
+    previous: Any        # the staff's last pitch id (the event this one follows)
+    pitch: Any           # the pitch id just drawn (read by duration rules; else = previous)
+    heard: Any           # the other staff's newest pitch token, as a partner id
+    heard_before: Any    # the other staff's pitch token before that one
+    partner_onset: Any   # the tick where the other staff's newest event began (-1: none)
+    partner_end: Any     # the tick where it ends (its next onset)
+    elapsed: Any         # ticks written so far in this staff (the onset of this event)
+    remaining: Any       # ticks left to fill
+    count: Any           # events drawn so far
+    sounded: Any         # whether this staff has sounded a note yet
+
+    @classmethod
+    def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:
+        """The view of a staff that hears no other (a single-staff model)."""
+        rows = previous.shape[0]
+        none = xp.zeros((rows,), dtype="int32")
+        return cls(previous, previous, none, none, none - 1, none, elapsed, remaining,
+                   count, sounded)
+
+
+class StaffArrays(NamedTuple):
+    """The arrays the rules read about one staff's vocabularies in one piece (numpy, or
+    on the device for the compiled loop): built by :meth:`build` from :class:`PitchTable`."""
+
+    special: Any       # (pitch tokens,) padding and start tokens
+    rest: Any          # (pitch tokens,) the rest
+    sounding: Any      # (pitch tokens, 128) the notes each token sounds
+    held: Any          # (pitch tokens, 128) the notes each token holds from the one before
+    closing: Any       # (pitch tokens,) tokens the final span of a cadence allows
+    dominant: Any      # (pitch tokens,) tokens its dominant span allows
+    lowest: Any        # (pitch tokens,) lowest note (SILENT_ABOVE for silence)
+    edge: Any          # treble: lowest note, bass: highest (silence bounds nothing)
+    outer: Any         # the outer voice's note: treble top, bass lowest (-1: silence)
+    dissonance: Any    # (pitch tokens, 12) dissonant classes against each partner class
+    heard_lowest: Any  # (partner tokens,) the partner's lowest note (silence: no bound)
+    heard_edge: Any    # the partner's note that bounds this staff's edge
+    heard_outer: Any   # the partner's outer-voice note (-1: silence)
+    heard_classes: Any  # (partner tokens, 12) the partner's pitch classes
+    ticks: Any         # (duration tokens,) ticks, capped at the target + 1
+    fits: Any          # fits[t]: t ticks can be written with grid durations
+    usable: Any        # (duration tokens,) real durations
+    whole_bar: Any     # (duration tokens,) a bar or more (no opening rest may take one)
+
+    @classmethod
+    def build(cls, clef: str, mode: str, pitch: PitchTable, partner: PitchTable | None,
+              durations: DurationTable) -> StaffArrays:
+        """The arrays of ``clef``'s ``pitch`` vocabulary heard against the other staff's
+        ``partner`` vocabulary (``None`` for a staff that hears no other)."""
+        above = clef == "treble"
+        partner = partner or pitch
+        silent = SILENT_BELOW if above else SILENT_ABOVE
+        return cls(
+            special=pitch.special, rest=pitch.rest, sounding=pitch.sounding, held=pitch.held,
+            closing=closing_tokens(pitch, clef, mode),
+            dominant=dominant_tokens(pitch, clef, mode),
+            lowest=pitch.lowest(SILENT_ABOVE),
+            edge=pitch.lowest(SILENT_ABOVE) if above else pitch.highest(SILENT_BELOW),
+            outer=pitch.highest(-1) if above else pitch.lowest(-1),
+            dissonance=pitch.dissonance(clef),
+            heard_lowest=partner.lowest(silent),
+            heard_edge=(partner.highest(SILENT_BELOW) if above
+                        else partner.lowest(SILENT_ABOVE)),
+            heard_outer=partner.lowest(-1) if above else partner.highest(-1),
+            heard_classes=partner.classes,
+            ticks=durations.ticks, fits=durations.fits, usable=durations.usable,
+            whole_bar=durations.whole_bar)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One sampling rule. Subclasses set the class attributes and ``__call__``: for a ban or
+    a wish, (rows, tokens) booleans of the tokens that keep it; for a penalty, nats to take
+    off each token (rows, tokens)."""
+
+    name: ClassVar[str]
+    head: ClassVar[str] = PITCH
+    kind: ClassVar[str] = BAN
+    #: kept with ``rules=False``: without it a piece is not valid or does not end as asked
+    essential: ClassVar[bool] = False
+    #: whether it reads the other staff (only a coupled set's loop can apply it)
+    coupled: ClassVar[bool] = False
+
+    def __call__(self, view: StepView, arrays: StaffArrays, xp) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def describe(cls) -> str:
+        """The first sentence of the rule's docstring."""
+        return " ".join((cls.__doc__ or "").split()).split(". ")[0].rstrip(".")
+
+
+@dataclass(frozen=True)
+class TokenCost(Rule):
+    """A penalty that depends only on the token: worked out once per piece, outside the loop,
+    by :meth:`costs` (nats per pitch token)."""
+
+    kind: ClassVar[str] = COST
+
+    def costs(self, table: PitchTable, clef: str, mode: str, shift: int | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, view: StepView, arrays: StaffArrays, xp) -> Any:
+        raise TypeError(f"{self.name} is a token cost: read it with Rules.costs")
+
+
+def prefer(allowed, wish, xp):
+    """``allowed`` narrowed by ``wish`` in the rows where some token meets both."""
+    met = allowed & wish
+    return xp.where(met.any(axis=1, keepdims=True), met, allowed)
+
+
+# --- the pitch head ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoSpecialTokens(Rule):
+    """Never draw padding or a start token"""
+
+    name: ClassVar[str] = "no special tokens"
+    essential: ClassVar[bool] = True
+
+    def __call__(self, view, arrays, xp):
+        return ~arrays.special[None, :] & xp.ones((view.previous.shape[0], 1), dtype=bool)
+
+
+@dataclass(frozen=True)
+class HoldsSound(Rule):
+    """A token may hold only notes that sound in the event before"""
+
+    name: ClassVar[str] = "holds sound"
+    essential: ClassVar[bool] = True
+
+    def __call__(self, view, arrays, xp):
+        silent = 1.0 - arrays.sounding[view.previous].astype("float32")
+        return (silent @ arrays.held.astype("float32").T) == 0
+
+
+@dataclass(frozen=True)
+class OpeningRest(Rule):
+    """A piece without a primer opens with at most one rest"""
+
+    name: ClassVar[str] = "one opening rest"
+    essential: ClassVar[bool] = True
+
+    def __call__(self, view, arrays, xp):
+        return ~((view.elapsed > 0) & ~view.sounded)[:, None] | ~arrays.rest[None, :]
+
+
+@dataclass(frozen=True)
+class CadenceSpans(Rule):
+    """The final span sounds only the tonic chord, the span before it only the dominant
+    seventh (the bass on the root, the treble with the third or the leading tone)"""
+
+    name: ClassVar[str] = "cadence chords"
+    essential: ClassVar[bool] = True
+    span: int = 0  # ticks of the final span
+
+    def __call__(self, view, arrays, xp):
+        remaining = view.remaining[:, None]
+        return xp.where(remaining <= self.span, arrays.closing[None, :],
+                        xp.where(remaining <= 2 * self.span, arrays.dominant[None, :], True))
+
+
+@dataclass(frozen=True)
+class HandsInOrder(Rule):
+    """The bass never sounds above the treble's lowest note (a rest always keeps it)"""
+
+    name: ClassVar[str] = "hands in order"
+    kind: ClassVar[str] = WISH
+    coupled: ClassVar[bool] = True
+    above: bool = True  # the treble's rule (else the bass's)
+
+    def __call__(self, view, arrays, xp):
+        bounded = view.partner_end >= view.elapsed
+        silent = SILENT_BELOW if self.above else SILENT_ABOVE
+        bound = xp.where(bounded, arrays.heard_edge[view.heard], silent)[:, None]
+        edge = arrays.edge[None, :]
+        return (edge >= bound) if self.above else (edge <= bound)
+
+
+@dataclass(frozen=True)
+class NoParallels(Rule):
+    """No parallel fifths or octaves (or unisons) between the treble's top note and the bass's
+    lowest; only the staff moving second at a shared onset can make one"""
+
+    name: ClassVar[str] = "no parallel fifths or octaves"
+    kind: ClassVar[str] = WISH
+    coupled: ClassVar[bool] = True
+    above: bool = True
+
+    def __call__(self, view, arrays, xp):
+        own_before, new = arrays.outer[view.previous], arrays.outer[None, :]
+        partner_before = arrays.heard_outer[view.heard_before]
+        partner = arrays.heard_outer[view.heard]
+        sign = 1 if self.above else -1
+        interval = (sign * (own_before - partner_before)) % 12
+        after = (sign * (new - partner[:, None])) % 12
+        together = view.partner_onset == view.elapsed
+        sounding = together & (own_before >= 0) & (partner_before >= 0) & (partner >= 0)
+        moving = (new - own_before[:, None]) * (partner - partner_before)[:, None] > 0
+        perfect = sounding & ((interval == 0) | (interval == 7))
+        return ~(perfect[:, None] & moving & (new >= 0) & (after == interval[:, None]))
+
+
+@dataclass(frozen=True)
+class CadenceVoicing(Rule):
+    """In the cadence's spans the treble's lowest note stays above the bass's lowest"""
+
+    name: ClassVar[str] = "cadence voicing"
+    kind: ClassVar[str] = WISH
+    essential: ClassVar[bool] = True
+    coupled: ClassVar[bool] = True
+    span: int = 0
+    above: bool = True
+
+    def __call__(self, view, arrays, xp):
+        partner_low = arrays.heard_lowest[view.heard][:, None]
+        lowest = arrays.lowest[None, :]
+        in_place = (lowest > partner_low) if self.above else (lowest < partner_low)
+        return in_place | (view.remaining > 2 * self.span)[:, None]
+
+
+@dataclass(frozen=True)
+class KeyKept(TokenCost):
+    """Each struck note that leads toward the relative key (G♯ in C major, G in A minor)
+    costs MODE_PENALTY nats"""
+
+    name: ClassVar[str] = "the key kept"
+
+    def costs(self, table, clef, mode, shift):
+        note = RELATIVE_KEY_NOTE[mode]
+        return MODE_PENALTY * table.struck_count(lambda pitch: pitch % 12 == note)
+
+
+@dataclass(frozen=True)
+class TrebleOnStaff(TokenCost):
+    """Each struck treble note off the treble staff where the piece will be written costs
+    LEDGER_PENALTY nats"""
+
+    name: ClassVar[str] = "the treble on its staff"
+
+    def costs(self, table, clef, mode, shift):
+        from .piece import STAFF_RANGE
+
+        if clef != "treble" or shift is None:
+            return np.zeros(len(table))
+        low, high = (n - shift for n in STAFF_RANGE[clef])
+        return LEDGER_PENALTY * table.struck_count(lambda pitch: not low <= pitch <= high)
+
+
+@dataclass(frozen=True)
+class Consonance(Rule):
+    """Each dissonant pitch-class pair a token makes with the other staff's notes still
+    sounding costs DISSONANCE_PENALTY nats"""
+
+    name: ClassVar[str] = "consonance between the hands"
+    kind: ClassVar[str] = PENALTY
+    coupled: ClassVar[bool] = True
+
+    def __call__(self, view, arrays, xp):
+        heard = xp.where((view.partner_end > view.elapsed)[:, None],
+                         arrays.heard_classes[view.heard], 0)
+        return DISSONANCE_PENALTY * xp.einsum("vk,bk->bv", arrays.dissonance, heard)
+
+
+# --- the duration head -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BarFilling(Rule):
+    """A duration ends at or before the final barline (and before each cadence span), leaves
+    a remainder that grid durations can fill, and no opening rest lasts a bar"""
+
+    name: ClassVar[str] = "bars filled"
+    head: ClassVar[str] = DURATION
+    essential: ClassVar[bool] = True
+    barriers: tuple[int, ...] = (0,)  # ticks before the end that no duration crosses
+
+    def __call__(self, view, arrays, xp):
+        opening_rest = (view.count == 0) & arrays.rest[view.pitch]
+        top = arrays.fits.shape[0] - 1
+        after = view.remaining[:, None] - arrays.ticks[None, :]
+        fits = (after >= 0) & arrays.fits[xp.clip(after, 0, top)] & arrays.usable[None, :]
+        allowed = fits & ~(opening_rest[:, None] & arrays.whole_bar[None, :])
+        for barrier in self.barriers:
+            if barrier:
+                before = after - barrier
+                allowed &= ((view.remaining[:, None] <= barrier)
+                            | ((before >= 0) & arrays.fits[xp.clip(before, 0, top)]))
+        return allowed
+
+
+@dataclass(frozen=True)
+class ClosingHold(Rule):
+    """The closing chord is held through the whole final span, not cut short"""
+
+    name: ClassVar[str] = "closing chord held"
+    head: ClassVar[str] = DURATION
+    kind: ClassVar[str] = WISH
+    essential: ClassVar[bool] = True
+    span: int = 0
+
+    def __call__(self, view, arrays, xp):
+        return ((view.remaining > self.span)[:, None]
+                | (arrays.ticks[None, :] == view.remaining[:, None]))
+
+
+@dataclass(frozen=True)
+class CompoundBeat(Rule):
+    """In 6/8, 9/8 and 12/8 a note that crosses a dotted beat starts and ends on one"""
+
+    name: ClassVar[str] = "compound beat kept"
+    head: ClassVar[str] = DURATION
+    kind: ClassVar[str] = WISH
+    beat: int = 36  # ticks of a dotted beat
+
+    def __call__(self, view, arrays, xp):
+        start = (view.elapsed % self.beat)[:, None]
+        end = start + arrays.ticks[None, :]
+        return (end <= self.beat) | ((start == 0) & (end % self.beat == 0))
+
+
+#: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
+ALL_RULES: tuple[type[Rule], ...] = (
+    NoSpecialTokens, HoldsSound, OpeningRest, CadenceSpans, HandsInOrder, NoParallels,
+    CadenceVoicing, KeyKept, TrebleOnStaff, Consonance, BarFilling, ClosingHold, CompoundBeat)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Rules applied in order; hashable, so a compiled loop is cached per list."""
+
+    rules: tuple[Rule, ...]
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(rule.name for rule in self.rules)
+
+    def essential(self) -> Rules:
+        """Only the rules a valid, ending piece needs (``rules=False``)."""
+        return Rules(tuple(rule for rule in self.rules if rule.essential))
+
+    def for_head(self, head: str) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.head == head and rule.kind != COST)
+
+    def costs(self, table: PitchTable, clef: str, mode: str, shift: int | None) -> np.ndarray:
+        """(pitch tokens,) float32: the nats every token cost takes off each token."""
+        total = np.zeros(len(table))
+        for rule in self.rules:
+            if rule.kind == COST:
+                total = total + rule.costs(table, clef, mode, shift)
+        return total.astype("float32")
+
+    def narrow(self, head: str, view: StepView, arrays: StaffArrays, xp, penalty=None,
+               check: bool = False):
+        """(allowed, penalty, emptied) for one head at one step: ``allowed`` (rows, tokens)
+        booleans after every ban and wish, ``penalty`` the starting ``penalty`` plus every
+        penalty rule's, and ``emptied`` the bitmask per row of the bans (bit i: the i-th
+        rule of this head) that would have left the row no token.
+
+        With ``check`` (the eager path) such a ban raises :class:`RuleEmptiedError`. Without
+        it, a pitch ban is skipped in the rows it would empty (a duration ban is not: the loop
+        closes a gap that nothing fits with rests)."""
+        rows = view.remaining.shape[0]
+        allowed = xp.ones((rows, _width(head, arrays)), dtype=bool)
+        emptied = xp.zeros((rows,), dtype="int32")
+        for bit, rule in enumerate(self.for_head(head)):
+            if rule.kind == PENALTY:
+                penalty = rule(view, arrays, xp) if penalty is None else (
+                    penalty + rule(view, arrays, xp))
+            elif rule.kind == WISH:
+                allowed = prefer(allowed, rule(view, arrays, xp), xp)
+            else:
+                narrowed = allowed & rule(view, arrays, xp)
+                empty = allowed.any(axis=1) & ~narrowed.any(axis=1)
+                if check and bool(empty.any()):
+                    raise RuleEmptiedError(rule.name, head, np.flatnonzero(np.asarray(empty)))
+                emptied = emptied | xp.where(empty, 1 << bit, 0)
+                skip = empty[:, None] if head == PITCH else False
+                allowed = xp.where(skip, allowed, narrowed)
+        return allowed, penalty, emptied
+
+    def emptied_names(self, head: str, bits: int) -> list[str]:
+        """The names of the rules of ``head`` a bitmask from :meth:`narrow` names."""
+        return [rule.name for bit, rule in enumerate(self.for_head(head)) if bits >> bit & 1]
+
+    def table(self) -> str:
+        """The rules as a Markdown table: order, name, head, kind, essential, what it does."""
+        return rules_table(self.rules)
+
+
+def _width(head: str, arrays: StaffArrays) -> int:
+    return arrays.special.shape[0] if head == PITCH else arrays.ticks.shape[0]
+
+
+def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: bool = False,
+                  coupled: bool = True, clef: str = "treble") -> Rules:
+    """The rules of one staff of a piece, in order: every rule the setting calls for (a
+    cadence's spans only with ``ending="cadence"``, the opening rest only without a primer,
+    the compound beat only in 6/8, 9/8, 12/8, the rules between the hands only for a coupled
+    set). ``.essential()`` keeps those of ``rules=False``.
+
+    >>> default_rules(time_signature="6/8", ending="cadence").names[:4]
+    ('no special tokens', 'holds sound', 'one opening rest', 'cadence chords')
+    """
+    span = int(final_span(time_signature) * TICKS_PER_QUARTER) if ending == "cadence" else 0
+    beat = beat_length(time_signature)
+    above = clef == "treble"
+    chosen: list[Rule] = [NoSpecialTokens(), HoldsSound()]
+    if not primed and coupled:
+        chosen.append(OpeningRest())
+    if span:
+        chosen.append(CadenceSpans(span))
+    if coupled:
+        chosen += [HandsInOrder(above), NoParallels(above)]
+        if span:
+            chosen.append(CadenceVoicing(span, above))
+        chosen += [KeyKept(), TrebleOnStaff(), Consonance()]
+    chosen.append(BarFilling((span, 2 * span) if span else (0,)))
+    if span:
+        chosen.append(ClosingHold(span))
+    if coupled and beat.denominator == 2:  # the chorales have no compound meter
+        chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
+    return Rules(tuple(chosen))
+
+
+def rules_table(rules: Iterable[Rule | type[Rule]] = ALL_RULES) -> str:
+    """A Markdown table of ``rules`` (every rule by default), in the order they apply."""
+    lines = ["| # | rule | head | kind | essential | what it does |",
+             "|---|---|---|---|---|---|"]
+    for number, rule in enumerate(rules, 1):
+        lines.append(f"| {number} | {rule.name} | {rule.head} | {rule.kind} | "
+                     f"{'yes' if rule.essential else 'no'} | {rule.describe()} |")
+    return "\n".join(lines)
+
+
+__doc__ = __doc__.replace("{table}", rules_table())
