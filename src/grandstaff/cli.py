@@ -178,10 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="cadence (default): close on the tonic chord, the tonic in the "
                               "bass; open: stop wherever the last bar ends")
     compose.add_argument("--no-rules", dest="rules", action="store_false",
-                         help="sample the models alone: no rule keeps the hands in order, the "
-                              "outer voices free of parallel fifths and octaves or the treble "
-                              "on its staff, and nothing prefers consonance or the key (the "
-                              "ending still follows --ending)")
+                         help="sample the models alone: only the rules a valid piece needs "
+                              "stay (--list-rules marks them essential); the ending still "
+                              "follows --ending")
+    compose.add_argument("--list-rules", action="store_true",
+                         help="print the sampling rules in the order they apply and exit")
     compose.add_argument("--primer", default=None,
                          help="a music file or 'bach:PIECE' that conditions the start")
     compose.add_argument("--formats", default="musicxml,midi,pdf",
@@ -342,6 +343,12 @@ def _judge(args) -> int:
 
 def _compose(args) -> int:
     from contextlib import nullcontext
+
+    if args.list_rules:
+        from .composing.rules import rules_table
+
+        print(rules_table())
+        return 0
 
     from .composing.composer import check_bars, check_candidates, compose
     from .composing.piece import EngravingFailed, parse_formats, plan_outputs

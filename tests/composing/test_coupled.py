@@ -310,3 +310,55 @@ def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
         g_naturals[rules] = sum(p % 12 == 7 for c in CLEFS for staff in staves[c]
                                 for e in staff for p in e.struck)
     assert g_naturals[True] < g_naturals[False]
+
+
+def test_a_new_temperature_reuses_the_compiled_loop(tiny_models):
+    """Four temperatures, one compiled loop (JAX's own cache of the jitted loop counts one
+    program); the temperatures still change what is drawn."""
+    duet = CoupledGenerator({c: ClefGenerator(m)
+                             for c, m in load_models(str(tiny_models)).items()})
+    drawn = []
+    for temperature in (0.7, 0.9, 1.1, 1.3):
+        samplers = {clef: (TopKSampler(20, temperature, seed=1 + i),
+                           TopKSampler(8, temperature, seed=11 + i))
+                    for i, clef in enumerate(CLEFS)}
+        staves = duet.generate(mode="major", length=2 * bar_length("4/4"),
+                               time_signature="4/4", samplers=samplers, candidates=4)
+        drawn.append(staves["treble"])
+    assert duet.loops.compiled == 1 and len(duet.loops) == 1
+    (loop,) = duet.loops._loops.values()
+    assert loop._cache_size() == 1
+    assert drawn[0] != drawn[-1]
+
+
+def test_one_step_runs_eagerly_and_names_the_rule_that_left_nothing(duet):
+    """The loop's step without jit, on the real tiny models: a cadence whose closing chord the
+    vocabulary cannot write raises an error naming the rule, never a silent rest."""
+    import jax
+    import numpy as np
+
+    from grandstaff.composing.loop import Partner, start_lane, step
+    from grandstaff.composing.rules import RuleEmptiedError
+
+    chosen = {clef: duet.rules(clef, time_signature="4/4", ending="cadence", primed=False)
+              for clef in CLEFS}
+    ks = ((5, 5), (5, 5))
+    treble, _ = duet.staves(96, 96, "4/4", "major", False, chosen, ks)
+    generator = duet.generators["treble"]
+    rows = 2
+    start = duet._primed("treble", "major", rows, None, "4/4")
+    lane = start_lane(treble, start["pitch"], start["duration"], start["state"], 96)
+    lane = lane._replace(remaining=lane.remaining * 0 + 48)  # inside the final span
+    partner = Partner(*(np.zeros(rows, "int32"),) * 2, np.full(rows, -1), np.zeros(rows))
+    costs = np.zeros(len(generator.vocab.pitch), "float32")
+    keys = jax.random.split(jax.random.key(0))
+    args = (generator.params, keys, lane, partner, np.ones(rows, bool), costs, (1.0, 1.0))
+    done = step(treble, *args, bar=96, bars=1, check=True)
+    assert (np.asarray(done.count) == 1).all()
+    closing = treble.arrays.closing
+    assert {generator.vocab.pitch.tokens[i] for i in np.asarray(done.out_pitch)[:, 0]} <= {
+        t for t, ok in zip(generator.vocab.pitch.tokens, np.asarray(closing)) if ok}
+    broken = treble.__class__(**{**treble.__dict__,
+                                 "arrays": treble.arrays._replace(closing=closing & False)})
+    with pytest.raises(RuleEmptiedError, match="cadence chords"):
+        step(broken, *args, bar=96, bars=1, check=True)

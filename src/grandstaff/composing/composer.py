@@ -11,13 +11,14 @@ token of the requested mode; the result is then transposed to the requested key.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadArgumentError
+from ..errors import BadArgumentError, GrandstaffWarning
 from ..music.events import CLEFS, Event, bar_length
 from ..music.keys import Key
 from ..text import clean_text
@@ -131,44 +132,56 @@ def compose_many(
                           TopKSampler(top_k_duration, temperature, streams[2 * index + 1]))
     primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
     generators = _generators(str(models))
-    from .coupled import CoupledGenerator
-    from .generation import generate_staves
-
-    coupled = isinstance(generators, CoupledGenerator)
-    if coupled:
-        planned = planned_shift(key.semitones_from_reference(), generators.centres["treble"])
-        shifts = {"treble": planned, "bass": bass_shift(planned, generators.centres["bass"])}
-        staves = generators.generate(mode=key.mode, length=bar * bars,
-                                     time_signature=time_signature, samplers=samplers,
-                                     candidates=candidates, primer=primer_events,
-                                     ending=ending, shift=planned, rules=rules)
-    else:
-        staves = {}
-        for clef in CLEFS:
-            pitch_sampler, duration_sampler = samplers[clef]
-            staves[clef] = generate_staves(
-                generators[clef], mode=key.mode, length=bar * bars, candidates=candidates,
-                pitch_sampler=pitch_sampler, duration_sampler=duration_sampler,
-                primer=primer_events[clef], bar=bar)
+    coupled, staves, shifts, skipped = _sample_staves(
+        generators, key=key, length=bar * bars, time_signature=time_signature,
+        samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
+        rules=rules)
     pieces = []
     for index in range(candidates):
-        # a coupled set wrote the treble for the planned shift; older sets are placed after
-        if not coupled:
-            shift = written_shift({c: staves[c][index] for c in CLEFS},
-                                  key.semitones_from_reference())
-            shifts = {c: shift for c in CLEFS}
-        piece_staves = {c: tuple(fit_to_piano(e.transposed(shifts[c])) for e in staves[c][index])
-                        for c in CLEFS}
+        piece_staves = {c: tuple(fit_to_piano(e.transposed(shifts[index][c]))
+                                 for e in staves[c][index]) for c in CLEFS}
         pieces.append(Piece(
             staves=piece_staves, key=key, time_signature=time_signature, tempo=tempo,
             title=title or f"Piece in {key}", composer=composer or f"grandstaff ({models})",
             info={"seed": seed, "candidate": index, "models": str(models),
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
                   "temperature": temperature, "primer": str(primer) if primer else None,
-                  "shift": shifts["treble"], "bass_shift": shifts["bass"],
-                  "ending": ending if coupled else "open", "rules": rules and coupled},
+                  "shift": shifts[index]["treble"], "bass_shift": shifts[index]["bass"],
+                  "ending": ending if coupled else "open", "rules": rules and coupled,
+                  "skipped_rules": skipped[index]},
         ))
     return pieces
+
+
+def _sample_staves(generators, *, key: Key, length, time_signature: str, samplers,
+                   candidates: int, primer, ending: str, rules: bool):
+    """(coupled, {clef: staves}, each candidate's {clef: shift}, each candidate's skipped
+    rules). A coupled set writes the treble for the shift planned before sampling; a set from
+    before coupling is placed after, one shift for both staves."""
+    from .coupled import CoupledGenerator
+    from .generation import generate_staves
+
+    semitones = key.semitones_from_reference()
+    if isinstance(generators, CoupledGenerator):
+        planned = planned_shift(semitones, generators.centres["treble"])
+        shift = {"treble": planned, "bass": bass_shift(planned, generators.centres["bass"])}
+        notes: dict = {}
+        staves = generators.generate(mode=key.mode, length=length,
+                                     time_signature=time_signature, samplers=samplers,
+                                     candidates=candidates, primer=primer, ending=ending,
+                                     shift=planned, rules=rules, notes=notes)
+        skipped = [sorted({name for clef in CLEFS for name in notes["skipped_rules"][clef][i]})
+                   for i in range(candidates)]
+        return True, staves, [shift] * candidates, skipped
+    staves = {clef: generate_staves(
+        generators[clef], mode=key.mode, length=length, candidates=candidates,
+        pitch_sampler=samplers[clef][0], duration_sampler=samplers[clef][1],
+        primer=primer[clef], bar=bar_length(time_signature)) for clef in CLEFS}
+    shifts = []
+    for index in range(candidates):
+        placed = written_shift({c: staves[c][index] for c in CLEFS}, semitones)
+        shifts.append({c: placed for c in CLEFS})
+    return False, staves, shifts, [[] for _ in range(candidates)]
 
 
 def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
@@ -186,9 +199,10 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     none is); ``piece.info`` records which, and whether the mode matched. ``ending="cadence"``
     closes on the tonic chord with the tonic in the bass; ``"open"`` stops where the last bar
     ends (a model set trained before the staves heard each other always ends open).
-    ``rules=False`` samples the models alone: no rule keeps the hands in order, the outer
-    voices free of parallels, the treble on its staff, or prefers consonance and the key (the
-    cadence still follows ``ending``); ``piece.info["rules"]`` says which.
+    ``rules=False`` samples the models alone under the essential rules only (see
+    :mod:`grandstaff.composing.rules`; the cadence still follows ``ending``);
+    ``piece.info["rules"]`` says which. A ban that no token could keep at some step is
+    skipped there, named in ``piece.info["skipped_rules"]`` and warned about.
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -203,5 +217,12 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None
     chosen = chosen or pieces[0]
+    if chosen.info["skipped_rules"]:
+        warnings.warn(GrandstaffWarning(
+            f"model set {models!r} could not keep the rules "
+            f"{', '.join(chosen.info['skipped_rules'])} at every step (its vocabulary has no "
+            "token that keeps them there); they were skipped there"
+            + (", so the piece may not close on the tonic: try --ending open"
+               if "cadence chords" in chosen.info["skipped_rules"] else "")), stacklevel=2)
     return replace(chosen, info={**chosen.info, "candidates": len(pieces),
                                  "mode_matched": matched})

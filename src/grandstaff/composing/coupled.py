@@ -25,7 +25,7 @@ from ..models.conditioning import COUNTDOWN_CAP, bar_ticks, piece_conditions, po
 from ..music.events import CLEFS, Event, start_token
 from ..music.vocab import TICKS_PER_QUARTER
 from .generation import ClefGenerator, key_seed, on_device
-from .loop import LoopCache, compile_loop, decode_rows
+from .loop import LoopCache, Staff, compile_loop, decode_rows
 from .rules import (  # noqa: F401  (the cadence's names, as they were imported from here)
     ENDINGS,
     LEDGER_PENALTY,
@@ -161,6 +161,14 @@ class CoupledGenerator:
 
     def _compile(self, target: int, bar: int, time_signature: str, mode: str, primed: bool,
                  chosen: Mapping[str, Rules], ks):
+        staves = self.staves(target, bar, time_signature, mode, primed, chosen, ks)
+        return compile_loop(staves, target=target, bar=bar)
+
+    def staves(self, target: int, bar: int, time_signature: str, mode: str, primed: bool,
+               chosen: Mapping[str, Rules], ks) -> list[Staff]:
+        """Both clefs as the loop sees them (:class:`~grandstaff.composing.loop.Staff`), for
+        :func:`~grandstaff.composing.loop.compile_loop` or an eager
+        :func:`~grandstaff.composing.loop.step`."""
         staves = []
         for index, clef in enumerate(CLEFS):
             generator = self.generators[clef]
@@ -173,7 +181,7 @@ class CoupledGenerator:
                 chosen[clef], ks[index], target, None if primed else bar, mode=mode,
                 partner=self.partners[clef], meter=meter, positions=on_device(positions),
                 as_partner=on_device(as_partner)))
-        return compile_loop(staves, target=target, bar=bar)
+        return staves
 
     def token_penalty(self, clef: str, shift: int | None, mode: str) -> np.ndarray:
         """What each of ``clef``'s pitch tokens loses (in nats) before it is drawn under the

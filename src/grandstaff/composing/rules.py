@@ -320,7 +320,7 @@ class CadenceVoicing(Rule):
 @dataclass(frozen=True)
 class KeyKept(TokenCost):
     """Each struck note that leads toward the relative key (G♯ in C major, G in A minor)
-    costs MODE_PENALTY nats"""
+    costs MODE_PENALTY (1 nat)"""
 
     name: ClassVar[str] = "the key kept"
 
@@ -332,7 +332,7 @@ class KeyKept(TokenCost):
 @dataclass(frozen=True)
 class TrebleOnStaff(TokenCost):
     """Each struck treble note off the treble staff where the piece will be written costs
-    LEDGER_PENALTY nats"""
+    LEDGER_PENALTY (2.5 nats)"""
 
     name: ClassVar[str] = "the treble on its staff"
 
@@ -348,7 +348,7 @@ class TrebleOnStaff(TokenCost):
 @dataclass(frozen=True)
 class Consonance(Rule):
     """Each dissonant pitch-class pair a token makes with the other staff's notes still
-    sounding costs DISSONANCE_PENALTY nats"""
+    sounding costs DISSONANCE_PENALTY (0.6 nats)"""
 
     name: ClassVar[str] = "consonance between the hands"
     kind: ClassVar[str] = PENALTY

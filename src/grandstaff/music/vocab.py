@@ -140,11 +140,3 @@ def pitch_matrices(vocab: Vocabulary):
             sounding[index, list(pitches)] = True
             held[index, list(holds)] = True
     return sounding, held
-
-
-def holds_allowed(xp, sounding, held, previous):
-    """Which pitch tokens may follow each row's ``previous`` token: a token may hold only
-    pitches that sound in the token before. (rows, tokens) booleans; ``xp`` is numpy or
-    jax.numpy, so the compiled and the Python sampling loops share one rule."""
-    silent = 1.0 - sounding[previous].astype("float32")
-    return (silent @ held.astype("float32").T) == 0

@@ -1,0 +1,230 @@
+"""Each sampling rule alone, through the eager path, on a hand-made vocabulary of a few tokens:
+the case it forbids or penalises, and a case it leaves alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grandstaff.composing import rules as r
+from grandstaff.composing.rules import (
+    ALL_RULES,
+    DURATION,
+    PITCH,
+    RuleEmptiedError,
+    Rules,
+    StaffArrays,
+    StepView,
+    default_rules,
+)
+from grandstaff.composing.tables import DurationTable, PitchTable
+from grandstaff.music.vocab import Vocabulary, duration_ticks
+
+TREBLE = ["rest", "60", "62", "64", "67", "71", "72", "79", "84", "64.67", "64.67.72",
+          "62.67.71", "60~.64", "68"]
+BASS = ["rest", "36", "43", "48", "55", "60", "67", "43.55"]
+DURATIONS = ["1/2", "1", "3/2", "2", "3", "4"]
+
+
+def _vocab(tokens, head="pitch"):
+    return Vocabulary.build(tokens, head=head)
+
+
+@pytest.fixture(scope="module")
+def tables():
+    treble, bass = _vocab(TREBLE), _vocab(BASS)
+    durations = _vocab(DURATIONS, head="duration")
+    target = 4 * 24 * 4  # four bars of 4/4
+
+    def arrays(clef, mode="major", bar=96):
+        own, partner = (treble, bass) if clef == "treble" else (bass, treble)
+        table = DurationTable.build(durations, duration_ticks(durations), target, bar)
+        return StaffArrays.build(clef, mode, PitchTable.build(own), PitchTable.build(partner),
+                                 table)
+
+    return {"treble": treble, "bass": bass, "duration": durations, "arrays": arrays}
+
+
+def view(vocab, partner, *, previous="60", heard="48", heard_before="48", partner_onset=0,
+         partner_end=24, elapsed=0, remaining=384, count=1, sounded=True, pitch=None):
+    """A one-row step view from token names."""
+    def one(value, dtype="int32"):
+        return np.array([value], dtype=dtype)
+
+    previous_id = vocab.id(previous)
+    return StepView(one(previous_id), one(vocab.id(pitch) if pitch else previous_id),
+                    one(partner.id(heard)), one(partner.id(heard_before)), one(partner_onset),
+                    one(partner_end), one(elapsed), one(remaining), one(count),
+                    one(sounded, bool))
+
+
+def allowed(rule, step, arrays, vocab):
+    """The tokens ``rule`` allows in the one row of ``step``."""
+    mask = np.asarray(rule(step, arrays, np))[0]
+    return {token for token, ok in zip(vocab.tokens, mask) if ok}
+
+
+def test_no_special_tokens(tables):
+    arrays, vocab = tables["arrays"]("treble"), tables["treble"]
+    kept = allowed(r.NoSpecialTokens(), view(vocab, tables["bass"]), arrays, vocab)
+    assert kept == set(TREBLE)
+
+
+def test_a_hold_needs_the_note_in_the_event_before(tables):
+    arrays, vocab, bass = tables["arrays"]("treble"), tables["treble"], tables["bass"]
+    assert "60~.64" not in allowed(r.HoldsSound(), view(vocab, bass, previous="62"), arrays,
+                                   vocab)
+    assert "60~.64" in allowed(r.HoldsSound(), view(vocab, bass, previous="60"), arrays, vocab)
+
+
+def test_one_opening_rest(tables):
+    arrays, vocab, bass = tables["arrays"]("treble"), tables["treble"], tables["bass"]
+    after_rest = view(vocab, bass, previous="rest", elapsed=24, sounded=False)
+    assert "rest" not in allowed(r.OpeningRest(), after_rest, arrays, vocab)
+    assert "rest" in allowed(r.OpeningRest(), view(vocab, bass, elapsed=0, sounded=False),
+                             arrays, vocab)
+    assert "rest" in allowed(r.OpeningRest(), view(vocab, bass, elapsed=24), arrays, vocab)
+
+
+def test_cadence_chords(tables):
+    rule = r.CadenceSpans(span=48)
+    treble, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")
+    final = allowed(rule, view(treble, bass, remaining=48), arrays, treble)
+    assert final == {"64", "64.67", "64.67.72", "60~.64"}  # the tonic triad with its third
+    dominant = allowed(rule, view(treble, bass, remaining=96), arrays, treble)
+    assert dominant == {"71", "62.67.71"}  # the leading tone in the treble
+    assert allowed(rule, view(treble, bass, remaining=97), arrays, treble) == set(
+        treble.tokens)
+    bass_final = allowed(rule, view(bass, treble, heard="64", heard_before="64", remaining=48),
+                         tables["arrays"]("bass"), bass)
+    assert bass_final == {"36", "48", "60"}  # the tonic lowest
+
+
+def test_hands_in_order(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    step = view(treble, bass, heard="67", partner_end=24, elapsed=0)
+    kept = allowed(r.HandsInOrder(above=True), step, tables["arrays"]("treble"), treble)
+    assert "62" not in kept and "64.67" not in kept and {"67", "72", "rest"} <= kept
+    ended = view(treble, bass, heard="67", partner_end=0, elapsed=24)  # bass note over
+    assert "62" in allowed(r.HandsInOrder(above=True), ended, tables["arrays"]("treble"),
+                           treble)
+    below = allowed(r.HandsInOrder(above=False),
+                    view(bass, treble, heard="62", heard_before="62"),
+                    tables["arrays"]("bass"), bass)
+    assert "67" not in below and "60" in below
+
+
+def test_no_parallel_fifths_or_octaves(tables):
+    """The bass moved C3→G2 at this onset; the treble had C5 over C3 (octaves): C5→G4
+    would be parallel octaves, C5→B4 is not."""
+    treble, bass = tables["treble"], tables["bass"]
+    step = view(treble, bass, previous="72", heard="43", heard_before="48", partner_onset=24,
+                elapsed=24)
+    kept = allowed(r.NoParallels(above=True), step, tables["arrays"]("treble"), treble)
+    assert "67" not in kept and {"71", "79"} <= kept  # G4 octaves; B4, G5 (contrary) fine
+    apart = step._replace(partner_onset=np.array([0]))  # the bass moved earlier: no pair
+    assert "67" in allowed(r.NoParallels(above=True), apart, tables["arrays"]("treble"),
+                           treble)
+
+
+def test_cadence_voicing(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    rule = r.CadenceVoicing(span=48, above=True)
+    in_span = view(treble, bass, heard="67", remaining=48)
+    assert "64" not in allowed(rule, in_span, tables["arrays"]("treble"), treble)
+    before = view(treble, bass, heard="67", remaining=200)
+    assert "64" in allowed(rule, before, tables["arrays"]("treble"), treble)
+
+
+def test_the_key_kept(tables):
+    table = PitchTable.build(tables["treble"])
+    major = dict(zip(table.tokens, r.KeyKept().costs(table, "treble", "major", None)))
+    minor = dict(zip(table.tokens, r.KeyKept().costs(table, "treble", "minor", None)))
+    assert major["68"] == r.MODE_PENALTY and major["67"] == 0  # G sharp in C major
+    assert minor["67"] == r.MODE_PENALTY and minor["68"] == 0  # G natural in A minor
+
+
+def test_the_treble_on_its_staff(tables):
+    table = PitchTable.build(tables["treble"])
+    costs = dict(zip(table.tokens, r.TrebleOnStaff().costs(table, "treble", "major", 0)))
+    assert costs["84"] == r.LEDGER_PENALTY and costs["60"] == r.LEDGER_PENALTY
+    assert costs["67"] == 0 and costs["64.67.72"] == 0
+    assert not r.TrebleOnStaff().costs(table, "treble", "major", None).any()  # not told
+    assert not r.TrebleOnStaff().costs(table, "bass", "major", 0).any()
+
+
+def test_consonance_between_the_hands(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")
+    step = view(treble, bass, heard="48", partner_end=24, elapsed=0)
+    cost = dict(zip(treble.tokens, np.asarray(r.Consonance()(step, arrays, np))[0]))
+    assert cost["62"] == pytest.approx(r.DISSONANCE_PENALTY)  # D over C: a second
+    assert cost["64"] == 0 and cost["67"] == 0
+    silent = step._replace(partner_end=np.array([0]))  # the bass note has ended
+    assert not np.asarray(r.Consonance()(silent, arrays, np)).any()
+
+
+def test_bars_filled(tables):
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    rule = r.BarFilling(barriers=(48, 96))
+    near_end = allowed(rule, view(vocab, tables["bass"], remaining=120, pitch="60"), arrays,
+                       durations)
+    assert near_end == {"1/2", "1"}  # 5 quarters left: nothing may cross the dominant span
+    opening = view(vocab, tables["bass"], count=0, pitch="rest")
+    assert "4" not in allowed(r.BarFilling(), opening, arrays, durations)
+    assert "4" in allowed(r.BarFilling(), opening._replace(count=np.array([1])), arrays,
+                          durations)
+
+
+def test_the_closing_chord_held(tables):
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    rule = r.ClosingHold(span=48)
+    assert allowed(rule, view(vocab, tables["bass"], remaining=48), arrays, durations) == {"2"}
+    assert "1" in allowed(rule, view(vocab, tables["bass"], remaining=200), arrays, durations)
+
+
+def test_the_compound_beat_kept(tables):
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    rule = r.CompoundBeat(beat=36)
+    inside = allowed(rule, view(vocab, tables["bass"], elapsed=12), arrays, durations)
+    assert "3/2" not in inside and "1" in inside  # 1/2 into the beat, 3/2 would cross it
+    assert "3" in allowed(rule, view(vocab, tables["bass"], elapsed=36), arrays, durations)
+
+
+def test_every_rule_is_in_the_default_list_in_order():
+    names = default_rules(time_signature="6/8", ending="cadence").names
+    assert names == tuple(rule.name for rule in ALL_RULES)
+    essential = default_rules(time_signature="6/8", ending="cadence").essential().names
+    assert essential == tuple(rule.name for rule in ALL_RULES if rule.essential)
+    assert "hands in order" not in default_rules(coupled=False).names
+
+
+def test_a_ban_that_empties_a_row_is_named_in_the_eager_path(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")._replace(closing=np.zeros(len(treble), dtype=bool))
+    rules = Rules((r.NoSpecialTokens(), r.CadenceSpans(span=48)))
+    step = view(treble, bass, remaining=48)
+    with pytest.raises(RuleEmptiedError, match="cadence chords"):
+        rules.narrow(PITCH, step, arrays, np, check=True)
+    # compiled, the ban is skipped in that row and recorded instead of drawing padding
+    mask, _, emptied = rules.narrow(PITCH, step, arrays, np)
+    assert np.asarray(mask)[0].sum() == len(TREBLE)
+    assert rules.emptied_names(PITCH, int(emptied[0])) == ["cadence chords"]
+    assert rules.narrow(DURATION, step, arrays, np)[2].tolist() == [0]
+
+
+def test_the_list_of_rules_is_printed_from_the_module():
+    table = r.rules_table()
+    for rule in ALL_RULES:
+        assert f"| {rule.name} |" in table
+    assert table in r.__doc__
+
+
+def test_the_token_costs_in_the_table_are_the_constants():
+    assert f"({r.MODE_PENALTY:g} nat)" in r.KeyKept.describe()
+    assert f"({r.LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
+    assert f"({r.DISSONANCE_PENALTY:g} nats)" in r.Consonance.describe()
