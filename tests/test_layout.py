@@ -13,7 +13,7 @@ import grandstaff
 
 PACKAGE = Path(grandstaff.__file__).parent
 #: Each part may import only parts of a lower rank (and itself).
-RANKS = {"errors": 0, "files": 1, "text": 1, "workers": 1, "backend": 1,
+RANKS = {"errors": 0, "bounds": 1, "files": 1, "text": 1, "workers": 1, "backend": 1,
          "music": 2, "output": 2, "corpus": 3, "models": 4, "composing": 5, "judging": 6,
          "serving": 6, "cli": 7, "__init__": 7}
 

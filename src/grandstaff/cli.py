@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .bounds import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO
 from .errors import GrandstaffError
 
 EPILOG = "Run 'grandstaff COMMAND --help' for the options of one command."
@@ -20,8 +21,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"grandstaff: error: {message} (see --help)\n")
 
 
-def _number(convert=int, *, least: int | None = None, above: float | None = None,
-            label: str = ""):
+def _number(convert=int, *, least: float | None = None, above: float | None = None,
+            most: float | None = None, label: str = ""):
     """An argparse type: ``convert`` the text, then hold it to a bound, or say why not."""
     noun = "a whole number" if convert is int else "a number"
 
@@ -31,8 +32,12 @@ def _number(convert=int, *, least: int | None = None, above: float | None = None
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{shown} is not {noun}") from None
-        if least is not None and value < least:
+        if least is not None and not value >= least:
+            if most is not None:
+                raise argparse.ArgumentTypeError(f"{shown} must be from {least:g} to {most:g}")
             raise argparse.ArgumentTypeError(f"{shown} must be {least} or more")
+        if most is not None and not value <= most:
+            raise argparse.ArgumentTypeError(f"{shown} must be from {least:g} to {most:g}")
         if above is not None and not value > above:
             raise argparse.ArgumentTypeError(f"{shown} must be above {above:g}")
         return value
@@ -44,8 +49,10 @@ _seed = _number(least=0, label="seed")
 _count = _number(least=0)
 _positive_int = _number(least=1)
 _positive_float = _number(float, above=0)
-_port = _number(least=1, label="port")
+_port = _number(least=1, most=65535, label="port")
 _device_count = _number(least=1, label="devices")
+_tempo = _number(float, least=MIN_TEMPO, most=MAX_TEMPO, label="tempo")
+_temperature = _number(float, least=MIN_TEMPERATURE, most=MAX_TEMPERATURE, label="temperature")
 
 
 def _devices(text: str):
@@ -53,6 +60,8 @@ def _devices(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``grandstaff`` parser: one ``_add_<command>`` per subcommand, with shared parent
+    parsers for the options several commands take."""
     parser = _Parser(
         prog="grandstaff",
         description="Learn piano music and write new pieces as printable grand-staff scores.",
@@ -62,7 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"grandstaff {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parents = _parents()
+    for add in (_add_ingest, _add_train, _add_evaluate, _add_compose, _add_serve):
+        add(commands, parents)
+    return parser
+
+
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    """Parent parsers of the options shared by several commands."""
     from .backend import default_compilation_cache
+    from .output.engrave import ENGRAVERS
 
     compiled = _Parser(add_help=False)
     compiled.add_argument(
@@ -71,7 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
              "(default: %(default)s)")
     compiled.add_argument("--no-jax-cache", action="store_true",
                           help="compile everything afresh and keep nothing")
+    models = _Parser(add_help=False)
+    models.add_argument("--models", default="bach",
+                        help="model set: a name under clefs/ or a folder (default: bach)")
+    engraver = _Parser(add_help=False)
+    engraver.add_argument("--engraver", choices=ENGRAVERS, default="lilypond",
+                          help="engraves the PDFs: lilypond (default) or musescore")
+    return {"compiled": compiled, "models": models, "engraver": engraver}
 
+
+def _add_ingest(commands, parents: dict) -> None:
     ingest = commands.add_parser(
         "ingest", help="read a corpus into token tables (cached under data/)",
         description="Read a corpus, split every piece into treble and bass staves, transpose "
@@ -96,8 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "memory (default 10000000; 0 lifts the bound)")
     ingest.set_defaults(run=_ingest)
 
+
+
+def _add_train(commands, parents: dict) -> None:
     train = commands.add_parser(
-        "train", parents=[compiled], help="train one model per clef on a corpus",
+        "train", parents=[parents["compiled"]], help="train one model per clef on a corpus",
         description="Train the treble and bass models on a corpus (split by piece into "
                     "training and held-out pieces) and save them to clefs/NAME/.",
     )
@@ -120,16 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
                             "the first host saves the set")
     train.set_defaults(run=_train)
 
+
+
+def _add_evaluate(commands, parents: dict) -> None:
     evaluate = commands.add_parser(
-        "evaluate", parents=[compiled],
+        "evaluate", parents=[parents["compiled"], parents["models"]],
         help="held-out likelihood of a model set against n-gram baselines",
         description="Score a model set on its held-out pieces: negative log-likelihood per "
                     "event (nats), perplexity and top-1 accuracy for each clef and head, beside "
                     "interpolated Kneser-Ney n-grams (1- to 4-gram) fitted on the same split.",
     )
-    evaluate.add_argument("--models", default="bach", help="model set (default: bach)")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
-    evaluate.add_argument("--samples", type=_positive_int, default=None,
+    mode = evaluate.add_mutually_exclusive_group()
+    mode.add_argument("--samples", type=_positive_int, default=None,
                           help="judge the music instead: compose N pieces (50 is a good "
                                "number) and compare them with held-out pieces and the n-gram "
                                "baseline (distributions, consonance, mode, novelty)")
@@ -137,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", default=None,
                           help="with --samples: write a Markdown report and PNG figures here, "
                                "e.g. docs/quality.md; with --folds: the margins table")
-    evaluate.add_argument("--folds", type=_positive_int, default=None,
+    mode.add_argument("--folds", type=_positive_int, default=None,
                           help="cross-validate instead: train both clefs afresh on K folds by "
                                "piece with the set's configuration and corpus, coupled and "
                                "independent, and report the mean and spread of their margins "
@@ -150,17 +183,21 @@ def build_parser() -> argparse.ArgumentParser:
                                "set's own)")
     evaluate.set_defaults(run=_evaluate)
 
+
+
+def _add_compose(commands, parents: dict) -> None:
     compose = commands.add_parser(
-        "compose", parents=[compiled], help="write a new piano piece (MusicXML, MIDI, PDF)",
+        "compose", help="write a new piano piece (MusicXML, MIDI, PDF)",
+        parents=[parents["compiled"], parents["models"], parents["engraver"]],
         description="Compose a piece for piano with a model set and write it as MusicXML, "
                     "MIDI and PDF sheet music (plus a PNG of the first page).",
     )
-    compose.add_argument("--models", default="bach", help="model set (default: bach)")
     compose.add_argument("--bars", type=_positive_int, default=16, help="bars (default 16)")
     compose.add_argument("--key", default="C major",
                          help="key, e.g. 'E minor', 'Bb major', 'f#' (default 'C major')")
-    compose.add_argument("--tempo", type=float, default=96,
-                         help="quarter notes per minute, up to 400 (default 96)")
+    compose.add_argument("--tempo", type=_tempo, default=96,
+                         help=f"quarter notes per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g} "
+                              "(default 96)")
     compose.add_argument("--time", default="4/4", help="time signature (default 4/4)")
     compose.add_argument("--seed", type=_seed, default=None,
                          help="random seed; the same seed writes the same piece")
@@ -168,8 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="sample pitches from the k most likely (default 10)")
     compose.add_argument("--top-k-duration", type=_positive_int, default=5,
                          help="sample durations from the k most likely (default 5)")
-    compose.add_argument("--temperature", type=float, default=1.0,
-                         help="above 1 bolder, below 1 safer (default 1.0)")
+    compose.add_argument("--temperature", type=_temperature, default=1.0,
+                         help="above 1 bolder, below 1 safer, from "
+                              f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0)")
     compose.add_argument("--candidates", type=_positive_int, default=8,
                          help="pieces sampled in one batch; the first that music21's key "
                               "analysis hears in the requested mode is written (default 8; "
@@ -193,8 +231,6 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--soundfont", default=None,
                          help="an .sf2 SoundFont for --formats wav (default: the General MIDI "
                               "one that pip installs with pretty-midi)")
-    compose.add_argument("--engraver", default="lilypond",
-                         help="lilypond (default) or musescore")
     compose.add_argument("--out", default=None,
                          help="output path without suffix (default scores/<key>-<seed>)")
     compose.add_argument("--title", default=None, help="title on the score")
@@ -202,8 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--force", action="store_true", help="overwrite existing files")
     compose.set_defaults(run=_compose)
 
+
+
+def _add_serve(commands, parents: dict) -> None:
     serve = commands.add_parser(
-        "serve", parents=[compiled], help="a local web page to compose, hear and transpose",
+        "serve", help="a local web page to compose, hear and transpose",
+        parents=[parents["compiled"], parents["models"], parents["engraver"]],
         description="Serve a web page on this machine that composes with every control of "
                     "'compose', shows the score, plays it, transposes it and changes its tempo, "
                     "and offers MusicXML, MIDI, PDF and WAV. Needs the app extra: "
@@ -212,17 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
-    serve.add_argument("--models", default="bach", help="model set chosen first (default: bach)")
     serve.add_argument("--out", default="scores/web",
                        help="folder the pieces are written into, one folder each "
                             "(default: scores/web)")
-    serve.add_argument("--engraver", default="lilypond",
-                       help="engraves the PDFs: lilypond (default) or musescore")
     serve.add_argument("--no-warm-up", action="store_true",
                        help="start listening at once; the first piece then waits for the "
                             "models to load and the sampler to compile")
     serve.set_defaults(run=_serve)
-    return parser
 
 
 def _ingest(args) -> int:
@@ -396,14 +432,8 @@ def _compose(args) -> int:
 
 
 def _serve(args) -> int:
-    from .output.engrave import check_engraver
     from .serving.web import serve
 
-    if args.port > 65535:
-        from .errors import BadArgumentError
-
-        raise BadArgumentError(f"port {args.port} must be from 1 to 65535")
-    check_engraver(args.engraver)
     serve(host=args.host, port=args.port, out=args.out, models=args.models,
           engraver=args.engraver, warm_up=not args.no_warm_up)
     return 0

@@ -237,6 +237,12 @@ def run_jobs(
         pool.remove(worker)
         worker.stop()
 
+    def replace(worker: _Worker) -> None:
+        """Retire ``worker`` and start another while jobs are waiting."""
+        retire(worker)
+        if pending:
+            start()
+
     try:
         for _ in range(max(1, min(workers, len(pending)))):
             start()
@@ -256,14 +262,12 @@ def run_jobs(
                         reason = worker.death()
                         retire(worker)
                         raise WorkerStartError(
-                            f"a worker process could not start ({reason}); run with "
-                            "workers=0 to see why")
+                            f"a worker process could not start ({reason}); "
+                            "run_jobs(..., quiet=False) shows its error output")
                     index, reason = worker.job, worker.death()
-                    retire(worker)
+                    replace(worker)
                     if index is not None:
                         yield JobResult(index, False, reason=reason)
-                    if pending:
-                        start()
                     continue
                 kind, value = message
                 if kind == "ready":
@@ -271,9 +275,7 @@ def run_jobs(
                     continue
                 index, worker.job = worker.job, None
                 if kind == "last":  # it failed and is leaving: take no more jobs to it
-                    retire(worker)
-                    if pending:
-                        start()
+                    replace(worker)
                 yield JobResult(index, kind == "ok", value if kind == "ok" else None,
                                 "" if kind == "ok" else value)
             now = time.monotonic()
@@ -284,10 +286,8 @@ def run_jobs(
                         f"a worker process did not start within {START_SECONDS:.0f} s")
                 if worker.job is not None and now > worker.deadline:
                     index = worker.job
-                    retire(worker)
+                    replace(worker)
                     yield JobResult(index, False, reason=f"timed out after {seconds:g} s")
-                    if pending:
-                        start()
             if not pool and pending:
                 start()
     finally:

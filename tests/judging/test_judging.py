@@ -36,3 +36,27 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
 def test_a_report_needs_samples(tiny_models, capsys):
     assert main(["evaluate", "--models", str(tiny_models), "--report", "x.md"]) == 2
     assert "--samples" in capsys.readouterr().err
+
+
+def test_a_report_of_a_set_from_another_corpus_says_so(tiny_models, small_corpus, tmp_path):
+    """The report names what the held-out pieces are and where it was written, never
+    "held-out Bach" for another corpus, never the shipped report's path."""
+    from grandstaff.judging.measures import PieceSet, measure
+    from grandstaff.judging.report import format_quality
+    from grandstaff.music.events import CLEFS
+    from grandstaff.music.keys import Key
+
+    names = small_corpus.piece_names()[:2]
+    pieces = [{c: small_corpus.events(c, n) for c in CLEFS} for n in names]
+    one = PieceSet(pieces, pieces, ["major", "major"], ["4/4", "4/4"], [Key("C", "major")] * 2)
+    training = {c: [small_corpus.events(c, n) for n in small_corpus.piece_names()[2:]]
+                for c in CLEFS}
+    measured = measure({"corpus": one, "model": one, "ngram": one}, training)
+    # the same pieces measured as every set: every overlap is complete
+    assert measured["clefs"]["treble"]["pitch classes"]["overlap"]["model"] == 1
+    result = {"models": "folk", "samples": 2, "seed": 0, "bars": 16, "held_out_pieces": 2,
+              "source": "/music/folk", **measured}
+    result["both"].update(mode_agreement_chosen=1.0, candidates=8)
+    text = format_quality(result, path=tmp_path / "folk.md")
+    assert "Bach" not in text and "held-out pieces" in text
+    assert f"--report {tmp_path / 'folk.md'}" in text and "docs/quality.md" not in text

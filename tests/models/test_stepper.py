@@ -74,3 +74,30 @@ def test_a_damaged_model_file_is_one_clear_error(tmp_path):
     (folder / "bass" / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(BadInputError, match="model.keras cannot be loaded"):
         load_steps(str(folder))
+
+
+def test_a_weight_file_without_a_layer_names_the_layer(tmp_path):
+    """A model.keras whose weights lack a layer's group is refused naming that layer, not with
+    a KeyError when the first step runs."""
+    import io
+    import zipfile
+
+    import h5py
+
+    from grandstaff.errors import BadInputError
+    from grandstaff.models.model import models_root
+    from grandstaff.models.stepper import read_weights
+
+    source = models_root("bach") / "treble" / "model.keras"
+    with zipfile.ZipFile(source) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    buffer = io.BytesIO(files["model.weights.h5"])
+    with h5py.File(buffer, "r+") as store:
+        del store["layers/dense"]
+    files["model.weights.h5"] = buffer.getvalue()
+    broken = tmp_path / "model.keras"
+    with zipfile.ZipFile(broken, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(BadInputError, match=r"layer '.*' \(Dense\) has no weights"):
+        read_weights(broken)

@@ -18,6 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..bounds import (
+    MAX_BARS,
+    MAX_CANDIDATE_BARS,
+    MAX_CANDIDATES,
+    check_temperature,
+    check_tempo,
+)
 from ..errors import BadArgumentError, GrandstaffWarning
 from ..music.events import CLEFS, Event, bar_length
 from ..music.keys import Key
@@ -25,18 +32,12 @@ from ..text import clean_text
 from .piece import (
     Piece,
     bass_shift,
-    check_tempo,
     fit_to_piano,
     planned_shift,
     written_shift,
 )
 from .sampling import TopKSampler
 
-MAX_BARS = 1000
-#: Pieces one call may sample at once, and the most bars all of them may hold together (the
-#: default 8 candidates at the longest piece): memory grows with both.
-MAX_CANDIDATES = 64
-MAX_CANDIDATE_BARS = 8 * MAX_BARS
 #: Pieces sampled per call of :func:`compose`; the first in the requested mode is kept.
 DEFAULT_CANDIDATES = 8
 
@@ -118,6 +119,7 @@ def compose_many(
     bars = check_bars(bars)
     key = key if isinstance(key, Key) else Key.parse(key)
     tempo = check_tempo(tempo)
+    temperature = check_temperature(temperature)
     bar = bar_length(time_signature)
     check_candidates(candidates, bars)
     title = clean_text(title, "title") if title is not None else None

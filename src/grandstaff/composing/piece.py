@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..bounds import MAX_TEMPO, check_tempo  # noqa: F401  (re-exported)
 from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
 from ..files import check_writable
 from ..music.events import CLEFS, Event, bar_length, total_duration
@@ -29,18 +30,7 @@ if TYPE_CHECKING:
 FORMATS: tuple[str, ...] = ("musicxml", "midi", "pdf", "png", "svg", "wav")
 SUFFIX = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "png": ".png", "svg": ".svg",
           "wav": ".wav"}
-MAX_TEMPO = 400
 PIANO_RANGE = (21, 108)
-
-
-def check_tempo(tempo: float) -> float:
-    try:
-        value = float(tempo)
-    except (TypeError, ValueError):
-        raise BadArgumentError(f"tempo {tempo!r} is not a number of beats per minute") from None
-    if not 0 < value <= MAX_TEMPO:
-        raise BadArgumentError(f"tempo {tempo!r} must be above 0 and at most {MAX_TEMPO} bpm")
-    return value
 
 
 class EngravingFailed(EngraverMissingError):

@@ -45,6 +45,8 @@ EMBEDDINGS = ("pitch_embedding", "duration_embedding")
 COUPLED_LAYERS = ("partner_pitches", "partner_embedding", "meter_embedding",
                   "position_embedding", "countdown_embedding")
 #: What the step assumes of the saved layers; anything else is refused, not guessed.
+#: The layer kinds that carry weights; a model file without them is refused by name.
+WEIGHTED = frozenset({"Embedding", "Dense", "LSTM", "LayerNormalization"})
 EXPECTED = {"LSTM": {"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True},
             "Dense": {"use_bias": None}}
 
@@ -176,10 +178,14 @@ def read_weights(path: Path) -> tuple[dict[str, tuple], float]:
             seen[stem] = seen.get(stem, -1) + 1
             stored = stem if seen[stem] == 0 else f"{stem}_{seen[stem]}"
             group = store.get(f"layers/{stored}")
-            if group is None:
-                continue
-            variables = group["cell/vars"] if "cell" in group else group.get("vars")
+            variables = None if group is None else (
+                group["cell/vars"] if "cell" in group else group.get("vars"))
             if variables is None or not len(variables):
+                if kind in WEIGHTED:
+                    raise BadInputError(
+                        f"{path}: layer {settings.get('name')!r} ({kind}) has no weights in "
+                        f"model.weights.h5 (looked for layers/{stored}); the file does not "
+                        "belong to this model, retrain or copy the set again")
                 continue
             for setting, wanted in EXPECTED.get(kind, {}).items():
                 if wanted is not None and settings.get(setting) != wanted:

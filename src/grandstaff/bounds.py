@@ -1,0 +1,78 @@
+"""Every bound on an input that sizes work, in one place, checked before the work starts: the
+command line, the Python API and the web page hold the same numbers (the page, shared by
+whoever reaches the server, is stricter: :data:`PAGE_MAX_BARS`, :data:`PAGE_MAX_CANDIDATES`,
+and only the meters it offers).
+
+>>> check_temperature(0.7)
+0.7
+>>> check_temperature(1e-200)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+grandstaff.errors.BadArgumentError: temperature 1e-200 must be from 0.05 to 5; ...
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import BadArgumentError
+
+#: Bars of one piece.
+MAX_BARS = 1000
+#: Quarter notes per minute: below 20 a piece of many bars makes hours of audio.
+MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
+#: The sampling temperature: below 0.05 every draw is the most likely token anyway (and the
+#: logits overflow), above 5 the draws are noise.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 5.0
+#: Pieces one call may sample at once, and the most bars all of them may hold together (the
+#: default 8 candidates at the longest piece): memory grows with both.
+MAX_CANDIDATES = 64
+MAX_CANDIDATE_BARS = 8 * MAX_BARS
+#: What the web page accepts.
+PAGE_MAX_BARS = 64
+PAGE_MAX_CANDIDATES = 16
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool):
+        raise BadArgumentError(f"{what} {value!r} is not a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise BadArgumentError(f"{what} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise BadArgumentError(f"{what} {value!r} is not a finite number")
+    return number
+
+
+def check_tempo(tempo: object) -> float:
+    """``tempo`` (quarter notes per minute) as a float if it is from :data:`MIN_TEMPO` to
+    :data:`MAX_TEMPO`, else one clear error."""
+    value = _number(tempo, "tempo")
+    if not MIN_TEMPO <= value <= MAX_TEMPO:
+        raise BadArgumentError(f"tempo {tempo!r} must be from {MIN_TEMPO:g} to {MAX_TEMPO:g} "
+                               "quarter notes per minute; e.g. --tempo 96")
+    return value
+
+
+def check_temperature(temperature: object) -> float:
+    """``temperature`` as a float if it is from :data:`MIN_TEMPERATURE` to
+    :data:`MAX_TEMPERATURE`, else one clear error."""
+    value = _number(temperature, "temperature")
+    if not MIN_TEMPERATURE <= value <= MAX_TEMPERATURE:
+        raise BadArgumentError(f"temperature {temperature!r} must be from "
+                               f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}; "
+                               "e.g. --temperature 0.8")
+    return value
+
+
+def bounds_table() -> str:
+    """Every bound as a Markdown table (the README's)."""
+    rows = [("bars", "1", f"{MAX_BARS}", f"{PAGE_MAX_BARS}"),
+            ("tempo (quarters per minute)", f"{MIN_TEMPO:g}", f"{MAX_TEMPO:g}", "same"),
+            ("temperature", f"{MIN_TEMPERATURE:g}", f"{MAX_TEMPERATURE:g}", "same"),
+            ("candidates", "1", f"{MAX_CANDIDATES} (and at most {MAX_CANDIDATE_BARS:,} bars "
+             "in all)", f"{PAGE_MAX_CANDIDATES}")]
+    lines = ["| input | least | most (CLI, API) | most (web page) |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""The measures of a comparison, as pure functions of pieces: each takes the sets of pieces
+(held-out corpus pieces, composed pieces, n-gram samples) and returns numbers, with no
+sampling, no files and no plots (the shape of muspy's ``metrics``).
+
+All statistics are taken in the reference keys (C major / A minor), where the corpus lives;
+mode agreement is judged on the written pieces in their requested keys.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..music.events import CLEFS, Event
+from ..music.keys import Key
+from . import ensemble as en
+from . import quality as q
+
+KEYS = ("C major", "A minor", "G major", "E minor", "F major", "D minor", "Bb major",
+        "G minor", "D major", "B minor")
+BARS = 16
+SETS = ("corpus", "model", "ngram")
+LABELS = {"corpus": "held-out Bach", "model": "model", "ngram": "4-gram baseline"}
+Staves = dict[str, list[Event]]
+
+
+@dataclass
+class PieceSet:
+    """One set of pieces to measure: each in the reference key (``pieces``) and as written
+    (``written``), with the mode asked for, its meter and the key it was asked in."""
+
+    pieces: list[Staves] = field(default_factory=list)
+    written: list[Staves] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)
+    meters: list[str] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)
+
+
+def measure(sets: dict[str, PieceSet], training: dict[str, list[list[Event]]],
+            progress: bool = False) -> dict:
+    """Every measure of the comparison: per clef, both hands, and novelty against the
+    ``training`` pieces of each clef. ``sets`` is keyed by :data:`SETS`."""
+    result: dict = {"clefs": {}, "both": {}}
+    for clef in CLEFS:
+        result["clefs"][clef] = _clef_table({s: [p[clef] for p in sets[s].pieces]
+                                             for s in SETS})
+    result["both"]["consonance"] = {
+        s: _summary([q.consonance(p["treble"], p["bass"]) for p in sets[s].pieces])
+        for s in SETS}
+    result["both"]["mode_agreement"] = {s: mode_agreement(sets[s]) for s in SETS}
+    result["both"].update(_ensemble(sets))
+    result["novelty"] = novelty(sets, training, progress)
+    return result
+
+
+def mode_agreement(pieces: PieceSet) -> float:
+    """The share of pieces music21's key analysis hears in the mode they were asked in."""
+    hits = [_mode_of(p, k) == k.mode for p, k in zip(pieces.pieces, pieces.keys)]
+    return round(sum(hits) / len(hits), 3)
+
+
+def _mode_of(staves: Staves, key: Key) -> str:
+    """The mode music21 hears in ``staves`` (reference key) written in ``key``."""
+    from ..composing.piece import Piece
+
+    shift = key.semitones_from_reference()
+    return Piece({c: tuple(e.transposed(shift) for e in staves[c]) for c in CLEFS},
+                 key=key).analysed_mode()
+
+
+def novelty(sets: dict[str, PieceSet], training: dict[str, list[list[Event]]],
+            progress: bool = False) -> dict:
+    """The longest verbatim copy (in events) of each staff from a training piece."""
+    from tqdm import tqdm
+
+    found = {}
+    indexes = {c: q.VerbatimIndex(training[c]) for c in CLEFS}
+    for s in SETS:
+        copies = [indexes[c].longest(p[c]) for p in tqdm(
+            sets[s].pieces, desc=f"novelty ({s})", disable=not progress) for c in CLEFS]
+        found[s] = {**_summary(copies), "max": max(copies), "values": sorted(copies)}
+    return found
+
+
+def _ensemble(sets: dict[str, PieceSet]) -> dict:
+    """The both-hands measures of :mod:`grandstaff.judging.ensemble` for every set: harmony,
+    cadence and voice leading in the reference keys; crossings and ledger lines where the
+    notes are written (the requested keys; held-out Bach in its reference key)."""
+    found: dict[str, dict] = {name: {} for name in (
+        "final tonic", "final V-I", "harmonic fit", "strong beats", "parallels", "crossings",
+        "ledger lines", "crossings by key", "ledger lines by key")}
+    for s in SETS:
+        pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
+        cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
+                                     mode=m) for p, m in zip(pieces, modes)]
+        found["final tonic"][s] = _share([t for t, _ in cadences])
+        found["final V-I"][s] = _share([v for _, v in cadences])
+        found["harmonic fit"][s] = _summary(
+            [en.harmonic_fit(p["treble"], p["bass"], ts) for p, ts in zip(pieces, meters)])
+        found["strong beats"][s] = {
+            ts: _summary([en.strong_beat_share(p["treble"] + p["bass"], ts)
+                          for p, m in zip(pieces, meters) if m == ts])
+            for ts in sorted(set(meters))}
+        found["parallels"][s] = _summary([en.parallels_per_100_beats(p["treble"], p["bass"], ts)
+                                          for p, ts in zip(pieces, meters)])
+        crossings = [en.crossing_share(p["treble"], p["bass"]) for p in sets[s].written]
+        ledger = [en.ledger_share(p["treble"]) for p in sets[s].written]
+        found["crossings"][s], found["ledger lines"][s] = _summary(crossings), _summary(ledger)
+        if s != "corpus":
+            found["crossings by key"][s] = _by_key(crossings, sets[s].keys)
+            found["ledger lines by key"][s] = _by_key(ledger, sets[s].keys)
+    return found
+
+
+def _by_key(values: Sequence[float], keys: Sequence[Key]) -> dict[str, float]:
+    """The mean of ``values`` for each key, in the order the keys first appear."""
+    return {str(key): _summary([v for v, k in zip(values, keys) if k == key])["mean"]
+            for key in dict.fromkeys(keys)}
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return round(sum(flags) / len(flags), 3) if flags else float("nan")
+
+
+def _summary(values: Sequence[float]) -> dict:
+    clean = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
+    if not clean:
+        return {"mean": float("nan"), "sd": float("nan"), "median": float("nan"), "values": []}
+    return {"mean": round(statistics.fmean(clean), 4),
+            "sd": round(statistics.pstdev(clean), 4),
+            "median": round(statistics.median(clean), 4),
+            "values": [round(float(v), 4) for v in clean]}
+
+
+def _clef_table(staves: dict[str, list[list[Event]]]) -> dict:
+    table: dict[str, dict] = {}
+    histograms = {"pitch classes": q.pitch_class_histogram,
+                  "chord sizes": q.chord_size_histogram, "durations": q.duration_histogram}
+    for name, function in histograms.items():
+        pooled = {s: function([e for piece in staves[s] for e in piece]) for s in SETS}
+        table[name] = {"histograms": {s: [round(float(x), 4) for x in pooled[s]] for s in SETS},
+                       "overlap": {s: round(q.overlap_histograms(pooled[s], pooled["corpus"]), 3)
+                                   for s in ("model", "ngram")}}
+    scalars = {"pitch range": q.pitch_range, "rest ratio": q.rest_ratio,
+               "pitch-class entropy": q.pitch_class_entropy,
+               "scale consistency": q.scale_consistency, "longest repeat": q.longest_repeat,
+               "re-strike rate": q.restrike_rate}
+    for name, function in scalars.items():
+        values = {s: _summary([float(function(piece)) for piece in staves[s]]) for s in SETS}
+        table[name] = {"summary": values, "overlap": {
+            s: round(q.overlap_values(values[s]["values"], values["corpus"]["values"]), 3)
+            for s in ("model", "ngram")}}
+    return table

@@ -1,0 +1,190 @@
+"""The Markdown report of a comparison and its two figures (matplotlib)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..music.events import CLEFS
+from . import quality as q
+from .measures import BARS, KEYS, LABELS, SETS
+
+
+def write_report(result: dict, path: str | Path) -> list[Path]:
+    """Write the Markdown report and its PNG figures next to it; returns the files written."""
+    from ..files import write_text_atomic
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figures = [_plot_histograms(result, path.with_name(f"{path.stem}-histograms.png")),
+               _plot_rolls(result, path.with_name(f"{path.stem}-piano-rolls.png"))]
+    write_text_atomic(path, format_quality(result, figures, path))
+    return [path, *figures]
+
+
+def reference_label(result: dict) -> str:
+    """What the held-out pieces are called: "held-out Bach" for a set trained on the chorales,
+    "held-out pieces" for one trained on the user's own corpus."""
+    return "held-out Bach" if result.get("source", "bach") == "bach" else "held-out pieces"
+
+
+def format_quality(result: dict, figures: Sequence[Path] = (),
+                   path: str | Path | None = None) -> str:
+    """The report as Markdown; ``path``, where it is written, goes into its "Reproduce with"
+    line (by default ``docs/quality.md`` for the shipped set, ``quality-NAME.md`` else)."""
+    held = reference_label(result)
+    if path is None:
+        path = ("docs/quality.md" if result["models"] == "bach"
+                else f"quality-{Path(str(result['models'])).name}.md")
+    pieces = ("Bach chorales" if held == "held-out Bach"
+              else f"pieces of the corpus ({result.get('source', '?')})")
+    lines = [
+        f"# Quality of model set `{result['models']}`", "",
+        f"{result['samples']} pieces of {result['bars']} bars composed with the default "
+        "sampling (top-k 10 / 5, temperature 1"
+        f"{'' if result.get('rules', True) else '; the models alone, without the rules'}) "
+        f"in {min(result['samples'], len(KEYS))} keys of "
+        f"both modes (seed {result['seed']}), the same number sampled from the 4-gram "
+        "Kneser–Ney baseline (same vocabularies, same top-k, same bar filling), and the "
+        f"{result['held_out_pieces']} held-out {pieces} of the model set's split. "
+        "Reproduce with `grandstaff evaluate --models "
+        f"{result['models']} --samples {result['samples']} --seed {result['seed']} "
+        f"{'' if result.get('rules', True) else '--no-rules '}--report {path}`.", "",
+        "Overlap: for histograms, the overlapping area of the two normalised histograms "
+        "(sum of minima); for per-piece values, the overlapping area of their Gaussian kernel "
+        "density estimates (MGEval, Yang & Lerch 2018). 1 = the same distribution as the "
+        f"{held} pieces.", ""]
+    for clef, table in result["clefs"].items():
+        lines += [f"## {clef.capitalize()} staff", "",
+                  f"| measure | {held} | model | 4-gram | overlap model | overlap 4-gram |",
+                  "|---|---|---|---|---|---|"]
+        for name, row in table.items():
+            if "summary" in row:
+                cells = [f"{row['summary'][s]['mean']:.3f} ± {row['summary'][s]['sd']:.3f}"
+                         for s in SETS]
+            else:
+                cells = ["(histogram)"] * 3
+            lines.append(f"| {name} | {' | '.join(cells)} | {row['overlap']['model']:.3f} | "
+                         f"{row['overlap']['ngram']:.3f} |")
+        lines.append("")
+    both = result["both"]
+    lines += ["## Both hands", "", f"| measure | {held} | model | 4-gram |",
+              "|---|---|---|---|",
+              "| consonant treble/bass pairs (share) | " + " | ".join(
+                  f"{both['consonance'][s]['mean']:.3f}" for s in SETS) + " |",
+              "| mode agreement, single samples (music21's key analysis) | " + " | ".join(
+                  f"{both['mode_agreement'][s]:.2f}" for s in SETS) + " |",
+              f"| mode agreement of `compose` (keeps the first of {both['candidates']} "
+              "candidates in the requested mode) | – | "
+              f"{both['mode_agreement_chosen']:.2f} | – |",
+              "| longest verbatim copy from a training piece, median (events) | " + " | ".join(
+                  f"{result['novelty'][s]['median']:.0f}" for s in SETS) + " |",
+              "| longest verbatim copy, max (events) | " + " | ".join(
+                  f"{result['novelty'][s]['max']}" for s in SETS) + " |"]
+    if "final tonic" in both:  # reports made before these measures lack them
+        lines += _ensemble_rows(both)
+    lines.append("")
+    lines += ["Consonant: unison/octave, thirds, fifth and sixths between any treble and any bass "
+              "pitch sounding together, sampled every 1/24 of a quarter. The final sonority is "
+              "what both staves sound at the last onset that sounds; the major third counts in "
+              "minor (a Picardy third). Harmonic fit looks at the pitch classes sounding on each "
+              "beat (the dotted quarter in 6/8). Strong beats: 1 and 3 in 4/4, 1 in 3/4, both "
+              "dotted beats in 6/8. Parallels: the top treble and lowest bass notes move the "
+              "same way from one onset to the next and keep a fifth or octave. Ledger lines: "
+              "below D4 or above G♯5. Harmony and cadence are measured in the reference keys, "
+              "crossings and ledger lines in the requested keys. Novelty is measured per "
+              "staff against every training piece of that staff; for the held-out pieces it "
+              "shows how much the corpus's pieces themselves share.", ""]
+    for figure in figures:
+        lines += [f"![{figure.stem}]({figure.name})", ""]
+    return "\n".join(lines)
+
+
+def _ensemble_rows(both: dict) -> list[str]:
+    def mean(name: str, s: str) -> str:
+        return f"{both[name][s]['mean']:.3f}"
+
+    rows = [
+        "| final sonority is the tonic triad, tonic in the bass (share) | " + " | ".join(
+            f"{both['final tonic'][s]:.2f}" for s in SETS) + " |",
+        "| last two harmonies V(7)–I (share) | " + " | ".join(
+            f"{both['final V-I'][s]:.2f}" for s in SETS) + " |",
+        "| harmonic fit: beats that one triad or dominant seventh explains | " + " | ".join(
+            mean("harmonic fit", s) for s in SETS) + " |"]
+    for ts in sorted({ts for s in SETS for ts in both["strong beats"][s]}):
+        rows.append(f"| meter {ts}: notes of a quarter or longer on a strong beat | " + " | ".join(
+            f"{both['strong beats'][s][ts]['mean']:.3f}" if ts in both["strong beats"][s]
+            else "–" for s in SETS) + " |")
+    rows += [
+        "| parallel fifths and octaves, outer voices, per 100 beats | " + " | ".join(
+            mean("parallels", s) for s in SETS) + " |",
+        "| crossings: bass above the treble's lowest note (share of onsets) | " + " | ".join(
+            mean("crossings", s) for s in SETS) + " |",
+        "| treble notes on ledger lines (share) | " + " | ".join(
+            mean("ledger lines", s) for s in SETS) + " |", "",
+        "By requested key (model / 4-gram), crossings and treble ledger lines:", "",
+        "| key | crossings model | crossings 4-gram | ledger model | ledger 4-gram |",
+        "|---|---|---|---|---|"]
+    for key in both["crossings by key"]["model"]:
+        rows.append(f"| {key} | " + " | ".join(
+            f"{both[name][s][key]:.3f}" for name in ("crossings by key", "ledger lines by key")
+            for s in ("model", "ngram")) + " |")
+    return rows
+
+
+def _plot_histograms(result: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ("pitch classes", "chord sizes", "durations")
+    ticks = {"pitch classes": ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"],
+             "chord sizes": ["1", "2", "3", "4", "5+"], "durations": list(q.DURATION_TOKENS)}
+    fig, axes = plt.subplots(len(CLEFS), len(names), figsize=(15, 6.5))
+    for row, clef in enumerate(CLEFS):
+        for col, name in enumerate(names):
+            ax = axes[row][col]
+            hist = result["clefs"][clef][name]["histograms"]
+            x = np.arange(len(ticks[name]))
+            for offset, s in zip((-0.27, 0, 0.27), SETS):
+                label = reference_label(result) if s == "corpus" else LABELS[s]
+                ax.bar(x + offset, hist[s], width=0.27, label=label)
+            ax.set_xticks(x, ticks[name], fontsize=7, rotation=60 if name == "durations" else 0)
+            ax.set_title(f"{clef}: {name}", fontsize=10)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _plot_rolls(result: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(15, 4.5), sharey=True)
+    for ax, s in zip(axes, ("model", "corpus")):
+        staves = result["examples"][s]
+        for clef, colour in zip(CLEFS, ("tab:blue", "tab:orange")):
+            time = 0.0
+            for event in staves[clef]:
+                if time >= 4 * BARS:
+                    break
+                for pitch in event.pitches:
+                    ax.broken_barh([(time, float(event.duration) * 0.95)], (pitch - 0.4, 0.8),
+                                   color=colour)
+                time += float(event.duration)
+        ax.set_xlim(0, 4 * BARS)
+        label = reference_label(result) if s == "corpus" else LABELS[s]
+        ax.set_title(f"{label} (first {BARS} bars, reference key)", fontsize=10)
+        ax.set_xlabel("quarter notes")
+    axes[0].set_ylabel("MIDI pitch (blue treble, orange bass)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
