@@ -119,3 +119,44 @@ def test_an_unknown_config_key_is_a_warning_not_an_error(tmp_path):
     with pytest.warns(GrandstaffWarning, match="'attention_heads' are unknown"):
         models = load_models(str(folder))
     assert models["bass"].config == load_models("bach")["bass"].config
+
+
+@pytest.mark.parametrize("out, says", [
+    ("/proc/nope/x", "cannot write into /proc/nope"),
+    ("a" * 300, "is too long"),
+    ("b" * 300 + "/x", "cannot write into"),
+])
+def test_an_output_path_that_cannot_be_written_is_refused_before_composing(
+        tmp_path, monkeypatch, capsys, out, says):
+    monkeypatch.chdir(tmp_path)
+    err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "midi", "--out", out,
+                                   "--no-jax-cache"])
+    assert says in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["", "../evil", ".hidden"])
+def test_a_bad_model_name_is_the_first_thing_said(tmp_path, monkeypatch, capsys, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "clefs").mkdir()  # 'clefs/' + '' exists: the name must still come first
+    for force in ([], ["--force"]):
+        err = _one_line_error(capsys, ["train", str(tmp_path), "--name", name, "--epochs", "1",
+                                       *force])
+        assert f"model name {name!r} must be a plain folder name" in err
+
+
+def test_serving_on_a_busy_port_is_one_line_before_the_models_load(tmp_path, capsys):
+    import socket
+
+    pytest.importorskip("uvicorn")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        err = _one_line_error(capsys, ["serve", "--port", str(port), "--no-warm-up", "--out",
+                                       str(tmp_path / "web")])
+    finally:
+        taken.close()
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert not (tmp_path / "web").exists()

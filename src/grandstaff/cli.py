@@ -292,8 +292,9 @@ def _train(args) -> int:
     from .corpus import load_corpus
     from .errors import OutputExistsError
     from .models.model import ClefConfig
-    from .models.training import data_parallel, train
+    from .models.training import check_set_name, data_parallel, train
 
+    check_set_name(args.name)  # before anything starts a thread or a process
     target = Path(args.out) / args.name
     if target.exists() and not args.force:
         raise OutputExistsError(f"model set {target} exists already; pass --force to replace it")
@@ -378,6 +379,7 @@ def _judge(args) -> int:
 
 
 def _compose(args) -> int:
+    import time
     from contextlib import nullcontext
 
     if args.list_rules:
@@ -405,8 +407,13 @@ def _compose(args) -> int:
             clean_text(text, what)
     if args.out is not None:  # a path that cannot be written is refused before composing
         plan_outputs(args.out, formats, force=args.force)
+    if args.seed is None:  # drawn here, so that an interrupted run can say which it was
+        import numpy as np
+
+        args.seed = int(np.random.SeedSequence().entropy % (2**31))
     # the engraver gets ready (LilyPond's converter starts) while the piece is composed
-    with Engraver(args.engraver) if "pdf" in formats else nullcontext() as engraver:
+    engraved = "pdf" in formats or "png" in formats
+    with Engraver(args.engraver) if engraved else nullcontext() as engraver:
         piece = compose(bars=args.bars, key=key, tempo=args.tempo, time_signature=args.time,
                         seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
                         top_k_duration=args.top_k_duration, temperature=args.temperature,
@@ -414,12 +421,19 @@ def _compose(args) -> int:
                         candidates=args.candidates, ending=args.ending, rules=args.rules)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
+        targets = plan_outputs(out, formats, force=args.force)
+        started = time.time()
         try:
             written = piece.write(out, formats=formats, engraver=engraver or args.engraver,
                                   soundfont=args.soundfont, force=args.force)
         except EngravingFailed as exc:
             for path in exc.written.values():
                 print(path)
+            raise
+        except (KeyboardInterrupt, _Terminated) as exc:
+            exc.kept = [t for t in targets.values()  # type: ignore[union-attr]
+                        if t.is_file() and t.stat().st_mtime >= started - 1]
+            exc.seed = args.seed  # type: ignore[union-attr]
             raise
     heard = ("" if piece.info["mode_matched"] else
              f"; none of the {piece.info['candidates']} candidates sounded {key.mode} to "
@@ -470,6 +484,17 @@ def _stop_on_sigterm():
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
+def _kept(exc: BaseException) -> str:
+    """What an interrupted command leaves: the finished files it kept, and the seed."""
+    kept = getattr(exc, "kept", [])
+    seed = getattr(exc, "seed", None)
+    said = f" (seed {seed})" if seed is not None else ""
+    if kept:
+        return (f"{said}; kept the finished {', '.join(str(p) for p in kept)}; nothing "
+                "half-written was left")
+    return f"{said}; nothing half-written was left"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import gc
     import warnings
@@ -503,12 +528,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GrandstaffError as exc:
         print(f"grandstaff: error: {exc}", file=sys.stderr)
         return 2
-    except _Terminated:
-        print("grandstaff: stopped (SIGTERM); nothing half-written was left", file=sys.stderr)
+    except _Terminated as exc:
+        print(f"grandstaff: stopped (SIGTERM){_kept(exc)}", file=sys.stderr)
         return 143
-    except KeyboardInterrupt:
-        print("grandstaff: interrupted; nothing half-written was left", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"grandstaff: interrupted{_kept(exc)}", file=sys.stderr)
         return 130
+    except OSError as exc:  # the disk, not the input: one line, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"grandstaff: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     finally:
         restore()
         if pause_collector:

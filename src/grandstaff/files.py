@@ -13,19 +13,62 @@ from .errors import BadArgumentError, OutputExistsError
 def check_writable(path: Path, *, force: bool) -> None:
     """Refuse to replace an existing ``path`` unless ``force``, and never replace a folder."""
     path = Path(path)
-    if path.is_dir():
+    # an atomic write first makes ".NAME.XXXXXXXX.SUFFIX" beside it
+    if len(f".{path.stem}.xxxxxxxx{path.suffix}".encode()) > NAME_MAX:
+        raise BadArgumentError(
+            f"the file name {path.name[:40]!r}... is too long ({len(path.name.encode())} "
+            f"bytes; names here hold {NAME_MAX - 11} at most); choose a shorter --out")
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except OSError as exc:  # a folder name too long for the file system, say
+        raise BadArgumentError(f"cannot write into {path.parent}: {exc.strerror or exc}; "
+                               "choose another --out") from None
+    if is_dir:
         raise BadArgumentError(
             f"{path} is a folder; --force (force=True) replaces only files, so choose another "
             "output name")
-    if path.exists() and not force:
+    if exists and not force:
         raise OutputExistsError(f"{path} exists already; pass --force (force=True) to replace it")
     check_folder(path.parent)
+    probe_folder(path.parent)
+
+
+#: The longest file name (in bytes) most file systems take.
+NAME_MAX = 255
+
+
+def probe_folder(folder: Path) -> None:
+    """Refuse a folder that cannot be made or written into (a read-only place, /proc, a
+    missing mount), by making it and a file in it for a moment, then removing what was made."""
+    folder = Path(folder)
+    made = []
+    try:
+        for place in reversed((folder, *folder.parents)):
+            if not place.exists():
+                place.mkdir()
+                made.append(place)
+        fd, name = tempfile.mkstemp(prefix=".grandstaff-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise BadArgumentError(f"cannot write into {folder}: {exc.strerror or exc}; choose "
+                               "another --out") from None
+    finally:
+        for place in reversed(made):
+            try:
+                place.rmdir()
+            except OSError:
+                pass
 
 
 def check_folder(folder: Path) -> None:
     """Refuse a folder to write into when it, or a folder above it, is a file."""
     for place in (Path(folder), *Path(folder).parents):
-        if place.exists():
+        try:
+            exists = place.exists()
+        except OSError as exc:  # a name too long for the file system, say
+            raise BadArgumentError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+        if exists:
             if not place.is_dir():
                 raise BadArgumentError(
                     f"cannot write into {folder}: {place} is a file, not a folder")

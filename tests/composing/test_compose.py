@@ -292,3 +292,14 @@ def test_compose_without_a_primer_opens_with_less_than_a_silent_bar():
                     break
                 silent += event.duration
             assert silent < Fraction(3)
+
+
+@pytest.mark.parametrize("formats", ["png", "png,midi"])
+def test_a_png_alone_is_engraved_and_written(tmp_path, formats):
+    """--formats png writes the PNG (through a PDF that is not kept), as --help says."""
+    import grandstaff as gs
+
+    written = gs.compose(bars=2, seed=1, candidates=1).write(tmp_path / "p", formats=formats)
+    assert set(written) == set(formats.replace("png,midi", "png,midi").split(","))
+    assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "p.pdf").exists()

@@ -164,18 +164,26 @@ class Piece:
 
             midi = written.get("midi") or write_midi(self.performance, work / "piece.mid")
             written["wav"] = write_wav(midi, targets["wav"], soundfont=soundfont)
-        if "svg" not in targets and "pdf" not in targets:
+        if not {"svg", "pdf", "png"} & set(targets):
             return
         source = written.get("musicxml") or write_musicxml(self.score, work / "score.musicxml")
         if "svg" in targets:
             from ..output.svg import write_svg
 
             written["svg"] = write_svg(source, targets["svg"])
-        if "pdf" in targets:
-            made = engrave(source, targets["pdf"], targets.get("png"), engraver=engraver)
-            written["pdf"] = targets["pdf"]
+        if "pdf" in targets or "png" in targets:  # a PNG alone is engraved through a PDF
+            pdf = targets.get("pdf", work / "score.pdf")
+            made = engrave(source, pdf, targets.get("png"), engraver=engraver)
+            if "pdf" in targets:
+                written["pdf"] = targets["pdf"]
             if len(made) > 1:
                 written["png"] = targets["png"]
+            elif "pdf" not in targets:
+                raise EngraverMissingError(f"{_engraver_name(engraver)} made no PNG")
+
+
+def _engraver_name(engraver) -> str:
+    return str(getattr(engraver, "engraver", engraver))
 
 
 def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,

@@ -248,6 +248,20 @@ def versions() -> dict[str, str]:
     return found
 
 
+def check_set_name(name: str) -> str:
+    """``name`` if it can name a model set folder: plain, not hidden, no separator.
+
+    >>> check_set_name("../evil")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    grandstaff.errors.BadArgumentError: model name '../evil' must be a plain folder name, ...
+    """
+    if (not name or "/" in name or "\\" in name or name.startswith(".")
+            or len(name.encode()) > 200 or "\0" in name):
+        raise BadArgumentError(f"model name {name!r} must be a plain folder name, e.g. 'mine'")
+    return name
+
+
 def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0,
           config: ClefConfig | None = None, out: str | os.PathLike = "clefs",
           source: str = "bach", verbose: int = 1,
@@ -263,8 +277,7 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
     """
     from .evaluation import evaluate_clef
 
-    if not name or "/" in name or name.startswith("."):
-        raise BadArgumentError(f"model name {name!r} must be a plain folder name, e.g. 'mine'")
+    check_set_name(name)
     config = config or ClefConfig()
     if epochs is not None:
         if epochs < 1:

@@ -122,6 +122,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "score
     _web()
     import uvicorn
 
+    listening = bind(host, port)  # a busy port is refused before the models load
     app = build_app(out, models=models, engraver=engraver)
     if warm_up:
         print(f"grandstaff: loading the {models} models and compiling the sampler...",
@@ -130,4 +131,22 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "score
         print(f"grandstaff: ready after {seconds:.1f} s", flush=True)
     print(f"grandstaff: serving http://{host}:{port}/ (pieces in {Path(out).resolve()}); "
           "Ctrl-C stops", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server.run(sockets=[listening])
+
+
+def bind(host: str, port: int):
+    """A socket bound to ``host``:``port``, or one clear error (the port is taken, the address
+    is not this machine's)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        raise BadArgumentError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; is "
+                               "another server there? choose another --port") from None
+    return listening
