@@ -160,3 +160,30 @@ def test_serving_on_a_busy_port_is_one_line_before_the_models_load(tmp_path, cap
         taken.close()
     assert f"cannot listen on 127.0.0.1:{port}" in err
     assert not (tmp_path / "web").exists()
+
+
+def test_a_model_file_that_declares_gigabytes_is_refused_before_it_is_read(tmp_path, capsys):
+    """A 3 MB model.keras whose weights member claims 3 GB is one line, before any of it is
+    unpacked (it once took compose to 6.3 GB of memory first)."""
+    import struct
+    import zipfile
+
+    folder = tmp_path / "models"
+    shutil.copytree(models_root("bach"), folder)
+    model = folder / "treble" / "model.keras"
+    with zipfile.ZipFile(model) as archive:
+        names = archive.namelist()
+    data = bytearray(model.read_bytes())
+    # the central directory's uncompressed size of the weights member claims 3 GB
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46:at + 46 + length] == b"model.weights.h5":
+            struct.pack_into("<I", data, at + 24, 3 * 2**30)
+        at = data.find(b"PK\x01\x02", at + 4)
+    model.write_bytes(bytes(data))
+    assert "model.weights.h5" in names
+    err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "midi", "--out",
+                                   str(tmp_path / "p"), "--models", str(folder),
+                                   "--no-jax-cache"])
+    assert "unpacks to 3,0" in err and "more than the 512 MB" in err

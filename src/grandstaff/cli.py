@@ -255,6 +255,9 @@ def _add_serve(commands, parents: dict) -> None:
     serve.add_argument("--out", default="scores/web",
                        help="folder the pieces are written into, one folder each "
                             "(default: scores/web)")
+    serve.add_argument("--keep", type=_positive_int, default=256, metavar="N",
+                       help="keep the newest N pieces under --out and remove older ones, so "
+                            "the folder cannot grow without bound (default 256)")
     serve.add_argument("--no-warm-up", action="store_true",
                        help="start listening at once; the first piece then waits for the "
                             "models to load and the sampler to compile")
@@ -449,7 +452,7 @@ def _serve(args) -> int:
     from .serving.web import serve
 
     serve(host=args.host, port=args.port, out=args.out, models=args.models,
-          engraver=args.engraver, warm_up=not args.no_warm_up)
+          engraver=args.engraver, warm_up=not args.no_warm_up, keep=args.keep)
     return 0
 
 

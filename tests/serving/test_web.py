@@ -15,13 +15,15 @@ from starlette.testclient import TestClient  # noqa: E402
 from grandstaff.serving.web import build_app  # noqa: E402
 
 SMALL = {"bars": 2, "candidates": 1, "seed": 1}
+#: Where a browser on this machine addresses the server.
+HERE = "http://127.0.0.1:8000"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, tiny_models):
     out = tmp_path_factory.mktemp("web") / "pieces"
     app = build_app(out, models=str(tiny_models))
-    with TestClient(app) as client:
+    with TestClient(app, base_url=HERE) as client:
         yield client, out
 
 
@@ -70,7 +72,14 @@ def test_a_variant_is_a_new_piece_in_the_new_key_and_tempo(served):
     ({"bars": "many"}, "bars 'many' is not a whole number"),
     ({"bars": 0}, "bars 0 must be a whole number"),
     ({"key": "H major"}, "key 'H major' is not a key name"),
-    ({"tempo": -3}, "tempo -3.0 must be above 0"),
+    ({"tempo": -3}, "tempo -3.0 must be from 20 to 400"),
+    ({"tempo": 3.6}, "tempo 3.6 must be from 20 to 400"),
+    ({"bars": 65}, "bars 65 must be a whole number from 1 to 64 on this page"),
+    ({"bars": 1e3}, "bars 1000.0 is not a whole number"),
+    ({"candidates": 17}, "candidates 17 must be a whole number from 1 to 16"),
+    ({"time_signature": "8/1"}, "time signature '8/1' is not one of"),
+    ({"bars": 64, "tempo": 20}, "the piece would last 12.8 minutes"),
+    ({"temperature": 1e-200}, "temperature 1e-200 must be from 0.05 to 5"),
     ({"time_signature": "5/7"}, "5/7"),
     ({"models": "../../etc"}, "is not one of"),
     ({"primer": "/etc/passwd"}, "no piece"),
@@ -87,7 +96,8 @@ def test_bad_input_is_one_clear_line_and_the_server_goes_on(served, form, says):
 
 def test_not_json_and_unknown_pieces_are_refused(served):
     client, _ = served
-    assert client.post("/api/compose", content=b"{bars").json()["error"] == "the form is not JSON"
+    assert client.post("/api/compose", content=b"{bars", headers={
+        "content-type": "application/json"}).json()["error"] == "the form is not JSON"
     assert client.post("/api/compose", json=[1, 2]).status_code == 400
     for path in ("/pieces/0123456789ab/wav", "/pieces/..%2F..%2Fetc/wav",
                  "/pieces/%2E%2E/passwd", "/api/pieces/nope/variant"):
@@ -127,7 +137,48 @@ def test_the_page_offers_every_control_of_compose(served):
 
 def test_nothing_is_written_outside_the_output_folder(tmp_path, monkeypatch, tiny_models):
     monkeypatch.chdir(tmp_path)
-    with TestClient(build_app(tmp_path / "out", models=str(tiny_models))) as client:
+    with TestClient(build_app(tmp_path / "out", models=str(tiny_models)),
+                    base_url=HERE) as client:
         piece = client.post("/api/compose", json=SMALL).json()
         assert client.get(piece["files"]["pdf"]).status_code == 200
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("headers, says", [
+    ({"host": "attacker.example"}, "answers only to 127.0.0.1, localhost, ::1"),
+    ({"origin": "http://evil.example"}, "requests from other pages are refused"),
+    ({"content-type": "text/plain"}, "must be sent as application/json"),
+])
+def test_another_page_or_name_cannot_drive_the_server(served, headers, says):
+    """A page on another origin (a form POST as text/plain, or fetch with its Origin) and a
+    request addressed to another name (DNS rebinding) are refused before any work."""
+    client, out = served
+    before = set(out.iterdir())
+    body = b'{"bars": 2, "candidates": 1}'
+    response = client.post("/api/compose", content=body,
+                           headers={"content-type": "application/json", **headers})
+    assert response.status_code == 403 and says in response.json()["error"]
+    assert set(out.iterdir()) == before
+    same = client.post("/api/compose", content=body, headers={
+        "content-type": "application/json", "origin": HERE})
+    assert same.status_code == 200
+
+
+def test_a_large_body_is_refused_from_its_length(served):
+    client, _ = served
+    response = client.post("/api/compose", content=b" " * 20_000,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "too large" in response.json()["error"]
+    lying = client.post("/api/compose", content=b"{}", headers={
+        "content-type": "application/json", "content-length": "300000000"})
+    assert lying.status_code == 400 and "too large" in lying.json()["error"]
+
+
+def test_the_output_folder_keeps_the_newest_pieces(tmp_path, tiny_models):
+    from grandstaff.serving.studio import Studio
+
+    studio = Studio(tmp_path / "out", models=str(tiny_models), keep=2)
+    made = [studio.compose({**SMALL, "seed": seed})["id"] for seed in range(3)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(made[1:])
+    with pytest.raises(Exception, match="no piece"):
+        studio.file(made[0], "wav")

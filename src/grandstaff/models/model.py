@@ -366,6 +366,7 @@ class ClefModel:
         """Load a clef folder, refusing files that do not belong together."""
         folder = Path(folder)
         clef, config, vocab, metrics = read_clef_folder(folder)
+        check_model_file(folder / MODEL_FILE)
         try:
             model = _keras().saving.load_model(folder / MODEL_FILE, safe_mode=True)
         except Exception as exc:
@@ -448,6 +449,26 @@ def models_root(name: str) -> Path:
     raise MissingFileError(
         f"no model set {name!r} (looked in {as_path}, {local} and the installed package); "
         "train one with 'grandstaff train --name NAME' or use --models bach")
+
+
+#: The most a ``model.keras`` may unpack to (the shipped clefs unpack to about 4 MB each): a
+#: small file that declares gigabytes is refused before anything is read.
+MAX_MODEL_BYTES = 512 * 2**20
+
+
+def check_model_file(path: Path) -> None:
+    """Refuse a ``model.keras`` that is not a zip or that declares more than
+    :data:`MAX_MODEL_BYTES` unpacked, before any of it is read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise BadInputError(f"{path} cannot be loaded ({type(exc).__name__}: {exc})") from None
+    if declared > MAX_MODEL_BYTES:
+        raise BadInputError(f"{path} unpacks to {declared / 2**20:,.0f} MB, more than the "
+                            f"{MAX_MODEL_BYTES // 2**20} MB a clef model may hold")
 
 
 def load_models(name: str = "bach") -> dict[str, ClefModel]:

@@ -35,6 +35,7 @@ from .model import (
     ClefConfig,
     ClefModel,
     ClefVocab,
+    check_model_file,
     check_set,
     models_root,
     read_clef_folder,
@@ -158,6 +159,7 @@ def read_weights(path: Path) -> tuple[dict[str, tuple], float]:
     ``dense_1``...) in the order of the model's layers; the model's config in the same zip
     gives that order and each layer's own name.
     """
+    check_model_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))

@@ -4,7 +4,10 @@ The web layer (:mod:`grandstaff.serving.web`) only turns requests into calls of 
 everything here is plain Python and tested without a browser. A piece is written as MusicXML,
 MIDI, an SVG score (Verovio) and a WAV at once; its PDF is engraved on the first request for
 it. Nothing is written outside ``out``; every name a request may use is checked against a fixed
-set, never joined to a path as it comes.
+set, never joined to a path as it comes. Every number of a form is held to the page's bounds
+(:mod:`grandstaff.bounds`, :data:`PAGE_MAX_SECONDS` of audio) before any work; ``out`` keeps
+the newest ``keep`` pieces (older folders are removed), a failed piece leaves no folder, and
+at most :data:`ENGRAVINGS` PDFs are engraved at once.
 
 >>> from grandstaff.serving.studio import Studio
 >>> studio = Studio("scores/web")                                        # doctest: +SKIP
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -24,8 +28,15 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
+from ..bounds import PAGE_MAX_BARS, PAGE_MAX_CANDIDATES, check_tempo
 from ..errors import BadArgumentError, MissingFileError
 from ..files import check_folder
+from ..music.events import total_duration
+
+#: The longest piece the page writes, in seconds of audio (its WAV is about 10 MB a minute).
+PAGE_MAX_SECONDS = 600
+#: PDFs engraved at once (each LilyPond takes a core and up to a few hundred MB).
+ENGRAVINGS = 2
 
 #: What a page may download, and the suffix each is written with.
 DOWNLOADS = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "wav": ".wav", "svg": ".svg"}
@@ -79,6 +90,7 @@ def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, 
             options[name] = _convert(value, float, name, "a number")
         else:
             options[name] = str(value).strip()
+    check_page_bounds(options)
     if options["models"] not in models:
         raise BadArgumentError(f"model set {options['models']!r} is not one of "
                                f"{', '.join(models)}")
@@ -88,6 +100,31 @@ def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, 
     return options
 
 
+def check_page_bounds(options: Mapping[str, object]) -> None:
+    """Refuse a form that would size more work than the page allows: bars, candidates, a
+    meter the page does not offer, or a piece longer than :data:`PAGE_MAX_SECONDS`."""
+    from ..music.events import bar_length
+
+    for name, most in (("bars", PAGE_MAX_BARS), ("candidates", PAGE_MAX_CANDIDATES)):
+        value = options[name]
+        if not isinstance(value, int) or not 1 <= value <= most:
+            raise BadArgumentError(f"{name} {value!r} must be a whole number from 1 to {most} "
+                                   "on this page")
+    if options["time_signature"] not in METERS:
+        raise BadArgumentError(f"time signature {options['time_signature']!r} is not one of "
+                               f"{', '.join(METERS)}")
+    tempo = check_tempo(options["tempo"])
+    _check_length(options["bars"] * bar_length(str(options["time_signature"])), tempo)
+
+
+def _check_length(quarters, tempo: float) -> None:
+    seconds = float(quarters) * 60 / tempo
+    if seconds > PAGE_MAX_SECONDS:
+        raise BadArgumentError(f"the piece would last {seconds / 60:.1f} minutes; the page "
+                               f"writes at most {PAGE_MAX_SECONDS // 60} (fewer bars or a "
+                               "faster tempo)")
+
+
 def _convert(value: object, kind: type, name: str, noun: str):
     if isinstance(value, bool):
         raise BadArgumentError(f"{name} {value!r} is not {noun}")
@@ -95,7 +132,7 @@ def _convert(value: object, kind: type, name: str, noun: str):
         number = kind(value)
     except (TypeError, ValueError):
         raise BadArgumentError(f"{name} {value!r} is not {noun}") from None
-    if kind is int and isinstance(value, float) and value != number:
+    if kind is int and isinstance(value, float):  # 1e3 from JSON is not a count
         raise BadArgumentError(f"{name} {value!r} is not {noun}")
     return number
 
@@ -104,7 +141,7 @@ class Studio:
     """Composes, transposes and re-times pieces into ``out``, one folder per piece."""
 
     def __init__(self, out: str | Path, *, models: str = "bach",
-                 engraver: str = "lilypond") -> None:
+                 engraver: str = "lilypond", keep: int = KEPT_PIECES) -> None:
         from ..output.engrave import check_engraver
 
         self.out = Path(out).resolve()
@@ -117,6 +154,8 @@ class Studio:
         self._compose_lock = threading.Lock()  # one sampling at a time: JAX and the caches
         self._pieces_lock = threading.Lock()
         self._pdf_locks: dict[str, threading.Lock] = {}
+        self._engravings = threading.BoundedSemaphore(ENGRAVINGS)
+        self.keep = keep
 
     def options(self) -> dict[str, object]:
         """What the page offers: defaults, meters, model sets, keys and Bach primers."""
@@ -167,6 +206,7 @@ class Studio:
             piece = piece.transpose(str(form["key"]))
         if form.get("tempo") not in (None, ""):
             piece = piece.with_tempo(_convert(form["tempo"], float, "tempo", "a number"))
+            _check_length(total_duration(piece.staves["treble"]), piece.tempo)
         return self._keep(piece, {})
 
     def file(self, piece_id: str, kind: str) -> Path:
@@ -177,7 +217,7 @@ class Studio:
         folder = self._folder(piece_id)
         path = folder / f"piece{DOWNLOADS[kind]}"
         if kind == "pdf" and not path.exists():
-            with self._pdf_locks.setdefault(piece_id, threading.Lock()):
+            with self._pdf_locks.setdefault(piece_id, threading.Lock()), self._engravings:
                 if not path.exists():
                     from ..output.engrave import engrave
 
@@ -204,15 +244,35 @@ class Studio:
         folder = self.out / piece_id
         folder.mkdir()
         started = time.perf_counter()
-        piece.write(folder / "piece", WRITTEN_AT_ONCE, engraver=self.engraver)
-        stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{piece.title} seed {piece.info.get('seed')}")
-        (folder / "title.txt").write_text(stem.strip("-") or "piece", encoding="utf-8")
+        try:
+            piece.write(folder / "piece", WRITTEN_AT_ONCE, engraver=self.engraver)
+            stem = re.sub(r"[^A-Za-z0-9]+", "-",
+                          f"{piece.title} seed {piece.info.get('seed')}")
+            (folder / "title.txt").write_text(stem.strip("-") or "piece", encoding="utf-8")
+        except BaseException:  # a failed piece leaves no folder behind
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self._prune()
         with self._pieces_lock:
             self._pieces[piece_id] = piece
             while len(self._pieces) > KEPT_PIECES:
                 self._pieces.popitem(last=False)
         return {**self.describe(piece_id, piece),
                 "timings": {**timings, "write_s": round(time.perf_counter() - started, 3)}}
+
+    def _prune(self) -> None:
+        """Remove the oldest piece folders beyond the newest :attr:`keep` (only folders this
+        server writes: a piece id for a name, a ``title.txt`` inside)."""
+        with self._pieces_lock:
+            folders = [f for f in self.out.iterdir()
+                       if _ID.match(f.name) and (f / "title.txt").is_file()]
+            if len(folders) <= self.keep:
+                return
+            folders.sort(key=lambda f: (f / "title.txt").stat().st_mtime)
+            for old in folders[:len(folders) - self.keep]:
+                shutil.rmtree(old, ignore_errors=True)
+                self._pieces.pop(old.name, None)
+                self._pdf_locks.pop(old.name, None)
 
     def _folder(self, piece_id: str) -> Path:
         if not isinstance(piece_id, str) or not _ID.match(piece_id):

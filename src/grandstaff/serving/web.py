@@ -12,6 +12,12 @@ request and call :class:`~grandstaff.serving.studio.Studio`:
 A bad form is answered ``400 {"error": "one line"}``; anything unexpected ``500`` with a line,
 and the server goes on serving. Composing runs in a worker thread, so the page stays live.
 
+No single request can exhaust the server: a body is refused from its declared length, and
+read no further than :data:`MAX_FORM_BYTES`; every number of the form is held to the page's
+bounds (:mod:`grandstaff.bounds`) before any work. Requests whose ``Host`` is not a name of
+this server (DNS rebinding), and POSTs from another page's ``Origin`` or not sent as JSON,
+are refused with ``403``, so another web page the user visits cannot drive it.
+
 >>> from grandstaff.serving.web import build_app
 >>> app = build_app("scores/web")          # doctest: +SKIP
 """
@@ -41,21 +47,25 @@ def _web():
             "pip install 'grandstaff[app]'") from None
 
 
-def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypond"):
-    """The ASGI app serving a :class:`Studio` that writes into ``out``."""
+#: The names a server on a loopback address answers to.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypond",
+              hosts: tuple[str, ...] | None = LOOPBACK, keep: int = 256):
+    """The ASGI app serving a :class:`Studio` that writes into ``out``. ``hosts``: the host
+    names requests may be addressed to (``None``: any, for a server on every address)."""
     _web()
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import FileResponse, HTMLResponse, JSONResponse
     from starlette.routing import Route
 
-    studio = Studio(out, models=models, engraver=engraver)
+    studio = Studio(out, models=models, engraver=engraver, keep=keep)
     page = resources.files("grandstaff.serving").joinpath("page.html").read_text("utf-8")
 
     async def form_of(request) -> dict:
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            raise BadArgumentError("the form is too large")
+        body = await read_body(request, MAX_FORM_BYTES)
         import json
 
         try:
@@ -80,6 +90,27 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
                                     status_code=500)
         return endpoint
 
+    def refused(request):
+        """Why a request from elsewhere is refused (``None``: it is not)."""
+        if hosts is not None and _host_name(request.headers.get("host", "")) not in hosts:
+            return "this server answers only to " + ", ".join(hosts)
+        origin = request.headers.get("origin")
+        if origin is not None and hosts is not None and _host_name(
+                origin.split("://", 1)[-1]) not in hosts:
+            return "requests from other pages are refused"
+        if request.method == "POST" and not request.headers.get(
+                "content-type", "").startswith("application/json"):
+            return "a form must be sent as application/json"
+        return None
+
+    def guarded(endpoint):
+        async def check(request):
+            reason = refused(request)
+            if reason:
+                return JSONResponse({"error": reason}, status_code=403)
+            return await endpoint(request)
+        return check
+
     async def index(request):
         return HTMLResponse(page)
 
@@ -103,19 +134,46 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
                             filename=None if inline else studio.download_name(piece_id, kind))
 
     routes = [
-        Route("/", index),
-        Route("/api/options", answer(options)),
-        Route("/api/compose", answer(compose), methods=["POST"]),
-        Route("/api/pieces/{piece_id}/variant", answer(variant), methods=["POST"]),
-        Route("/pieces/{piece_id}/{kind}", answer(download)),
+        Route("/", guarded(index)),
+        Route("/api/options", guarded(answer(options))),
+        Route("/api/compose", guarded(answer(compose)), methods=["POST"]),
+        Route("/api/pieces/{piece_id}/variant", guarded(answer(variant)), methods=["POST"]),
+        Route("/pieces/{piece_id}/{kind}", guarded(answer(download))),
     ]
     app = Starlette(routes=routes)
     app.state.studio = studio
     return app
 
 
+async def read_body(request, most: int) -> bytes:
+    """The request's body, refused from its declared length, and never read past ``most``
+    bytes (a client may lie about the length or send none)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > most):
+        raise BadArgumentError(f"the form is too large (at most {most:,} bytes)")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > most:
+            raise BadArgumentError(f"the form is too large (at most {most:,} bytes)")
+    return bytes(body)
+
+
+def _host_name(host: str) -> str:
+    """The name in a ``Host`` header or an origin's authority, without its port.
+
+    >>> _host_name("127.0.0.1:8000"), _host_name("[::1]:8000"), _host_name("localhost")
+    ('127.0.0.1', '::1', 'localhost')
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "scores/web",
-          models: str = "bach", engraver: str = "lilypond", warm_up: bool = True) -> None:
+          models: str = "bach", engraver: str = "lilypond", warm_up: bool = True,
+          keep: int = 256) -> None:
     """Serve the page at http://HOST:PORT/ until interrupted (Ctrl-C). With ``warm_up`` one
     piece is composed first, so that the first press of Compose does not wait for the models
     to load and compile."""
@@ -123,7 +181,10 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "score
     import uvicorn
 
     listening = bind(host, port)  # a busy port is refused before the models load
-    app = build_app(out, models=models, engraver=engraver)
+    wildcard = host in ("0.0.0.0", "::", "")
+    hosts = None if wildcard else tuple(dict.fromkeys(
+        (host, *LOOPBACK) if host in LOOPBACK else (host,)))
+    app = build_app(out, models=models, engraver=engraver, hosts=hosts, keep=keep)
     if warm_up:
         print(f"grandstaff: loading the {models} models and compiling the sampler...",
               flush=True)
