@@ -17,8 +17,10 @@ SCHEMA = ROOT / "tests" / "data" / "musicxml-4.0" / "musicxml.xsd"
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_caches(tmp_path_factory):
-    """The CLI keeps JAX's compiled programs under XDG_CACHE_HOME: a temporary one here."""
+    """The CLI keeps JAX's compiled programs under XDG_CACHE_HOME and trained model sets under
+    XDG_DATA_HOME: temporary ones here, so no test touches the user's own."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
 
 
 @pytest.fixture(scope="session")

@@ -129,15 +129,20 @@ def _add_train(commands, parents: dict) -> None:
     train = commands.add_parser(
         "train", parents=[parents["compiled"]], help="train one model per clef on a corpus",
         description="Train the treble and bass models on a corpus (split by piece into "
-                    "training and held-out pieces) and save them to clefs/NAME/.",
+                    "training and held-out pieces) and save them to your data folder "
+                    "(~/.local/share/grandstaff/clefs/NAME/ unless --out says otherwise).",
     )
     train.add_argument("source", nargs="?", default="bach",
                        help="'bach' (default), a folder or a file of music")
-    train.add_argument("--name", required=True, help="model set name: writes clefs/NAME/")
+    train.add_argument("--name", required=True,
+                       help="model set name: a plain folder name, e.g. mine")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="most epochs (default 100; training stops early on a plateau)")
     train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    train.add_argument("--out", default="clefs", help="folder of model sets (default: clefs)")
+    train.add_argument("--out", default=None,
+                       help="folder of model sets (default: your data folder, "
+                            "$XDG_DATA_HOME/grandstaff/clefs or ~/.local/share/grandstaff/"
+                            "clefs; --models NAME finds sets there)")
     train.add_argument("--force", action="store_true", help="replace an existing model set")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     train.add_argument("--devices", type=_devices, default=None, metavar="N|all",
@@ -294,10 +299,11 @@ def _train(args) -> int:
 
     from .corpus import load_corpus
     from .errors import OutputExistsError
-    from .models.model import ClefConfig
+    from .models.model import ClefConfig, user_models_folder
     from .models.training import check_set_name, data_parallel, train
 
     check_set_name(args.name)  # before anything starts a thread or a process
+    args.out = args.out or str(user_models_folder())
     target = Path(args.out) / args.name
     if target.exists() and not args.force:
         raise OutputExistsError(f"model set {target} exists already; pass --force to replace it")

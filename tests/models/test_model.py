@@ -193,3 +193,22 @@ def test_a_weight_average_needs_a_momentum_below_one(momentum):
 
     with pytest.raises(BadArgumentError, match="ema_momentum"):
         ClefConfig(ema_momentum=momentum)
+
+
+def test_a_user_s_model_sets_live_in_their_data_folder(tmp_path, monkeypatch):
+    """Sets trained by the user go to $XDG_DATA_HOME/grandstaff/clefs (never a checkout's
+    clefs/) and are found there by name, by compose and by the web page."""
+    import shutil
+
+    from grandstaff.cli import build_parser
+    from grandstaff.models.model import models_root, user_models_folder
+    from grandstaff.serving.studio import model_sets
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert user_models_folder() == tmp_path / "data" / "grandstaff" / "clefs"
+    shutil.copytree(models_root("bach"), user_models_folder() / "mine")
+    assert models_root("mine") == user_models_folder() / "mine"
+    assert "mine" in model_sets()
+    args = build_parser().parse_args(["train", "--name", "mine"])
+    assert args.out is None  # _train resolves it to user_models_folder()

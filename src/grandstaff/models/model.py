@@ -433,22 +433,37 @@ def _read_json(path: Path) -> dict:
         raise BadInputError(f"{path} is not valid JSON ({exc})") from None
 
 
-def models_root(name: str) -> Path:
-    """The folder of a model set: a path, ``./clefs/<name>``, or the set shipped in the package."""
-    as_path = Path(name)
-    if (as_path / CLEFS[0]).is_dir():
-        return as_path
-    local = Path("clefs") / name
-    if (local / CLEFS[0]).is_dir():
-        return local
+def user_models_folder() -> Path:
+    """Where ``grandstaff train`` keeps the user's model sets: ``$XDG_DATA_HOME/grandstaff/
+    clefs`` (``~/.local/share/grandstaff/clefs`` when XDG_DATA_HOME is unset), never inside
+    the package or a checkout of it."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "grandstaff" / "clefs"
+
+
+def shipped_models_folder() -> Path:
+    """The model sets installed with the package (``bach``)."""
     from importlib import resources
 
-    shipped = Path(str(resources.files("grandstaff.clefs"))) / name
-    if (shipped / CLEFS[0]).is_dir():
-        return shipped
+    return Path(str(resources.files("grandstaff.clefs")))
+
+
+def models_root(name: str) -> Path:
+    """The folder of a model set: a path, ``./clefs/<name>`` (sets trained before they moved
+    to the user's folder), the user's folder (:func:`user_models_folder`), or the set shipped
+    in the package."""
+    as_path = Path(name)
+    places = [as_path, Path("clefs") / name, user_models_folder() / name,
+              shipped_models_folder() / name]
+    for place in places:
+        if (place / CLEFS[0]).is_dir():
+            return place
     raise MissingFileError(
-        f"no model set {name!r} (looked in {as_path}, {local} and the installed package); "
-        "train one with 'grandstaff train --name NAME' or use --models bach")
+        f"no model set {name!r} (looked in {', '.join(str(p) for p in places[:3])} and the "
+        "installed package); train one with 'grandstaff train --name NAME' or use "
+        "--models bach")
 
 
 #: The most a ``model.keras`` may unpack to (the shipped clefs unpack to about 4 MB each): a

@@ -30,6 +30,7 @@ from .model import (
     build_clef_model,
     condition_sizes,
     set_partner_pitches,
+    user_models_folder,
 )
 from .sequences import (
     build_vocab,
@@ -263,10 +264,11 @@ def check_set_name(name: str) -> str:
 
 
 def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0,
-          config: ClefConfig | None = None, out: str | os.PathLike = "clefs",
+          config: ClefConfig | None = None, out: str | os.PathLike | None = None,
           source: str = "bach", verbose: int = 1,
           devices: int | str | None = None) -> dict[str, ClefModel]:
-    """Train both clefs on ``corpus`` and save them to ``<out>/<name>/<clef>/``.
+    """Train both clefs on ``corpus`` and save them to ``<out>/<name>/<clef>/`` (``out`` by
+    default the user's folder of model sets, :func:`~grandstaff.models.model.user_models_folder`).
 
     ``devices`` (a number or ``"all"``) splits every batch across that many local accelerators
     with ``keras.distribution.DataParallel``; the default trains on one. Returns the trained
@@ -297,7 +299,7 @@ def train(corpus: Corpus, *, name: str, epochs: int | None = None, seed: int = 0
         if not _first_host():
             continue  # on several hosts the first one evaluates and saves
         model.metrics["evaluation"] = evaluate_clef(model, corpus, train_pieces, held_pieces)
-        model.save(Path(out) / name / clef)
+        model.save(Path(out if out is not None else user_models_folder()) / name / clef)
     return models
 
 

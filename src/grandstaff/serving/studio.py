@@ -57,13 +57,13 @@ _NUMBERS = ("tempo", "temperature")
 
 
 def model_sets() -> list[str]:
-    """Names of the model sets a page may choose: those shipped, and those under ./clefs."""
-    from importlib import resources
-
+    """Names of the model sets a page may choose: those shipped, those under ./clefs and those
+    in the user's folder of model sets."""
+    from ..models.model import shipped_models_folder, user_models_folder
     from ..music.events import CLEFS
 
     names = set()
-    for root in (Path(str(resources.files("grandstaff.clefs"))), Path("clefs")):
+    for root in (shipped_models_folder(), Path("clefs"), user_models_folder()):
         if root.is_dir():
             names.update(p.name for p in root.iterdir() if (p / CLEFS[0]).is_dir())
     return sorted(names)
