@@ -134,6 +134,7 @@ def compose_many(
                           TopKSampler(top_k_duration, temperature, streams[2 * index + 1]))
     primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
     generators = _generators(str(models))
+    ending = _possible_ending(generators, ending, models, time_signature, key.mode)
     coupled, staves, shifts, skipped = _sample_staves(
         generators, key=key, length=bar * bars, time_signature=time_signature,
         samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
@@ -153,6 +154,19 @@ def compose_many(
                   "skipped_rules": skipped[index]},
         ))
     return pieces
+
+
+def _possible_ending(generators, ending: str, models: str, time_signature: str,
+                     mode: str) -> str:
+    """``ending``, or ``"open"`` with a warning where the set cannot write the cadence."""
+    problem = (generators.cadence_problem(time_signature, mode)
+               if ending == "cadence" and hasattr(generators, "cadence_problem") else None)
+    if problem is None:
+        return ending
+    warnings.warn(GrandstaffWarning(
+        f"model set {models!r} cannot close on a cadence in {time_signature} {mode}: "
+        f"{problem}; the piece ends open (as with --ending open)"), stacklevel=3)
+    return "open"
 
 
 def _sample_staves(generators, *, key: Key, length, time_signature: str, samplers,

@@ -35,7 +35,7 @@ from .rules import (  # noqa: F401  (the cadence's names, as they were imported 
     final_span,
 )
 from .sampling import TopKSampler
-from .tables import PitchTable
+from .tables import PitchTable, closing_tokens, dominant_tokens
 
 
 class CoupledGenerator:
@@ -70,6 +70,23 @@ class CoupledGenerator:
                               for token in (position_token(t, time_signature)
                                             for t in range(bar))], dtype="int32")
         return meter, positions
+
+    def cadence_problem(self, time_signature: str, mode: str) -> str | None:
+        """Why this set's vocabularies cannot write the cadence ending in ``time_signature``
+        and ``mode`` (``None``: they can): a staff with no chord the final or the dominant
+        span allows, or with no durations that fill a span exactly (a bass of whole notes
+        only cannot close on a half-bar cadence in 4/4)."""
+        span = int(final_span(time_signature) * TICKS_PER_QUARTER)
+        for clef in CLEFS:
+            generator = self.generators[clef]
+            for chord, tokens in (("tonic", closing_tokens), ("dominant", dominant_tokens)):
+                if not tokens(generator.table, clef, mode).any():
+                    return f"its {clef} vocabulary has no {chord} chord the cadence allows"
+            ticks = {int(t) for t in generator.duration_ticks if 0 < t <= span}
+            if not _fills(ticks, span):
+                return (f"its {clef} durations cannot fill the cadence's last "
+                        f"{final_span(time_signature)} quarters exactly")
+        return None
 
     def rules(self, clef: str, *, time_signature: str, ending: str, primed: bool,
               rules: bool = True) -> Rules:
@@ -224,6 +241,19 @@ class CoupledGenerator:
             heard = np.full(candidates, _id(other, p), dtype="int32")
         return {"pitch": pitch, "duration": duration, "state": state, "heard": heard}
 
+
+
+def _fills(ticks: set[int], total: int) -> bool:
+    """Whether some sequence of ``ticks`` adds up to exactly ``total``.
+
+    >>> _fills({96}, 48), _fills({24, 96}, 48)
+    (False, True)
+    """
+    reachable = np.zeros(total + 1, dtype=bool)
+    reachable[0] = True
+    for end in range(1, total + 1):
+        reachable[end] = any(reachable[end - t] for t in ticks if t <= end)
+    return bool(reachable[total])
 
 
 def _primed_any(primer: Mapping[str, list[Event]] | None) -> bool:
