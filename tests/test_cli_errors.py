@@ -187,3 +187,23 @@ def test_a_model_file_that_declares_gigabytes_is_refused_before_it_is_read(tmp_p
                                    str(tmp_path / "p"), "--models", str(folder),
                                    "--no-jax-cache"])
     assert "unpacks to 3,0" in err and "more than the 512 MB" in err
+
+
+def test_a_huge_or_truncated_soundfont_is_refused_before_it_is_read(tmp_path, capsys):
+    """A sparse 3 GB file with a SoundFont's first bytes, and a SoundFont cut short, are one
+    line each before composing (the first was once read whole)."""
+    from grandstaff.output.audio import default_soundfont
+
+    real = default_soundfont().read_bytes()
+    huge = tmp_path / "huge.sf2"
+    with huge.open("wb") as file:
+        file.write(real[:64])
+        file.truncate(3 * 2**30)
+    cut = tmp_path / "cut.sf2"
+    cut.write_bytes(real[: len(real) // 2])
+    for font, says in ((huge, "is 3,072 MB"), (cut, "must be whole")):
+        err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "wav", "--out",
+                                       str(tmp_path / "p"), "--soundfont", str(font),
+                                       "--no-jax-cache"])
+        assert says in err
+    assert not list(tmp_path.glob("p.*"))

@@ -45,6 +45,10 @@ def default_soundfont() -> Path:
     return Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
 
 
+#: The largest SoundFont read (it is read whole into memory to play a piece).
+MAX_SOUNDFONT_BYTES = 1024 * 2**20
+
+
 def check_soundfont(soundfont: str | Path | None) -> Path:
     """The SoundFont file to render with: ``soundfont`` if given (it must be an .sf2 file),
     else :func:`default_soundfont`."""
@@ -55,10 +59,17 @@ def check_soundfont(soundfont: str | Path | None) -> Path:
         raise BadArgumentError(
             f"soundfont {str(soundfont)!r} is not a file; give the path of an .sf2 SoundFont")
     with path.open("rb") as file:
-        head = file.read(12)
-    if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+        head = file.read(20)
+    if head[:4] != b"RIFF" or head[8:12] != b"sfbk" or head[12:16] != b"LIST":
         raise BadArgumentError(
             f"soundfont {str(soundfont)!r} is not a SoundFont 2 (.sf2) file; give an .sf2 file")
+    size = path.stat().st_size
+    declared = int.from_bytes(head[4:8], "little") + 8
+    if size > MAX_SOUNDFONT_BYTES or declared != size:
+        raise BadArgumentError(
+            f"soundfont {str(soundfont)!r} is {size / 2**20:,.0f} MB and declares "
+            f"{declared / 2**20:,.0f} MB; a SoundFont must be whole and at most "
+            f"{MAX_SOUNDFONT_BYTES // 2**20} MB")
     return path
 
 
