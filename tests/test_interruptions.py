@@ -172,3 +172,24 @@ def test_candidates_and_bars_have_bounds_with_one_line_refusals(capsys):
         assert main(["compose", "--formats", "midi", *argv]) == 2
         err = capsys.readouterr().err.strip()
         assert says in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_parallel_composes_to_one_out_leave_one_whole_set(tmp_path):
+    """Four runs given the same --out at once: one writes its set, the other three say the
+    files exist already (not that a run stopped halfway), and the set is not mixed."""
+    from music21 import converter
+
+    keys = ("C major", "D major", "E major", "F major")
+    runs = [subprocess.Popen(
+        [*_grandstaff(), "compose", "--bars", "2", "--seed", "7", "--key", key, "--candidates",
+         "1", "--formats", "musicxml,midi", "--out", str(tmp_path / "same"),
+         "--no-jax-cache"], stderr=subprocess.PIPE, text=True) for key in keys]
+    results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    assert sorted(code for code, _ in results) == [0, 2, 2, 2], results
+    for code, err in results:
+        if code == 2:
+            assert "exist already" in err and "stopped halfway" not in err, err
+    used = {name: {p.midi for n in converter.parse(tmp_path / name).flatten().notes
+                   for p in n.pitches} for name in ("same.musicxml", "same.mid")}
+    assert used["same.musicxml"] == used["same.mid"]  # one piece, in one key

@@ -9,7 +9,9 @@ Every method returns a new Piece; nothing is changed in place.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -140,7 +142,12 @@ class Piece:
         written: dict[str, Path] = {}
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
+        folder = next(iter(targets.values())).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        # one writer at a time per folder: two runs given the same --out cannot leave a mixed
+        # set, and the second finds the first's files (or replaces all of them with --force)
+        with locked_folder(folder), tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
+            targets = plan_outputs(path, formats, force=force)
             try:
                 self._write_into(targets, written, Path(work), engraver, soundfont)
             except EngraverMissingError as exc:
@@ -180,6 +187,23 @@ class Piece:
                 written["png"] = targets["png"]
             elif "pdf" not in targets:
                 raise EngraverMissingError(f"{_engraver_name(engraver)} made no PNG")
+
+
+@contextmanager
+def locked_folder(folder: Path):
+    """Hold an exclusive lock on ``folder`` (an advisory ``flock`` on the folder itself, so no
+    lock file is left beside the scores; nothing where the system has no ``flock``)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _engraver_name(engraver) -> str:
