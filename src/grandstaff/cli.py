@@ -325,10 +325,7 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from .errors import BadArgumentError
 
-    if args.folds is not None:
-        if args.samples is not None:
-            raise BadArgumentError("--folds and --samples are two different evaluations; "
-                                   "choose one")
+    if args.folds is not None:  # argparse keeps --folds and --samples apart
         if not args.rules:
             raise BadArgumentError("--no-rules needs --samples N (cross-validation samples "
                                    "nothing)")

@@ -48,7 +48,7 @@ def test_two_folds_train_score_and_compare(small_corpus):
 @pytest.mark.parametrize("argv, says", [
     (["evaluate", "--folds", "1"], "folds 1 must be a whole number, 2 or more"),
     (["evaluate", "--epochs", "3"], "--epochs needs --folds"),
-    (["evaluate", "--folds", "5", "--samples", "10"], "choose one"),
+    (["evaluate", "--folds", "5", "--samples", "10"], "not allowed with argument --folds"),
     (["evaluate", "--folds", "5", "--no-rules"], "--no-rules needs --samples"),
     (["evaluate", "--no-rules"], "--no-rules needs --samples"),
 ])
