@@ -15,6 +15,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "tests" / "data" / "musicxml-4.0" / "musicxml.xsd"
 
 
+#: Fixtures that train a model set or load one and compile its sampling loop: a test that uses
+#: one is slow (``pytest -m "not slow"`` leaves it out; CI runs everything).
+SLOW_FIXTURES = frozenset({"tiny_models", "tiny_independent_models", "small_corpus", "duet",
+                           "served", "generators", "folk_set", "server", "browser"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_caches(tmp_path_factory):
     """The CLI keeps JAX's compiled programs under XDG_CACHE_HOME and trained model sets under

@@ -201,7 +201,7 @@ def test_a_huge_or_truncated_soundfont_is_refused_before_it_is_read(tmp_path, ca
         file.truncate(3 * 2**30)
     cut = tmp_path / "cut.sf2"
     cut.write_bytes(real[: len(real) // 2])
-    for font, says in ((huge, "is 3,072 MB"), (cut, "must be whole")):
+    for font, says in ((huge, "is 3,072 MB, more than the 1024 MB"), (cut, "must be whole")):
         err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "wav", "--out",
                                        str(tmp_path / "p"), "--soundfont", str(font),
                                        "--no-jax-cache"])

@@ -64,9 +64,10 @@ def test_a_bad_soundfont_is_refused_before_anything_is_written(tmp_path):
 
 
 def test_a_soundfont_the_synthesiser_cannot_read_keeps_the_midi(tmp_path):
-    """A file with the SoundFont header and nothing else: the MIDI stays, the error says so."""
+    """A whole file with the SoundFont header and an empty INFO list, nothing else: the MIDI
+    stays, the error says so."""
     broken = tmp_path / "broken.sf2"
-    broken.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    broken.write_bytes(b"RIFF\x10\x00\x00\x00sfbkLIST\x04\x00\x00\x00INFO")
     with pytest.raises(EngravingFailed, match="midi files were written") as failure:
         _piece(2, 96).write(tmp_path / "y", ["midi", "wav"], soundfont=broken)
     assert sorted(failure.value.written) == ["midi"]
