@@ -41,3 +41,10 @@ def test_the_page_s_inputs_carry_the_page_s_bounds():
     assert limits("variant-tempo") == (f"{bounds.MIN_TEMPO:g}", f"{bounds.MAX_TEMPO:g}")
     assert limits("temperature") == (f"{bounds.MIN_TEMPERATURE:g}",
                                      f"{bounds.MAX_TEMPERATURE:g}")
+
+
+def test_no_command_shows_the_help_and_says_so(capsys):
+    from grandstaff.cli import main
+
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err

@@ -10,7 +10,14 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .bounds import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO
+from .bounds import (
+    MAX_BARS,
+    MAX_TEMPERATURE,
+    MAX_TEMPO,
+    MIN_TEMPERATURE,
+    MIN_TEMPO,
+    PAGE_MAX_BARS,
+)
 from .errors import GrandstaffError
 
 EPILOG = "Run 'grandstaff COMMAND --help' for the options of one command."
@@ -51,6 +58,7 @@ _positive_int = _number(least=1)
 _positive_float = _number(float, above=0)
 _port = _number(least=1, most=65535, label="port")
 _device_count = _number(least=1, label="devices")
+_bars = _number(least=1, most=MAX_BARS, label="bars")
 _tempo = _number(float, least=MIN_TEMPO, most=MAX_TEMPO, label="tempo")
 _temperature = _number(float, least=MIN_TEMPERATURE, most=MAX_TEMPERATURE, label="temperature")
 
@@ -197,7 +205,9 @@ def _add_compose(commands, parents: dict) -> None:
         description="Compose a piece for piano with a model set and write it as MusicXML, "
                     "MIDI and PDF sheet music (plus a PNG of the first page).",
     )
-    compose.add_argument("--bars", type=_positive_int, default=16, help="bars (default 16)")
+    compose.add_argument("--bars", type=_bars, default=16,
+                         help=f"bars, 1 to {MAX_BARS} (default 16; the web page: at most "
+                              f"{PAGE_MAX_BARS})")
     compose.add_argument("--key", default="C major",
                          help="key, e.g. 'E minor', 'Bb major', 'f#' (default 'C major')")
     compose.add_argument("--tempo", type=_tempo, default=96,
@@ -249,10 +259,12 @@ def _add_serve(commands, parents: dict) -> None:
     serve = commands.add_parser(
         "serve", help="a local web page to compose, hear and transpose",
         parents=[parents["compiled"], parents["models"], parents["engraver"]],
-        description="Serve a web page on this machine that composes with every control of "
-                    "'compose', shows the score, plays it, transposes it and changes its tempo, "
-                    "and offers MusicXML, MIDI, PDF and WAV. Needs the app extra: "
-                    "pip install 'grandstaff[app]'.",
+        description="Serve a web page on this machine that composes with the musical "
+                    "controls of 'compose' (key, meter, tempo, bars, seed, ending, model set, "
+                    "temperature, top-k, candidates, a Bach primer; at most 64 bars and 10 "
+                    "minutes of audio), shows the score, plays it on request, transposes it and "
+                    "changes its tempo, and offers MusicXML, MIDI, PDF and WAV. Needs the app "
+                    "extra: pip install 'grandstaff[app]'.",
     )
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
@@ -317,7 +329,8 @@ def _train(args) -> int:
                    source=str(args.source), verbose=0 if args.quiet else 2,
                    devices=args.devices)
     for clef, model in models.items():
-        print(f"{clef}: {model.path} ({model.metrics['epochs_run']} epochs, "
+        epochs = model.metrics["epochs_run"]
+        print(f"{clef}: {model.path} ({epochs} epoch{'' if epochs == 1 else 's'}, "
               f"{model.metrics['train_seconds']:.0f} s)")
     return 0
 
@@ -512,9 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version, or a bad argument (already reported)
         return int(exit_.code or 0)
-    if not getattr(args, "run", None):
-        parser.print_help()
-        return 0
+    if not getattr(args, "run", None):  # no command: the help, and a code that says so
+        parser.print_help(sys.stderr)
+        return 2
     # a compose lives seconds and allocates much (imports, tracing, the score): Python's cycle
     # collector cost it about 0.2 s and saved 3 MB, so it waits until the command is done
     pause_collector = args.run is _compose and gc.isenabled()
