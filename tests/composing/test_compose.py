@@ -303,3 +303,18 @@ def test_a_png_alone_is_engraved_and_written(tmp_path, formats):
     assert set(written) == set(formats.replace("png,midi", "png,midi").split(","))
     assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (tmp_path / "p.pdf").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["G major", "E major", "F major", "Eb major", "E minor",
+                                 "C minor"])
+def test_both_hands_move_by_one_octave_and_keep_their_spacing(key):
+    """The keys whose bass was written an octave below the treble's transposition (hands 17
+    semitones apart on average, more than an octave apart on 94 % of beats) now keep the
+    spacing the models learned."""
+    import grandstaff as gs
+    from grandstaff.judging.ensemble import hands_apart_share
+
+    piece = gs.compose(bars=8, key=key, seed=5, candidates=1)
+    assert piece.info["shift"] == piece.info["bass_shift"]
+    assert hands_apart_share(piece.staves["treble"], piece.staves["bass"]) < 0.15

@@ -31,7 +31,6 @@ from ..music.keys import Key
 from ..text import clean_text
 from .piece import (
     Piece,
-    bass_shift,
     fit_to_piano,
     planned_shift,
     written_shift,
@@ -179,8 +178,8 @@ def _sample_staves(generators, *, key: Key, length, time_signature: str, sampler
 
     semitones = key.semitones_from_reference()
     if isinstance(generators, CoupledGenerator):
-        planned = planned_shift(semitones, generators.centres["treble"])
-        shift = {"treble": planned, "bass": bass_shift(planned, generators.centres["bass"])}
+        planned = planned_shift(semitones, generators.centres)  # both hands move together
+        shift = {"treble": planned, "bass": planned}
         notes: dict = {}
         staves = generators.generate(mode=key.mode, length=length,
                                      time_signature=time_signature, samplers=samplers,

@@ -291,29 +291,24 @@ def written_shift(staves: Mapping[str, Sequence[Event]], semitones: int) -> int:
     return min((up, up - 12), key=lambda shift: (ledger(shift), abs(shift)))
 
 
-def planned_shift(semitones: int, centre: float) -> int:
+def planned_shift(semitones: int, centres: Mapping[str, float]) -> int:
     """The octave of a transposition by ``semitones`` (taken modulo 12) chosen before any
-    note is written: up or down, whichever brings ``centre`` (where the treble was learned, in
-    the reference key) nearer the middle of the treble staff, and on a tie the shorter way.
+    note is written, one for the whole piece so that the hands keep the spacing the models
+    learned: up or down, whichever brings each staff's ``centres`` (where it was learned, in
+    the reference key) nearer the middle of its own staff, summed over both staves, and on a
+    tie the shorter way.
 
-    >>> planned_shift(7, 68.0), planned_shift(5, 68.0), planned_shift(-2, 68.0)  # G, F, B♭
-    (7, 5, -2)
+    >>> centres = {"treble": 68.0, "bass": 54.6}
+    >>> [planned_shift(s, centres) for s in (7, 5, -2, 4, 6)]  # G, F, B♭, E, F♯
+    [-5, 5, -2, 4, -6]
     """
-    low, high = STAFF_RANGE["treble"]
     up = semitones % 12
-    return min((up, up - 12), key=lambda shift: (abs(centre + shift - (low + high) / 2),
-                                                 abs(shift)))
 
+    def distance(shift: int) -> float:
+        return sum(abs(centres[clef] + shift - (low + high) / 2)
+                   for clef, (low, high) in STAFF_RANGE.items() if clef in centres)
 
-def bass_shift(treble_shift: int, centre: float) -> int:
-    """The bass's transposition beside the treble's: an octave lower when the bass's learned
-    ``centre`` (reference key) would otherwise sit above the bass staff's top line (A3), as a
-    pianist's left hand would play it; else the same, so the hands keep their spacing.
-
-    >>> bass_shift(7, 54.6), bass_shift(2, 54.6)   # G major, D major
-    (-5, 2)
-    """
-    return treble_shift - 12 if centre + treble_shift > 57 else treble_shift
+    return min((up, up - 12), key=lambda shift: (round(distance(shift), 6), abs(shift)))
 
 
 def fit_to_piano(event: Event) -> Event:

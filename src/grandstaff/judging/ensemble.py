@@ -136,6 +136,32 @@ def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],
     return fits / total if total else float("nan")
 
 
+def hands_apart_share(treble: Sequence[Event], bass: Sequence[Event],
+                      time_signature: str = "4/4", apart: int = 12) -> float:
+    """Share of beats, where both staves sound, at which the treble's lowest note lies more
+    than ``apart`` semitones (an octave) above the bass's highest: hands too far apart for
+    the spacing of four-part writing.
+
+    >>> from fractions import Fraction
+    >>> treble = [Event((64, 67), Fraction(2)), Event((72,), Fraction(2))]
+    >>> bass = [Event((48,), Fraction(2)), Event((60,), Fraction(2))]
+    >>> hands_apart_share(treble, bass)  # 16 apart on beats 1 and 2, an octave on 3 and 4
+    0.5
+    """
+    beat = beat_length(time_signature)
+    starts = {"treble": _onsets(treble), "bass": _onsets(bass)}
+    end = min(sum((e.duration for e in treble), Fraction(0)),
+              sum((e.duration for e in bass), Fraction(0)))
+    gaps, time = [], Fraction(0)
+    while time < end:
+        up = sounding_at(treble, time, starts["treble"])
+        low = sounding_at(bass, time, starts["bass"])
+        if up and low:
+            gaps.append(min(up) - max(low) > apart)
+        time += beat
+    return sum(gaps) / len(gaps) if gaps else float("nan")
+
+
 def strong_beat_share(events: Sequence[Event], time_signature: str = "4/4") -> float:
     """Share of notes a quarter or longer (held pitches joined) that start on a strong beat
     (:data:`STRONG_BEATS`; the downbeat in other meters)."""

@@ -90,7 +90,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
     notes are written (the requested keys; held-out Bach in its reference key)."""
     found: dict[str, dict] = {name: {} for name in (
         "final tonic", "final V-I", "harmonic fit", "strong beats", "parallels", "crossings",
-        "ledger lines", "crossings by key", "ledger lines by key")}
+        "ledger lines", "hands apart", "crossings by key", "ledger lines by key",
+        "hands apart by key")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
         cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
@@ -108,9 +109,13 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         crossings = [en.crossing_share(p["treble"], p["bass"]) for p in sets[s].written]
         ledger = [en.ledger_share(p["treble"]) for p in sets[s].written]
         found["crossings"][s], found["ledger lines"][s] = _summary(crossings), _summary(ledger)
+        apart = [en.hands_apart_share(p["treble"], p["bass"], ts)
+                 for p, ts in zip(sets[s].written, meters)]
+        found["hands apart"][s] = _summary(apart)
         if s != "corpus":
             found["crossings by key"][s] = _by_key(crossings, sets[s].keys)
             found["ledger lines by key"][s] = _by_key(ledger, sets[s].keys)
+            found["hands apart by key"][s] = _by_key(apart, sets[s].keys)
     return found
 
 

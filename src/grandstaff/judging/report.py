@@ -123,14 +123,20 @@ def _ensemble_rows(both: dict) -> list[str]:
         "| crossings: bass above the treble's lowest note (share of onsets) | " + " | ".join(
             mean("crossings", s) for s in SETS) + " |",
         "| treble notes on ledger lines (share) | " + " | ".join(
-            mean("ledger lines", s) for s in SETS) + " |", "",
-        "By requested key (model / 4-gram), crossings and treble ledger lines:", "",
-        "| key | crossings model | crossings 4-gram | ledger model | ledger 4-gram |",
-        "|---|---|---|---|---|"]
+            mean("ledger lines", s) for s in SETS) + " |"]
+    by_key = ["crossings by key", "ledger lines by key"]
+    if "hands apart" in both:  # reports made before the measure lack it
+        rows.append("| hands more than an octave apart (share of beats) | " + " | ".join(
+            mean("hands apart", s) for s in SETS) + " |")
+        by_key.append("hands apart by key")
+    rows += ["", "By requested key (model / 4-gram), crossings, treble ledger lines"
+             + (" and hands more than an octave apart:" if len(by_key) == 3 else ":"), "",
+             "| key | " + " | ".join(f"{name.removesuffix(' by key')} {s}" for name in by_key
+                                    for s in ("model", "4-gram")) + " |",
+             "|---|" + "---|" * (2 * len(by_key))]
     for key in both["crossings by key"]["model"]:
         rows.append(f"| {key} | " + " | ".join(
-            f"{both[name][s][key]:.3f}" for name in ("crossings by key", "ledger lines by key")
-            for s in ("model", "ngram")) + " |")
+            f"{both[name][s][key]:.3f}" for name in by_key for s in ("model", "ngram")) + " |")
     return rows
 
 
