@@ -45,25 +45,27 @@ def _number(value: object, what: str) -> float:
     return number
 
 
+def _in_range(value: object, what: str, least: float, most: float, unit: str,
+              example: str) -> float:
+    number = _number(value, what)
+    if not least <= number <= most:
+        raise BadArgumentError(f"{what} {value!r} must be from {least:g} to {most:g}{unit}; "
+                               f"e.g. {example}")
+    return number
+
+
 def check_tempo(tempo: object) -> float:
     """``tempo`` (quarter notes per minute) as a float if it is from :data:`MIN_TEMPO` to
     :data:`MAX_TEMPO`, else one clear error."""
-    value = _number(tempo, "tempo")
-    if not MIN_TEMPO <= value <= MAX_TEMPO:
-        raise BadArgumentError(f"tempo {tempo!r} must be from {MIN_TEMPO:g} to {MAX_TEMPO:g} "
-                               "quarter notes per minute; e.g. --tempo 96")
-    return value
+    return _in_range(tempo, "tempo", MIN_TEMPO, MAX_TEMPO, " quarter notes per minute",
+                     "--tempo 96")
 
 
 def check_temperature(temperature: object) -> float:
     """``temperature`` as a float if it is from :data:`MIN_TEMPERATURE` to
     :data:`MAX_TEMPERATURE`, else one clear error."""
-    value = _number(temperature, "temperature")
-    if not MIN_TEMPERATURE <= value <= MAX_TEMPERATURE:
-        raise BadArgumentError(f"temperature {temperature!r} must be from "
-                               f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}; "
-                               "e.g. --temperature 0.8")
-    return value
+    return _in_range(temperature, "temperature", MIN_TEMPERATURE, MAX_TEMPERATURE, "",
+                     "--temperature 0.8")
 
 
 def bounds_table() -> str:
