@@ -83,6 +83,9 @@ def main() -> None:
     args = parser.parse_args()
     models = str(Path(args.models).resolve())
     trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
+    for tree, src in trees.items():  # else both runs would import the installed package
+        if not (Path(src) / "grandstaff" / "__init__.py").is_file():
+            parser.error(f"{tree} {src} holds no grandstaff package (give a tree's src folder)")
     first, command, phases = {}, {t: [] for t in trees}, {t: [] for t in trees}
     with tempfile.TemporaryDirectory() as work:
         caches = {t: f"{work}/cache-{t}" for t in trees}
