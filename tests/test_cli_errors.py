@@ -207,3 +207,43 @@ def test_a_huge_or_truncated_soundfont_is_refused_before_it_is_read(tmp_path, ca
                                        "--no-jax-cache"])
         assert says in err
     assert not list(tmp_path.glob("p.*"))
+
+
+def _rewrite_config(folder, change) -> None:
+    """Rewrite the config.json inside the treble's model.keras with ``change(config)``."""
+    import zipfile
+
+    model = folder / "treble" / "model.keras"
+    with zipfile.ZipFile(model) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    files["config.json"] = json.dumps(change(json.loads(files["config.json"]))).encode()
+    with zipfile.ZipFile(model, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+
+def _with_lambda(config):
+    config["config"]["layers"][3]["class_name"] = "Lambda"
+    return config
+
+
+def _without_a_name(config):
+    del config["config"]["layers"][3]["config"]["name"]
+    return config
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda config: [1, 2, 3], "is not a Keras model's"),
+    (_with_lambda, "is a Lambda layer, which a grandstaff clef model never holds"),
+    (_without_a_name, "every layer needs a class and a name"),
+])
+def test_a_model_file_of_another_shape_is_one_line(tmp_path, capsys, change, says):
+    """A model.keras whose config is a list, holds a Lambda layer or a layer without a name
+    (once KeyError, AttributeError, KeyError tracebacks) is one line, before any step."""
+    folder = tmp_path / "models"
+    shutil.copytree(models_root("bach"), folder)
+    _rewrite_config(folder, change)
+    err = _one_line_error(capsys, ["compose", "--bars", "2", "--formats", "midi", "--out",
+                                   str(tmp_path / "p"), "--models", str(folder),
+                                   "--no-jax-cache"])
+    assert says in err

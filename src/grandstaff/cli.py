@@ -129,6 +129,9 @@ def _add_ingest(commands, parents: dict) -> None:
     ingest.add_argument("--max-events", type=_count, default=10_000_000, metavar="N",
                         help="refuse a corpus of more events than this, before it fills the "
                              "memory (default 10000000; 0 lifts the bound)")
+    ingest.add_argument("--follow-links", action="store_true",
+                        help="follow symbolic links inside the source (by default a link is "
+                             "skipped with a reason, so nothing outside the folder is read)")
     ingest.set_defaults(run=_ingest)
 
 
@@ -161,6 +164,8 @@ def _add_train(commands, parents: dict) -> None:
                             "set KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES and "
                             "_PROCESS_ID on each, and run the same command with --devices all; "
                             "the first host saves the set")
+    train.add_argument("--follow-links", action="store_true",
+                       help="follow symbolic links inside the source (skipped by default)")
     train.set_defaults(run=_train)
 
 
@@ -286,7 +291,8 @@ def _ingest(args) -> int:
 
     corpus = load_corpus(args.source, cache_dir=None if args.no_cache else args.cache,
                          workers=args.workers, progress=not args.json, timeout=args.timeout,
-                         memory_mb=args.memory_mb, max_events=args.max_events or None)
+                         memory_mb=args.memory_mb, max_events=args.max_events or None,
+                         follow_links=args.follow_links)
     summary = corpus.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -324,7 +330,7 @@ def _train(args) -> int:
 
         join_hosts()
     data_parallel(args.devices, ClefConfig().batch_size)  # refused before reading the corpus
-    corpus = load_corpus(args.source, progress=not args.quiet)
+    corpus = load_corpus(args.source, progress=not args.quiet, follow_links=args.follow_links)
     models = train(corpus, name=args.name, epochs=args.epochs, seed=args.seed, out=args.out,
                    source=str(args.source), verbose=0 if args.quiet else 2,
                    devices=args.devices)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import re
 import selectors
 import signal
 import struct
@@ -114,6 +115,24 @@ def _limit_memory(memory_mb: int | None) -> None:
         pass  # no /proc or no RLIMIT_AS here: the time limit still holds
 
 
+_BYTES = re.compile(r"""\bb(['"]).*?(?:\1|$)""")
+
+
+def reason_text(exc: BaseException) -> str:
+    """One line for a failed job: the error's kind and message, with any bytes it quotes
+    from the file left out (a file's content never reaches a skip reason or the cache).
+
+    >>> reason_text(ValueError("bad header: b'root:x:0:0:root:/root'"))
+    'ValueError: bad header: (bytes not shown)'
+    """
+    return f"{type(exc).__name__}: {without_bytes(' '.join(str(exc).split()))[:200]}"
+
+
+def without_bytes(text: str) -> str:
+    """``text`` with every bytes literal it quotes (``b'...'``) left out."""
+    return _BYTES.sub("(bytes not shown)", text)
+
+
 def serve(function: str, parent: int, memory_mb: int | None,
           preload: Sequence[str] = ()) -> None:
     """The worker's loop: run ``function(*args)`` for every job until stdin closes."""
@@ -136,7 +155,7 @@ def serve(function: str, parent: int, memory_mb: int | None,
             _send(replies, ("last", f"ran out of its memory budget ({memory_mb} MB)"))
             return
         except Exception as exc:  # the caller's function decides what it raises
-            reply = ("error", f"{type(exc).__name__}: {str(exc)[:200]}")
+            reply = ("error", reason_text(exc))
         _send(replies, reply)
 
 
@@ -219,7 +238,7 @@ def run_jobs(
             try:
                 yield JobResult(index, True, target(*job))
             except Exception as exc:
-                yield JobResult(index, False, reason=f"{type(exc).__name__}: {exc}")
+                yield JobResult(index, False, reason=reason_text(exc))
         return
     pending = deque(enumerate(jobs))
     stderr = subprocess.DEVNULL if quiet else None

@@ -137,7 +137,8 @@ def test_bad_paths_are_skipped_with_a_reason_and_never_abort(tmp_path, chorale_p
     (folder / "sub" / "up").symlink_to(folder)  # a loop
     (folder / "gone.mid").symlink_to(tmp_path / "missing.mid")
     (folder / "self.mid").symlink_to(folder / "self.mid")
-    corpus = load_corpus(folder, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    corpus = load_corpus(folder, cache_dir=tmp_path / "cache", workers=1, progress=False,
+                         follow_links=True)  # links followed, so their faults are seen
     assert corpus.piece_names() == ["good"]
     reasons = {path.removeprefix(str(folder) + "/"): r for path, r in corpus.skipped}
     assert reasons["caf\ufffd.mxl"] == "its name is not valid UTF-8; rename the file"
@@ -145,7 +146,8 @@ def test_bad_paths_are_skipped_with_a_reason_and_never_abort(tmp_path, chorale_p
     assert "loop" in reasons["sub/up"]
     assert "leads nowhere" in reasons["gone.mid"] and "leads nowhere" in reasons["self.mid"]
     assert len(reasons) == 5
-    assert main(["ingest", str(folder), "--no-cache", "--workers", "1"]) == 0
+    assert main(["ingest", str(folder), "--no-cache", "--workers", "1",
+                 "--follow-links"]) == 0
     printed = capsys.readouterr().out
     assert "caf\ufffd.mxl: its name is not valid UTF-8" in printed and "skipped 5 files" in printed
 
@@ -297,3 +299,27 @@ def test_a_corpus_past_its_event_bound_is_refused_in_one_line(tmp_path, capsys):
     assert main(["ingest", str(folder), "--no-cache", "--max-events", "2", "--json"]) == 2
     err = capsys.readouterr().err.strip()
     assert "more than 2 events" in err and len(err.splitlines()) == 1
+
+
+def test_links_are_not_followed_and_no_file_content_reaches_a_reason(tmp_path):
+    """A link to /etc/passwd named like a MIDI file and a link to /etc: skipped as links by
+    default; followed on request, the bad file's reason quotes none of its bytes."""
+    folder = tmp_path / "music"
+    folder.mkdir()
+    write_midi(_small_piece(0), folder / "good.mid")
+    secret = tmp_path / "secret.mid"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n" * 4)
+    (folder / "passwd.mid").symlink_to(secret)
+    (folder / "etc").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    write_midi(_small_piece(1), tmp_path / "elsewhere" / "outside.mid")
+    corpus = load_corpus(folder, cache_dir=None, workers=1, progress=False)
+    reasons = _reasons(corpus)
+    assert corpus.piece_names() == ["good"]
+    assert reasons["passwd.mid"].startswith("a symbolic link; not followed")
+    assert reasons["etc"].startswith("a symbolic link; not followed")
+    followed = load_corpus(folder, cache_dir=None, workers=1, progress=False,
+                           follow_links=True)
+    assert sorted(followed.piece_names()) == ["etc/outside", "good"]
+    reason = _reasons(followed)["passwd.mid"]
+    assert "root:x" not in reason and "root" not in reason, reason

@@ -182,3 +182,22 @@ def test_the_output_folder_keeps_the_newest_pieces(tmp_path, tiny_models):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(made[1:])
     with pytest.raises(Exception, match="no piece"):
         studio.file(made[0], "wav")
+
+
+def test_no_server_path_or_linked_file_reaches_a_client(served):
+    """An empty piece folder's PDF is a 404 without the server's own path; a link planted in a
+    piece's folder is never followed; JSON's Infinity is no count."""
+    import os
+
+    client, out = served
+    (out / "0123456789ab").mkdir()
+    response = client.get("/pieces/0123456789ab/pdf")
+    assert response.status_code in (400, 404) and str(out) not in response.text
+    piece = client.post("/api/compose", json=SMALL).json()
+    wav = out / piece["id"] / "piece.wav"
+    wav.unlink()
+    os.symlink("/etc/hostname", wav)
+    assert client.get(piece["files"]["wav"]).status_code == 404
+    infinite = client.post("/api/compose", content=b'{"bars": Infinity}',
+                           headers={"content-type": "application/json"})
+    assert infinite.status_code == 400 and "is not a whole number" in infinite.json()["error"]

@@ -43,6 +43,7 @@ def load_corpus(
     timeout: float | None = DEFAULT_SECONDS,
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     max_events: int | None = DEFAULT_MAX_EVENTS,
+    follow_links: bool = False,
 ) -> Corpus:
     """Read a corpus: ``"bach"`` (default), a folder (recursive) or one file.
 
@@ -58,7 +59,7 @@ def load_corpus(
     (``None`` lifts it).
     """
     started = time.perf_counter()
-    files, skipped = source_files(source)
+    files, skipped = source_files(source, follow_links=follow_links)
     is_bach = str(source) == BACH
     fingerprint, files, unreadable = fingerprint_files(files)
     skipped += unreadable
@@ -105,7 +106,7 @@ def _read_one(path: str, bach: bool):
 def _read_all(files, *, bach, workers, progress, timeout, memory_mb, max_events):
     from tqdm import tqdm
 
-    from ..workers import run_jobs
+    from ..workers import run_jobs, without_bytes
 
     jobs = [(str(f), bach) for f in files]
     workers = os.cpu_count() or 1 if workers is None else workers
@@ -143,8 +144,9 @@ def _read_all(files, *, bach, workers, progress, timeout, memory_mb, max_events)
         for piece, name in zip(pieces, group):
             piece.name = name
             found.append(piece)
-    failures = [(shown(path), reason) for path, (pieces, reason) in zip(files, outcomes)
-                if not pieces]
+    # a reason never quotes the file's bytes (a link to /etc/passwd named song.mid, say)
+    failures = [(shown(path), without_bytes(reason or ""))
+                for path, (pieces, reason) in zip(files, outcomes) if not pieces]
     return found, failures
 
 

@@ -21,10 +21,13 @@ TOKENS_VERSION = "2"
 BACH = "bach"
 
 
-def source_files(source: str | os.PathLike = BACH) -> tuple[list[Path], list[tuple[str, str]]]:
+def source_files(source: str | os.PathLike = BACH, *, follow_links: bool = False
+                 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """The files a source names, and those left out at once with a reason.
 
-    Folders are walked recursively, following links to folders but never round a loop.
+    Folders are walked recursively. Symbolic links inside the source (to files or folders)
+    are left out with a reason unless ``follow_links``, so a corpus never reads what lies
+    outside it by surprise (a link to ``/etc``); followed, a link never leads round a loop.
     Unsupported types, names that are not UTF-8, links that lead nowhere or in a circle, FIFOs
     and other special files, and folders that cannot be listed are each left out with a reason.
     Hidden files and folders (``.name``) are passed over quietly.
@@ -43,7 +46,7 @@ def source_files(source: str | os.PathLike = BACH) -> tuple[list[Path], list[tup
         return ([], [(shown(path), reason)]) if reason else ([path], [])
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
-    _walk(path, files, skipped, set())
+    _walk(path, files, skipped, set(), follow_links)
     return sorted(files), skipped
 
 
@@ -74,7 +77,7 @@ def _unusable(path: Path) -> str | None:
 
 
 def _walk(folder: Path, files: list[Path], skipped: list[tuple[str, str]],
-          seen: set[tuple[int, int]]) -> None:
+          seen: set[tuple[int, int]], follow_links: bool) -> None:
     try:
         info = folder.stat()
         entries = sorted(os.scandir(folder), key=lambda entry: os.fsencode(entry.name))
@@ -90,12 +93,16 @@ def _walk(folder: Path, files: list[Path], skipped: list[tuple[str, str]],
         if entry.name.startswith("."):
             continue
         item = Path(entry.path)
+        if entry.is_symlink() and not follow_links:
+            skipped.append((shown(item), "a symbolic link; not followed (--follow-links "
+                                         "follows links)"))
+            continue
         try:
             is_folder = entry.is_dir()  # follows links
         except OSError:
             is_folder = False
         if is_folder:
-            _walk(item, files, skipped, seen)
+            _walk(item, files, skipped, seen, follow_links)
             continue
         reason = _unusable(item)
         if reason is None:

@@ -170,10 +170,10 @@ def read_weights(path: Path) -> tuple[dict[str, tuple], float]:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise BadInputError(f"{path} cannot be loaded ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None
+    layers = _layers(path, config)
     params, epsilon, seen = {}, 1e-3, {}
     with store:
-        for layer in config.get("config", {}).get("layers", []):
-            kind, settings = layer.get("class_name"), layer.get("config", {})
+        for kind, settings in layers:
             if kind == "InputLayer":
                 continue
             stem = _snake_case(kind)
@@ -198,6 +198,39 @@ def read_weights(path: Path) -> tuple[dict[str, tuple], float]:
             if kind == "LayerNormalization":
                 epsilon = float(settings.get("epsilon", 1e-3))
     return params, epsilon
+
+
+#: The layer kinds a grandstaff clef model is made of (the functional ops keras records, too);
+#: anything else (a Lambda layer, say) is refused by name, never run.
+KNOWN_LAYERS = frozenset({
+    "InputLayer", "Embedding", "Concatenate", "SpatialDropout1D", "Dropout",
+    "LayerNormalization", "LSTM", "Dense", "Any", "ExpandDims", "LogicalOr", "NotEqual",
+    "OnesLike", "ZerosLike"})
+#: The layers every clef model has weights for.
+REQUIRED = ("pitch_embedding", "duration_embedding", "layer_norm", "dense", *HEADS)
+
+
+def _layers(path: Path, config: object) -> list[tuple[str, dict]]:
+    """(kind, settings) of every layer of a ``.keras`` file's config, checked to be a
+    grandstaff clef model's: one clear error for anything else."""
+    layers = config.get("config", {}).get("layers") if isinstance(config, dict) and isinstance(
+        config.get("config"), dict) else None
+    if not isinstance(layers, list) or not all(
+            isinstance(layer, dict) and isinstance(layer.get("config"), dict)
+            and isinstance(layer["config"].get("name"), str) for layer in layers):
+        raise BadInputError(f"{path}: its config.json is not a Keras model's (every layer "
+                            "needs a class and a name)")
+    found = [(str(layer.get("class_name")), layer["config"]) for layer in layers]
+    names = {settings["name"] for _, settings in found}
+    for kind, settings in found:
+        if kind not in KNOWN_LAYERS:
+            raise BadInputError(f"{path}: layer {settings['name']!r} is a {kind} layer, which "
+                                "a grandstaff clef model never holds; it is not run")
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise BadInputError(f"{path}: no layer named {missing[0]!r}; this is not a grandstaff "
+                            "clef model")
+    return found
 
 
 def _snake_case(name: str) -> str:

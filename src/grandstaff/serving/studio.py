@@ -126,14 +126,13 @@ def _check_length(quarters, tempo: float) -> None:
 
 
 def _convert(value: object, kind: type, name: str, noun: str):
-    if isinstance(value, bool):
+    # a bool is no number, and 1e3 or Infinity from JSON is no count
+    if isinstance(value, bool) or (kind is int and isinstance(value, float)):
         raise BadArgumentError(f"{name} {value!r} is not {noun}")
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadArgumentError(f"{name} {value!r} is not {noun}") from None
-    if kind is int and isinstance(value, float):  # 1e3 from JSON is not a count
-        raise BadArgumentError(f"{name} {value!r} is not {noun}")
     return number
 
 
@@ -216,6 +215,8 @@ class Studio:
             raise BadArgumentError(f"no {kind!r} file; a piece has {', '.join(DOWNLOADS)}")
         folder = self._folder(piece_id)
         path = folder / f"piece{DOWNLOADS[kind]}"
+        if path.is_symlink() or (folder / "piece.musicxml").is_symlink():
+            raise MissingFileError(f"piece {piece_id} has no {kind} file")  # never followed
         if kind == "pdf" and not path.exists():
             with self._pdf_locks.setdefault(piece_id, threading.Lock()), self._engravings:
                 if not path.exists():
@@ -278,7 +279,7 @@ class Studio:
         if not isinstance(piece_id, str) or not _ID.match(piece_id):
             raise MissingFileError(f"no piece {piece_id!r}")
         folder = self.out / piece_id
-        if not folder.is_dir():
+        if folder.is_symlink() or not folder.is_dir():
             raise MissingFileError(f"no piece {piece_id!r}")
         return folder
 

@@ -81,14 +81,19 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
             try:
                 return await call(request)
             except MissingFileError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=404)
+                return JSONResponse({"error": private(exc)}, status_code=404)
             except GrandstaffError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
+                return JSONResponse({"error": private(exc)}, status_code=400)
             except Exception as exc:  # the server keeps serving; the log has the details
                 log.exception("request %s failed", request.url.path)
-                return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"},
+                return JSONResponse({"error": f"internal error: {type(exc).__name__}"},
                                     status_code=500)
         return endpoint
+
+    def private(exc: Exception) -> str:
+        """An error's message as a client may see it: no path of the server's own."""
+        return str(exc).replace(f"{studio.out}/", "").replace(str(studio.out), "the output "
+                                                                              "folder")
 
     def refused(request):
         """Why a request from elsewhere is refused (``None``: it is not)."""
