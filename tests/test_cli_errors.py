@@ -33,6 +33,7 @@ def _one_line_error(capsys, argv) -> str:
     (["--engraver", "sibelius"], "invalid choice: 'sibelius'"),
     (["--temperature", "1e-200"], "temperature '1e-200' must be from 0.05 to 5"),
     (["--tempo", "3.6"], "tempo '3.6' must be from 20 to 400"),
+    (["--formats", "wav", "--bars", "200", "--tempo", "20"], "the piece would last 40.0 minutes"),
     (["--primer", "bach:nosuch"], "no piece 'nosuch' in the Bach corpus"),
     (["--primer", "bach:bwv10.8"], "did you mean"),
     (["--formats", "wav", "--soundfont", "nosuch.sf2"], "is not a file; give the path of an .sf2"),

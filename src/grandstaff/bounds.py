@@ -28,6 +28,10 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 5.0
 #: default 8 candidates at the longest piece): memory grows with both.
 MAX_CANDIDATES = 64
 MAX_CANDIDATE_BARS = 8 * MAX_BARS
+#: The longest piece written as audio (a WAV takes about 11 MB a minute, held in memory while
+#: it is made), in minutes; the page's is :data:`PAGE_MAX_MINUTES`.
+MAX_AUDIO_MINUTES = 30
+PAGE_MAX_MINUTES = 10
 #: What the web page accepts.
 PAGE_MAX_BARS = 64
 PAGE_MAX_CANDIDATES = 16
@@ -68,13 +72,30 @@ def check_temperature(temperature: object) -> float:
                      "--temperature 0.8")
 
 
+def check_audio_length(quarters: float, tempo: float, most: float = MAX_AUDIO_MINUTES) -> None:
+    """Refuse audio of ``quarters`` quarter notes at ``tempo`` longer than ``most`` minutes,
+    before anything is composed.
+
+    >>> check_audio_length(64 * 4, 20, most=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    grandstaff.errors.BadArgumentError: the piece would last 12.8 minutes; ...
+    """
+    minutes = float(quarters) / float(tempo)
+    if minutes > most:
+        raise BadArgumentError(f"the piece would last {minutes:.1f} minutes; audio is written "
+                               f"for at most {most:g} (fewer bars or a faster tempo)")
+
+
 def bounds_table() -> str:
     """Every bound as a Markdown table (the README's)."""
     rows = [("bars", "1", f"{MAX_BARS}", f"{PAGE_MAX_BARS}"),
             ("tempo (quarters per minute)", f"{MIN_TEMPO:g}", f"{MAX_TEMPO:g}", "same"),
             ("temperature", f"{MIN_TEMPERATURE:g}", f"{MAX_TEMPERATURE:g}", "same"),
             ("candidates", "1", f"{MAX_CANDIDATES} (and at most {MAX_CANDIDATE_BARS:,} bars "
-             "in all)", f"{PAGE_MAX_CANDIDATES}")]
+             "in all)", f"{PAGE_MAX_CANDIDATES}"),
+            ("minutes of audio (`--formats wav`)", "–", f"{MAX_AUDIO_MINUTES}",
+             f"{PAGE_MAX_MINUTES}")]
     lines = ["| input | least | most (CLI, API) | most (web page) |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     return "\n".join(lines)

@@ -422,9 +422,12 @@ def _compose(args) -> int:
     formats = parse_formats(args.formats)
     check_engraver(args.engraver)
     if "wav" in formats:
+        from .bounds import check_audio_length
+        from .music.events import bar_length
         from .output.audio import check_soundfont
 
         check_soundfont(args.soundfont)
+        check_audio_length(args.bars * bar_length(args.time), args.tempo)
     check_candidates(args.candidates, check_bars(args.bars))
     key = Key.parse(args.key)
     for text, what in ((args.title, "title"), (args.composer, "composer")):
@@ -559,10 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"grandstaff: interrupted{_kept(exc)}", file=sys.stderr)
         return 130
-    except OSError as exc:  # the disk, not the input: one line, no traceback
+    except OSError as exc:  # a full disk, say: one line, no traceback
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"grandstaff: error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
+        return 2
     finally:
         restore()
         if pause_collector:

@@ -318,3 +318,19 @@ def test_both_hands_move_by_one_octave_and_keep_their_spacing(key):
     piece = gs.compose(bars=8, key=key, seed=5, candidates=1)
     assert piece.info["shift"] == piece.info["bass_shift"]
     assert hands_apart_share(piece.staves["treble"], piece.staves["bass"]) < 0.15
+
+
+def test_a_primer_file_has_the_budget_of_a_corpus_file():
+    """A primer is read in a worker with ingest's time and memory budget: Beethoven's op. 133
+    (about 2.5 s to read) past a 1 s budget is one clear error (a 49,000-note MIDI once ran
+    past 150 s), and a chorale reads as before."""
+    from music21 import corpus
+
+    from grandstaff.composing.composer import read_primer
+    from grandstaff.errors import BadArgumentError
+
+    fugue = next(p for p in corpus.getPaths() if p.name == "opus133.mxl")
+    with pytest.raises(BadArgumentError, match="timed out after 1 s"):
+        read_primer(fugue, timeout=1)
+    chorale = sorted(p for p in corpus.getComposer("bach") if p.suffix == ".mxl")[0]
+    assert set(read_primer(chorale)) == {"treble", "bass"}

@@ -201,3 +201,22 @@ def test_no_server_path_or_linked_file_reaches_a_client(served):
     infinite = client.post("/api/compose", content=b'{"bars": Infinity}',
                            headers={"content-type": "application/json"})
     assert infinite.status_code == 400 and "is not a whole number" in infinite.json()["error"]
+
+
+def test_a_full_queue_is_told_to_come_back(served):
+    """With one compose running and WAITING more queued, the next is a 503 with Retry-After
+    at once, not a request held for minutes."""
+    from grandstaff.serving.studio import WAITING
+
+    client, _ = served
+    studio = client.app.state.studio
+    for _ in range(WAITING + 1):  # what that many requests in flight hold
+        assert studio._queue.acquire(blocking=False)
+    try:
+        response = client.post("/api/compose", json=SMALL)
+        assert response.status_code == 503 and response.headers["retry-after"] == "10"
+        assert "waiting" in response.json()["error"]
+    finally:
+        for _ in range(WAITING + 1):
+            studio._queue.release()
+    assert client.post("/api/compose", json=SMALL).status_code == 200

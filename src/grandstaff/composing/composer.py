@@ -83,13 +83,15 @@ def check_seed(seed: object) -> int:
     return _whole(seed, "seed", 0)
 
 
-def read_primer(primer: str | os.PathLike) -> dict[str, list[Event]]:
-    """The events of a primer: a music file, or a corpus piece as ``bach:NAME``."""
+def read_primer(primer: str | os.PathLike, *, timeout: float | None = 60,
+                memory_mb: int | None = 2048) -> dict[str, list[Event]]:
+    """The events of a primer: a music file, read in a worker process with a budget of
+    ``timeout`` seconds and ``memory_mb`` (as ``ingest`` reads each file), or a corpus piece
+    as ``bach:NAME``."""
     text = str(primer)
-    from ..music.reading import read_file
-
     if text.startswith("bach:"):
         from ..corpus import bach_piece_file
+        from ..music.reading import read_file
 
         try:
             path, index = bach_piece_file(text.split(":", 1)[1])
@@ -100,7 +102,13 @@ def read_primer(primer: str | os.PathLike) -> dict[str, list[Event]]:
     path = Path(text)
     if not path.is_file():
         raise BadArgumentError(f"primer {text!r} is neither a file nor 'bach:PIECE'")
-    return dict(read_file(path)[0].staves)
+    from ..corpus.loading import read_limited
+    from ..errors import BadInputError
+
+    try:
+        return dict(read_limited(path, timeout=timeout, memory_mb=memory_mb)[0].staves)
+    except BadInputError as exc:
+        raise BadArgumentError(f"primer {exc}") from None
 
 
 def compose_many(

@@ -136,9 +136,11 @@ class Piece:
         check_engraver(engraver)
         targets = plan_outputs(path, formats, force=force)
         if "wav" in targets:
+            from ..bounds import check_audio_length
             from ..output.audio import check_soundfont
 
             soundfont = check_soundfont(soundfont)
+            check_audio_length(total_duration(self.staves["treble"]), self.tempo)
         written: dict[str, Path] = {}
         import tempfile
 

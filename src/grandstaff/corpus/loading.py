@@ -89,6 +89,21 @@ def load_corpus(
     return corpus
 
 
+def read_limited(path: Path, *, timeout: float | None = DEFAULT_SECONDS,
+                 memory_mb: int | None = DEFAULT_MEMORY_MB) -> list:
+    """The pieces of one file, read in a worker process under the same budgets as a corpus's
+    files (a primer, say): a file past them is one clear error, not a hang."""
+    from ..workers import run_jobs, without_bytes
+
+    (result,) = run_jobs("grandstaff.corpus.loading:_read_one", [(str(path), False)],
+                         workers=1, seconds=timeout, memory_mb=memory_mb,
+                         preload=("grandstaff.music.reading", "music21"))
+    pieces, reason = result.value if result.ok else (None, result.reason)
+    if not pieces:
+        raise BadInputError(f"{shown(path)}: {without_bytes(reason or 'no piece in it')}")
+    return pieces
+
+
 def _read_one(path: str, bach: bool):
     """The pieces of one file, or the reason it cannot be used (run in a worker)."""
     from ..music.reading import read_file

@@ -5,9 +5,9 @@ everything here is plain Python and tested without a browser. A piece is written
 MIDI, an SVG score (Verovio) and a WAV at once; its PDF is engraved on the first request for
 it. Nothing is written outside ``out``; every name a request may use is checked against a fixed
 set, never joined to a path as it comes. Every number of a form is held to the page's bounds
-(:mod:`grandstaff.bounds`, :data:`PAGE_MAX_SECONDS` of audio) before any work; ``out`` keeps
-the newest ``keep`` pieces (older folders are removed), a failed piece leaves no folder, and
-at most :data:`ENGRAVINGS` PDFs are engraved at once.
+(:mod:`grandstaff.bounds`, ten minutes of audio at most) before any work; ``out`` keeps the
+newest ``keep`` pieces (older folders are removed), a failed piece leaves no folder, and at
+most :data:`ENGRAVINGS` PDFs are engraved at once.
 
 >>> from grandstaff.serving.studio import Studio
 >>> studio = Studio("scores/web")                                        # doctest: +SKIP
@@ -28,15 +28,25 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
-from ..bounds import PAGE_MAX_BARS, PAGE_MAX_CANDIDATES, check_tempo
+from ..bounds import (
+    PAGE_MAX_BARS,
+    PAGE_MAX_CANDIDATES,
+    PAGE_MAX_MINUTES,
+    check_audio_length,
+    check_tempo,
+)
 from ..errors import BadArgumentError, MissingFileError
 from ..files import check_folder
 from ..music.events import total_duration
 
-#: The longest piece the page writes, in seconds of audio (its WAV is about 10 MB a minute).
-PAGE_MAX_SECONDS = 600
 #: PDFs engraved at once (each LilyPond takes a core and up to a few hundred MB).
 ENGRAVINGS = 2
+#: Composes that may wait behind the one in progress; more are told to come back later.
+WAITING = 4
+
+
+class BusyError(Exception):
+    """Too many composes are waiting already (the page answers 503 with Retry-After)."""
 
 #: What a page may download, and the suffix each is written with.
 DOWNLOADS = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "wav": ".wav", "svg": ".svg"}
@@ -102,7 +112,7 @@ def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, 
 
 def check_page_bounds(options: Mapping[str, object]) -> None:
     """Refuse a form that would size more work than the page allows: bars, candidates, a
-    meter the page does not offer, or a piece longer than :data:`PAGE_MAX_SECONDS`."""
+    meter the page does not offer, or a piece longer than ten minutes."""
     from ..music.events import bar_length
 
     for name, most in (("bars", PAGE_MAX_BARS), ("candidates", PAGE_MAX_CANDIDATES)):
@@ -118,11 +128,7 @@ def check_page_bounds(options: Mapping[str, object]) -> None:
 
 
 def _check_length(quarters, tempo: float) -> None:
-    seconds = float(quarters) * 60 / tempo
-    if seconds > PAGE_MAX_SECONDS:
-        raise BadArgumentError(f"the piece would last {seconds / 60:.1f} minutes; the page "
-                               f"writes at most {PAGE_MAX_SECONDS // 60} (fewer bars or a "
-                               "faster tempo)")
+    check_audio_length(quarters, tempo, most=PAGE_MAX_MINUTES)
 
 
 def _convert(value: object, kind: type, name: str, noun: str):
@@ -154,6 +160,8 @@ class Studio:
         self._pieces_lock = threading.Lock()
         self._pdf_locks: dict[str, threading.Lock] = {}
         self._engravings = threading.BoundedSemaphore(ENGRAVINGS)
+        self._queue = threading.BoundedSemaphore(WAITING + 1)  # the one composing, and those
+        # waiting for it
         self.keep = keep
 
     def options(self) -> dict[str, object]:
@@ -176,9 +184,15 @@ class Studio:
         from ..composing.composer import compose
 
         options = compose_options(form, self.models)
+        if not self._queue.acquire(blocking=False):
+            raise BusyError(f"{WAITING} pieces are waiting to be composed already; try again "
+                            "in a few seconds")
         started = time.perf_counter()
-        with self._compose_lock:
-            piece = compose(**options)
+        try:
+            with self._compose_lock:
+                piece = compose(**options)
+        finally:
+            self._queue.release()
         composed = time.perf_counter() - started
         return self._keep(piece, {"compose_s": round(composed, 3)})
 

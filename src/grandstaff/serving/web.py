@@ -29,12 +29,14 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import BadArgumentError, GrandstaffError, MissingFileError
-from .studio import Studio
+from .studio import BusyError, Studio
 
 log = logging.getLogger("grandstaff.serve")
 MEDIA = {"musicxml": "application/vnd.recordare.musicxml+xml", "midi": "audio/midi",
          "pdf": "application/pdf", "wav": "audio/wav", "svg": "image/svg+xml"}
 MAX_FORM_BYTES = 16_384
+#: How long requests in progress may run on after SIGTERM or Ctrl-C.
+SHUTDOWN_SECONDS = 5
 
 
 def _web():
@@ -82,6 +84,9 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
                 return await call(request)
             except MissingFileError as exc:
                 return JSONResponse({"error": private(exc)}, status_code=404)
+            except BusyError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=503,
+                                    headers={"Retry-After": "10"})
             except GrandstaffError as exc:
                 return JSONResponse({"error": private(exc)}, status_code=400)
             except Exception as exc:  # the server keeps serving; the log has the details
@@ -197,7 +202,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "score
         print(f"grandstaff: ready after {seconds:.1f} s", flush=True)
     print(f"grandstaff: serving http://{host}:{port}/ (pieces in {Path(out).resolve()}); "
           "Ctrl-C stops", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # on SIGTERM or Ctrl-C, requests in progress get a few seconds, not as long as they take
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=SHUTDOWN_SECONDS))
     server.run(sockets=[listening])
 
 
