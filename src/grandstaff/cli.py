@@ -280,6 +280,8 @@ def _add_serve(commands, parents: dict) -> None:
     serve.add_argument("--keep", type=_positive_int, default=256, metavar="N",
                        help="keep the newest N pieces under --out and remove older ones, so "
                             "the folder cannot grow without bound (default 256)")
+    serve.add_argument("--keep-mb", type=_positive_float, default=500, metavar="MB",
+                       help="and at most this many megabytes of them (default 500)")
     serve.add_argument("--no-warm-up", action="store_true",
                        help="start listening at once; the first piece then waits for the "
                             "models to load and the sampler to compile")
@@ -477,7 +479,8 @@ def _serve(args) -> int:
     from .serving.web import serve
 
     serve(host=args.host, port=args.port, out=args.out, models=args.models,
-          engraver=args.engraver, warm_up=not args.no_warm_up, keep=args.keep)
+          engraver=args.engraver, warm_up=not args.no_warm_up, keep=args.keep,
+          keep_mb=args.keep_mb)
     return 0
 
 

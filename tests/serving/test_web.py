@@ -175,13 +175,21 @@ def test_a_large_body_is_refused_from_its_length(served):
 
 
 def test_the_output_folder_keeps_the_newest_pieces(tmp_path, tiny_models):
+    """By count, by size, and a folder a killed server left half-written is cleared."""
     from grandstaff.serving.studio import Studio
 
-    studio = Studio(tmp_path / "out", models=str(tiny_models), keep=2)
+    out = tmp_path / "out"
+    studio = Studio(out, models=str(tiny_models), keep=2)
     made = [studio.compose({**SMALL, "seed": seed})["id"] for seed in range(3)]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(made[1:])
+    assert sorted(p.name for p in out.iterdir()) == sorted(made[1:])
     with pytest.raises(Exception, match="no piece"):
         studio.file(made[0], "wav")
+    (out / "abcdefabcdef").mkdir()  # killed before its title.txt: unfinished
+    (out / "abcdefabcdef" / "piece.mid").write_bytes(b"MThd")
+    small = Studio(out, models=str(tiny_models), keep=100, keep_mb=0.001)
+    assert not (out / "abcdefabcdef").exists()
+    newest = small.compose({**SMALL, "seed": 9})["id"]
+    assert [p.name for p in out.iterdir()] == [newest]  # the newest always stays
 
 
 def test_no_server_path_or_linked_file_reaches_a_client(served):

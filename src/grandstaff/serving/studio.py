@@ -53,7 +53,9 @@ DOWNLOADS = {"musicxml": ".musicxml", "midi": ".mid", "pdf": ".pdf", "wav": ".wa
 #: Written as soon as a piece is composed; the PDF waits until it is asked for.
 WRITTEN_AT_ONCE = ("musicxml", "midi", "svg", "wav")
 #: Pieces kept in memory for transposing; older ones keep their files but not their variants.
+#: The output folder keeps as many, and at most :data:`KEPT_MB` megabytes of them.
 KEPT_PIECES = 256
+KEPT_MB = 500.0
 #: The controls of ``compose`` a page may set, with their defaults.
 DEFAULTS: dict[str, object] = {
     "key": "C major", "time_signature": "4/4", "tempo": 96, "bars": 16, "seed": None,
@@ -146,7 +148,8 @@ class Studio:
     """Composes, transposes and re-times pieces into ``out``, one folder per piece."""
 
     def __init__(self, out: str | Path, *, models: str = "bach",
-                 engraver: str = "lilypond", keep: int = KEPT_PIECES) -> None:
+                 engraver: str = "lilypond", keep: int = KEPT_PIECES,
+                 keep_mb: float = KEPT_MB) -> None:
         from ..output.engrave import check_engraver
 
         self.out = Path(out).resolve()
@@ -160,6 +163,8 @@ class Studio:
         self._pieces_lock = threading.Lock()
         self._pdf_locks: dict[str, threading.Lock] = {}
         self._engravings = threading.BoundedSemaphore(ENGRAVINGS)
+        self.keep_mb = keep_mb
+        self._clear_unfinished()
         self._queue = threading.BoundedSemaphore(WAITING + 1)  # the one composing, and those
         # waiting for it
         self.keep = keep
@@ -276,18 +281,29 @@ class Studio:
                 "timings": {**timings, "write_s": round(time.perf_counter() - started, 3)}}
 
     def _prune(self) -> None:
-        """Remove the oldest piece folders beyond the newest :attr:`keep` (only folders this
-        server writes: a piece id for a name, a ``title.txt`` inside)."""
+        """Remove the oldest piece folders beyond the newest :attr:`keep`, and beyond
+        :attr:`keep_mb` megabytes in all (only folders this server writes: a piece id for a
+        name, a ``title.txt`` inside; the newest piece always stays)."""
         with self._pieces_lock:
             folders = [f for f in self.out.iterdir()
                        if _ID.match(f.name) and (f / "title.txt").is_file()]
-            if len(folders) <= self.keep:
-                return
-            folders.sort(key=lambda f: (f / "title.txt").stat().st_mtime)
-            for old in folders[:len(folders) - self.keep]:
-                shutil.rmtree(old, ignore_errors=True)
-                self._pieces.pop(old.name, None)
-                self._pdf_locks.pop(old.name, None)
+            folders.sort(key=lambda f: (f / "title.txt").stat().st_mtime, reverse=True)
+            kept, size = 0, 0.0
+            for folder in folders:
+                size += sum(f.stat().st_size for f in folder.iterdir()) / 2**20
+                kept += 1
+                if kept > 1 and (kept > self.keep or size > self.keep_mb):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    self._pieces.pop(folder.name, None)
+                    self._pdf_locks.pop(folder.name, None)
+
+    def _clear_unfinished(self) -> None:
+        """Remove the piece folders a killed server left half-written (no ``title.txt``,
+        which is written last)."""
+        for folder in self.out.iterdir():
+            if _ID.match(folder.name) and folder.is_dir() and not folder.is_symlink() \
+                    and not (folder / "title.txt").exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _folder(self, piece_id: str) -> Path:
         if not isinstance(piece_id, str) or not _ID.match(piece_id):

@@ -54,7 +54,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypond",
-              hosts: tuple[str, ...] | None = LOOPBACK, keep: int = 256):
+              hosts: tuple[str, ...] | None = LOOPBACK, keep: int = 256,
+              keep_mb: float = 500.0):
     """The ASGI app serving a :class:`Studio` that writes into ``out``. ``hosts``: the host
     names requests may be addressed to (``None``: any, for a server on every address)."""
     _web()
@@ -63,7 +64,7 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
     from starlette.responses import FileResponse, HTMLResponse, JSONResponse
     from starlette.routing import Route
 
-    studio = Studio(out, models=models, engraver=engraver, keep=keep)
+    studio = Studio(out, models=models, engraver=engraver, keep=keep, keep_mb=keep_mb)
     page = resources.files("grandstaff.serving").joinpath("page.html").read_text("utf-8")
 
     async def form_of(request) -> dict:
@@ -183,7 +184,7 @@ def _host_name(host: str) -> str:
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "scores/web",
           models: str = "bach", engraver: str = "lilypond", warm_up: bool = True,
-          keep: int = 256) -> None:
+          keep: int = 256, keep_mb: float = 500.0) -> None:
     """Serve the page at http://HOST:PORT/ until interrupted (Ctrl-C). With ``warm_up`` one
     piece is composed first, so that the first press of Compose does not wait for the models
     to load and compile."""
@@ -194,7 +195,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "score
     wildcard = host in ("0.0.0.0", "::", "")
     hosts = None if wildcard else tuple(dict.fromkeys(
         (host, *LOOPBACK) if host in LOOPBACK else (host,)))
-    app = build_app(out, models=models, engraver=engraver, hosts=hosts, keep=keep)
+    app = build_app(out, models=models, engraver=engraver, hosts=hosts, keep=keep,
+                    keep_mb=keep_mb)
     if warm_up:
         print(f"grandstaff: loading the {models} models and compiling the sampler...",
               flush=True)
