@@ -193,3 +193,25 @@ def test_parallel_composes_to_one_out_leave_one_whole_set(tmp_path):
     used = {name: {p.midi for n in converter.parse(tmp_path / name).flatten().notes
                    for p in n.pitches} for name in ("same.musicxml", "same.mid")}
     assert used["same.musicxml"] == used["same.mid"]  # one piece, in one key
+
+
+@pytest.mark.slow
+def test_an_interrupted_compose_names_its_seed_and_the_files_it_kept(tmp_path):
+    """Ctrl-C while the WAV is rendered: the finished MusicXML and MIDI stay and are named,
+    with the seed that made them (once the message said nothing was left, under a seed never
+    printed)."""
+    out = tmp_path / "q"
+    run = subprocess.Popen(
+        [*_grandstaff(), "compose", "--bars", "150", "--candidates", "1", "--formats",
+         "musicxml,midi,wav", "--out", str(out), "--no-jax-cache"],
+        stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal)
+    deadline = time.monotonic() + 120
+    while not Path(f"{out}.mid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert Path(f"{out}.mid").exists() and run.poll() is None, "no window to interrupt in"
+    run.send_signal(signal.SIGINT)
+    code, err = run.wait(timeout=60), run.stderr.read()
+    assert code == 130, err
+    line = err.strip().splitlines()[-1]
+    assert "interrupted (seed " in line and f"kept the finished {out}.musicxml" in line
+    assert f"{out}.mid" in line and not Path(f"{out}.wav").exists()
