@@ -416,7 +416,7 @@ def _compose(args) -> int:
         return 0
 
     from .composing.composer import check_bars, check_candidates, compose
-    from .composing.piece import EngravingFailed, parse_formats, plan_outputs
+    from .composing.piece import EngravingFailed, output_paths, parse_formats, plan_outputs
     from .music.keys import Key
     from .output.engrave import Engraver, check_engraver
     from .text import clean_text
@@ -451,7 +451,9 @@ def _compose(args) -> int:
                         candidates=args.candidates, ending=args.ending, rules=args.rules)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
-        targets = plan_outputs(out, formats, force=args.force)
+        # where the files will go, to name those kept if interrupted; whether they may be
+        # written is decided under the folder's lock, in Piece.write
+        targets = output_paths(out, formats)
         started = time.time()
         try:
             written = piece.write(out, formats=formats, engraver=engraver or args.engraver,

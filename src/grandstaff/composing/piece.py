@@ -221,11 +221,7 @@ def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
     >>> plan_outputs("scores/etude", "musicxml,pdf")["png"]
     PosixPath('scores/etude.png')
     """
-    formats = parse_formats(formats)
-    if "pdf" in formats and "png" not in formats:
-        formats = (*formats, "png")
-    stem = output_stem(path)
-    targets = {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
+    targets = output_paths(path, formats)
     for target in targets.values():
         check_writable(target, force=True)  # a folder in the way; existing files come next
     existing = [t for t in targets.values() if t.exists()]
@@ -237,6 +233,19 @@ def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
                if missing else "already; ")
             + "pass --force (force=True) to replace them, or choose another --out")
     return targets
+
+
+def output_paths(path: str | Path, formats: Iterable[str] | str) -> dict[str, Path]:
+    """The file each format goes to (a PDF brings a PNG), with no check of what exists.
+
+    >>> sorted(output_paths("scores/etude", "midi,pdf"))
+    ['midi', 'pdf', 'png']
+    """
+    formats = parse_formats(formats)
+    if "pdf" in formats and "png" not in formats:
+        formats = (*formats, "png")
+    stem = output_stem(path)
+    return {f: stem.with_name(stem.name + SUFFIX[f]) for f in formats}
 
 
 def output_stem(path: str | Path) -> Path:
