@@ -191,6 +191,34 @@ def parallels_per_100_beats(treble: Sequence[Event], bass: Sequence[Event],
     return float(100 * found / beats) if beats else float("nan")
 
 
+def voice_parallels_per_100_moves(treble: Sequence[Event], bass: Sequence[Event]) -> float:
+    """Parallel fifths and octaves between any two voices, per 100 moves (from one onset of
+    either staff to the next). A staff's notes are its voices in pitch order, the treble's
+    from the top and the bass's from the bottom; two voices that both sound at both onsets,
+    move the same way and keep a fifth or an octave (or unison) make one.
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> treble = [Event((67, 72), q), Event((69, 74), q)]   # G4, C5 -> A4, D5: a fourth apart
+    >>> bass = [Event((48,), q), Event((50,), q)]            # C3 -> D3
+    >>> voice_parallels_per_100_moves(treble, bass)          # octaves with C5, fifths with G4
+    200.0
+    """
+    sonorities = [{**{("treble", k): p for k, p in enumerate(sorted(up, reverse=True))},
+                   **{("bass", k): p for k, p in enumerate(sorted(low))}}
+                  for _, up, low in _together(treble, bass) if up and low]
+    found = 0
+    for before, after in zip(sonorities, sonorities[1:]):
+        moves = [(before[v], after[v]) for v in before if v in after]
+        for index, (a0, a1) in enumerate(moves):
+            for b0, b1 in moves[index + 1:]:
+                interval = abs(a0 - b0) % 12
+                found += ((a1 - a0) * (b1 - b0) > 0 and interval in (0, 7)
+                          and abs(a1 - b1) % 12 == interval)
+    moves_made = len(sonorities) - 1
+    return 100 * found / moves_made if moves_made > 0 else float("nan")
+
+
 def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
     """Share of onsets (either staff) at which both sound and the bass staff's highest note
     lies above the treble staff's lowest."""

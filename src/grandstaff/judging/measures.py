@@ -90,7 +90,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
     notes are written (the requested keys; held-out Bach in its reference key)."""
     found: dict[str, dict] = {name: {} for name in (
         "final tonic", "final V-I", "harmonic fit", "strong beats", "parallels", "crossings",
-        "ledger lines", "hands apart", "crossings by key", "ledger lines by key",
+        "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
         "hands apart by key")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
@@ -106,6 +106,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
             for ts in sorted(set(meters))}
         found["parallels"][s] = _summary([en.parallels_per_100_beats(p["treble"], p["bass"], ts)
                                           for p, ts in zip(pieces, meters)])
+        found["voice parallels"][s] = _summary(
+            [en.voice_parallels_per_100_moves(p["treble"], p["bass"]) for p in pieces])
         crossings = [en.crossing_share(p["treble"], p["bass"]) for p in sets[s].written]
         ledger = [en.ledger_share(p["treble"]) for p in sets[s].written]
         found["crossings"][s], found["ledger lines"][s] = _summary(crossings), _summary(ledger)

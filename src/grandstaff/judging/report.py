@@ -120,6 +120,9 @@ def _ensemble_rows(both: dict) -> list[str]:
     rows += [
         "| parallel fifths and octaves, outer voices, per 100 beats | " + " | ".join(
             mean("parallels", s) for s in SETS) + " |",
+        *(["| parallel fifths and octaves, any two voices, per 100 moves | " + " | ".join(
+            mean("voice parallels", s) for s in SETS) + " |"]
+          if "voice parallels" in both else []),
         "| crossings: bass above the treble's lowest note (share of onsets) | " + " | ".join(
             mean("crossings", s) for s in SETS) + " |",
         "| treble notes on ledger lines (share) | " + " | ".join(
