@@ -1,10 +1,10 @@
 """Pinned pieces: with the same seed and settings the shipped models write the same notes.
 
 ``tests/data/pinned_pieces.json`` was written by the sampling loop before the rules became
-separate processors (``composing/rules.py``), which wrote the same notes, and written again
-when both hands came to move by one planned octave (the bass no longer an octave lower in
-half the keys); any change to the loop, the rules or their order that moves a single note of
-these pieces fails here. Regenerate it only for a change that is meant to alter what is
+separate processors (``composing/rules.py``), which wrote the same notes. It was written again
+when both hands came to move by one planned octave and when the cadence's top voice came to
+end on the tonic. Any change to the loop, the rules or their order that moves a single note
+of these pieces fails here. Regenerate it only for a change that is meant to alter what is
 composed, and say so in the CHANGELOG.
 """
 

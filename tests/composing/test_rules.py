@@ -128,6 +128,23 @@ def test_no_parallel_fifths_or_octaves(tables):
                            treble)
 
 
+def test_the_cadence_top_voice(tables):
+    """In the final span the top voice ends on the tonic, and a leading tone on top rises a
+    semitone to it; into the dominant span it does not leap more than a sixth."""
+    treble, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")
+    rule = r.CadenceTop(span=48, tonic=0)
+    final = allowed(rule, view(treble, bass, previous="67", remaining=48), arrays, treble)
+    assert {"64.67.72", "72", "60", "84"} <= final and "64.67" not in final
+    resolving = allowed(rule, view(treble, bass, previous="62.67.71", remaining=48), arrays,
+                        treble)
+    assert "64.67.72" in resolving and "60" not in resolving and "84" not in resolving
+    leap = allowed(rule, view(treble, bass, previous="60", remaining=96), arrays, treble)
+    assert "84" not in leap and "79" not in leap and "67" in leap  # C4 -> G5: a twelfth
+    earlier = view(treble, bass, previous="60", remaining=200)
+    assert allowed(rule, earlier, arrays, treble) == set(treble.tokens)
+
+
 def test_cadence_voicing(tables):
     treble, bass = tables["treble"], tables["bass"]
     rule = r.CadenceVoicing(span=48, above=True)

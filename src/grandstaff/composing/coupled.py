@@ -89,10 +89,10 @@ class CoupledGenerator:
         return None
 
     def rules(self, clef: str, *, time_signature: str, ending: str, primed: bool,
-              rules: bool = True) -> Rules:
+              rules: bool = True, mode: str = "major") -> Rules:
         """The rules ``clef`` samples under (only the essential ones without ``rules``)."""
         chosen = default_rules(time_signature=time_signature, ending=ending, primed=primed,
-                               coupled=True, clef=clef)
+                               coupled=True, clef=clef, mode=mode)
         return chosen if rules else chosen.essential()
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
@@ -121,8 +121,8 @@ class CoupledGenerator:
             primed = _primed_any(primer)
             notes["skipped_rules"] = {clef: [self.rules(
                 clef, time_signature=time_signature, ending=ending, primed=primed,
-                rules=rules).emptied_names("pitch", int(bits)) for bits in drawn[clef]["emptied"]]
-                for clef in CLEFS}
+                rules=rules, mode=mode).emptied_names("pitch", int(bits))
+                for bits in drawn[clef]["emptied"]] for clef in CLEFS}
         return staves
 
     def sample(self, *, mode: str, length: Fraction, time_signature: str,
@@ -142,7 +142,7 @@ class CoupledGenerator:
         heard = {clef: start[CLEFS[1 - CLEFS.index(clef)]]["heard"] for clef in CLEFS}
         primed = _primed_any(primer)
         chosen = {clef: self.rules(clef, time_signature=time_signature, ending=ending,
-                                   primed=primed, rules=rules) for clef in CLEFS}
+                                   primed=primed, rules=rules, mode=mode) for clef in CLEFS}
         ks = tuple((min(p.k, len(self.generators[c].vocab.pitch)),
                     min(d.k, len(self.generators[c].vocab.duration)))
                    for c in CLEFS for p, d in [samplers[c]])

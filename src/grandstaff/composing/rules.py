@@ -34,6 +34,7 @@ from ..music.vocab import TICKS_PER_QUARTER
 from .tables import (
     SILENT_ABOVE,
     SILENT_BELOW,
+    TONIC,
     DurationTable,
     PitchTable,
     closing_tokens,
@@ -300,6 +301,26 @@ class NoParallels(Rule):
 
 
 @dataclass(frozen=True)
+class CadenceTop(Rule):
+    """The treble's top voice reaches the V without a leap of more than a sixth and ends on
+    the tonic, a leading tone on top rising a semitone to it"""
+
+    name: ClassVar[str] = "cadence top voice"
+    kind: ClassVar[str] = WISH
+    span: int = 0
+    tonic: int = 0  # pitch class of the tonic in the reference key
+
+    def __call__(self, view, arrays, xp):
+        top, before = arrays.outer[None, :], arrays.outer[view.previous][:, None]
+        final = (view.remaining <= self.span)[:, None]
+        leading = (before >= 0) & (before % 12 == (self.tonic + 11) % 12)
+        ends = (top % 12 == self.tonic) & (~leading | (top == before + 1))
+        into_dominant = ((view.remaining == 2 * self.span) & (view.count > 0))[:, None]
+        near = (before < 0) | (top < 0) | (abs(top - before) <= 9)
+        return xp.where(final, ends, xp.where(into_dominant, near, True))
+
+
+@dataclass(frozen=True)
 class CadenceVoicing(Rule):
     """In the cadence's spans the treble's lowest note stays above the bass's lowest"""
 
@@ -419,7 +440,8 @@ class CompoundBeat(Rule):
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, OpeningRest, CadenceSpans, HandsInOrder, NoParallels,
-    CadenceVoicing, KeyKept, TrebleOnStaff, Consonance, BarFilling, ClosingHold, CompoundBeat)
+    CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff, Consonance, BarFilling, ClosingHold,
+    CompoundBeat)
 
 
 @dataclass(frozen=True)
@@ -493,7 +515,7 @@ def _width(head: str, arrays: StaffArrays) -> int:
 
 
 def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: bool = False,
-                  coupled: bool = True, clef: str = "treble") -> Rules:
+                  coupled: bool = True, clef: str = "treble", mode: str = "major") -> Rules:
     """The rules of one staff of a piece, in order: every rule the setting calls for (a
     cadence's spans only with ``ending="cadence"``, the opening rest only without a primer,
     the compound beat only in 6/8, 9/8, 12/8, the rules between the hands only for a coupled
@@ -514,6 +536,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen += [HandsInOrder(above), NoParallels(above)]
         if span:
             chosen.append(CadenceVoicing(span, above))
+            if above:
+                chosen.append(CadenceTop(span, TONIC[mode][0]))
         chosen += [KeyKept(), TrebleOnStaff(), Consonance()]
     chosen.append(BarFilling((span, 2 * span) if span else (0,)))
     if span:

@@ -116,6 +116,27 @@ def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
     return tonic_end, authentic
 
 
+def cadence_top(treble: Sequence[Event], *, tonic: int) -> tuple[bool, bool | None]:
+    """(the treble's top voice ends on the tonic, the leading tone on top just before the
+    last onset rises a semitone to it; ``None`` where the top voice before was not the leading
+    tone).
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> cadence_top([Event((67, 71), q), Event((67, 72), q)], tonic=0)   # B4 -> C5
+    (True, True)
+    >>> cadence_top([Event((62, 71), q), Event((64, 67), q)], tonic=0)   # B4 -> G4
+    (False, False)
+    """
+    tops = [max(event.pitches) for event in treble if event.pitches]
+    if not tops:
+        return False, None
+    ends = tops[-1] % 12 == tonic
+    if len(tops) < 2 or tops[-2] % 12 != (tonic + 11) % 12:
+        return ends, None
+    return ends, tops[-1] == tops[-2] + 1
+
+
 def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],
                  time_signature: str = "4/4") -> float:
     """Share of beats whose sounding pitch classes (both staves, at the beat) fit one major or

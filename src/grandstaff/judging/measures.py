@@ -89,7 +89,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
     cadence and voice leading in the reference keys; crossings and ledger lines where the
     notes are written (the requested keys; held-out Bach in its reference key)."""
     found: dict[str, dict] = {name: {} for name in (
-        "final tonic", "final V-I", "harmonic fit", "strong beats", "parallels", "crossings",
+        "final tonic", "final V-I", "top ends on tonic", "leading tone resolves",
+        "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
         "hands apart by key")}
     for s in SETS:
@@ -98,6 +99,10 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
                                      mode=m) for p, m in zip(pieces, modes)]
         found["final tonic"][s] = _share([t for t, _ in cadences])
         found["final V-I"][s] = _share([v for _, v in cadences])
+        tops = [en.cadence_top(p["treble"], tonic=0 if m == "major" else 9)
+                for p, m in zip(pieces, modes)]
+        found["top ends on tonic"][s] = _share([ends for ends, _ in tops])
+        found["leading tone resolves"][s] = _share([up for _, up in tops if up is not None])
         found["harmonic fit"][s] = _summary(
             [en.harmonic_fit(p["treble"], p["bass"], ts) for p, ts in zip(pieces, meters)])
         found["strong beats"][s] = {

@@ -111,6 +111,11 @@ def _ensemble_rows(both: dict) -> list[str]:
             f"{both['final tonic'][s]:.2f}" for s in SETS) + " |",
         "| last two harmonies V(7)–I (share) | " + " | ".join(
             f"{both['final V-I'][s]:.2f}" for s in SETS) + " |",
+        *(["| the top voice ends on the tonic (share) | " + " | ".join(
+            f"{both['top ends on tonic'][s]:.2f}" for s in SETS) + " |",
+           "| a leading tone on top before the last onset rises to the tonic (share) | "
+           + " | ".join(f"{both['leading tone resolves'][s]:.2f}" for s in SETS) + " |"]
+          if "top ends on tonic" in both else []),
         "| harmonic fit: beats that one triad or dominant seventh explains | " + " | ".join(
             mean("harmonic fit", s) for s in SETS) + " |"]
     for ts in sorted({ts for s in SETS for ts in both["strong beats"][s]}):
