@@ -23,7 +23,7 @@ from grandstaff.music.vocab import Vocabulary, duration_ticks
 TREBLE = ["rest", "60", "62", "64", "67", "71", "72", "79", "84", "64.67", "64.67.72",
           "62.67.71", "60~.64", "68"]
 BASS = ["rest", "36", "43", "48", "55", "60", "67", "43.55"]
-DURATIONS = ["1/2", "1", "3/2", "2", "3", "4"]
+DURATIONS = ["1/4", "1/3", "1/2", "3/4", "1", "3/2", "2", "3", "4"]
 
 
 def _vocab(tokens, head="pitch"):
@@ -188,7 +188,8 @@ def test_bars_filled(tables):
     rule = r.BarFilling(barriers=(48, 96))
     near_end = allowed(rule, view(vocab, tables["bass"], remaining=120, pitch="60"), arrays,
                        durations)
-    assert near_end == {"1/2", "1"}  # 5 quarters left: nothing may cross the dominant span
+    # 5 quarters left: nothing may cross into the dominant span, a quarter before the end
+    assert near_end == {"1/4", "1/3", "1/2", "3/4", "1"}
     opening = view(vocab, tables["bass"], count=0, pitch="rest")
     assert "4" not in allowed(r.BarFilling(), opening, arrays, durations)
     assert "4" in allowed(r.BarFilling(), opening._replace(count=np.array([1])), arrays,
@@ -210,6 +211,19 @@ def test_the_compound_beat_kept(tables):
     inside = allowed(rule, view(vocab, tables["bass"], elapsed=12), arrays, durations)
     assert "3/2" not in inside and "1" in inside  # 1/2 into the beat, 3/2 would cross it
     assert "3" in allowed(rule, view(vocab, tables["bass"], elapsed=36), arrays, durations)
+
+
+def test_the_eighth_note_grid(tables):
+    """On the grid a note may last any number of eighths or a sixteenth; a sixteenth off the
+    grid must be followed by the sixteenth that brings it back; no triplet, no dotted
+    eighth leaves the grid."""
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    rule = r.EighthGrid()
+    on = allowed(rule, view(vocab, tables["bass"], elapsed=24), arrays, durations)
+    assert on == {"1/4", "1/2", "1", "3/2", "2", "3", "4"}  # no 1/3, no 3/4
+    off = allowed(rule, view(vocab, tables["bass"], elapsed=30), arrays, durations)
+    assert off == {"1/4"}
 
 
 def test_every_rule_is_in_the_default_list_in_order():

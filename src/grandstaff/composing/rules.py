@@ -437,11 +437,29 @@ class CompoundBeat(Rule):
         return (end <= self.beat) | ((start == 0) & (end % self.beat == 0))
 
 
+@dataclass(frozen=True)
+class EighthGrid(Rule):
+    """Onsets keep to the eighth-note grid, off it only for the second of two sixteenths (no
+    hand a sixteenth behind the other, no dotted-sixteenth clutter)"""
+
+    name: ClassVar[str] = "eighth-note grid"
+    head: ClassVar[str] = DURATION
+    kind: ClassVar[str] = WISH
+    eighth: int = TICKS_PER_QUARTER // 2
+
+    def __call__(self, view, arrays, xp):
+        ticks = arrays.ticks[None, :]
+        ends_on_grid = (view.elapsed[:, None] + ticks) % self.eighth == 0
+        sixteenth = ticks == self.eighth // 2
+        starts_on_grid = (view.elapsed % self.eighth == 0)[:, None]
+        return xp.where(starts_on_grid, ends_on_grid | sixteenth, sixteenth & ends_on_grid)
+
+
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, OpeningRest, CadenceSpans, HandsInOrder, NoParallels,
     CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff, Consonance, BarFilling, ClosingHold,
-    CompoundBeat)
+    CompoundBeat, EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -544,6 +562,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen.append(ClosingHold(span))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter
         chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
+    if coupled:
+        chosen.append(EighthGrid())
     return Rules(tuple(chosen))
 
 
