@@ -118,11 +118,7 @@ class CoupledGenerator:
                                        *(drawn[clef][k] for k in ("pitch", "duration",
                                                                   "count", "left")))
         if notes is not None:
-            primed = _primed_any(primer)
-            notes["skipped_rules"] = {clef: [self.rules(
-                clef, time_signature=time_signature, ending=ending, primed=primed,
-                rules=rules, mode=mode).emptied_names("pitch", int(bits))
-                for bits in drawn[clef]["emptied"]] for clef in CLEFS}
+            notes["skipped_rules"] = {clef: drawn[clef]["skipped"] for clef in CLEFS}
         return staves
 
     def sample(self, *, mode: str, length: Fraction, time_signature: str,
@@ -132,8 +128,8 @@ class CoupledGenerator:
                rules: bool = True) -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, the ids of the inputs each draw read
-        (``partner``, ``position``, ``countdown``) and the bitmask of pitch bans skipped
-        (``emptied``)."""
+        (``partner``, ``position``, ``countdown``), the bitmask of pitch bans skipped
+        (``emptied``) and their names per row (``skipped``)."""
         target, bar = self._target(length, time_signature)
         if ending not in ENDINGS:
             raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
@@ -160,8 +156,12 @@ class CoupledGenerator:
             [tuple(np.float32(s.temperature) for s in samplers[c]) for c in CLEFS])
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown",
                  "emptied")
-        return {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
-                for index, clef in enumerate(CLEFS)}
+        drawn = {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
+                 for index, clef in enumerate(CLEFS)}
+        for clef in CLEFS:  # the names of the bans each row skipped
+            drawn[clef]["skipped"] = [chosen[clef].emptied_names("pitch", int(bits))
+                                      for bits in drawn[clef]["emptied"]]
+        return drawn
 
     @staticmethod
     def _target(length: Fraction, time_signature: str) -> tuple[int, int]:

@@ -176,8 +176,6 @@ class Rule:
     kind: ClassVar[str] = BAN
     #: kept with ``rules=False``: without it a piece is not valid or does not end as asked
     essential: ClassVar[bool] = False
-    #: whether it reads the other staff (only a coupled set's loop can apply it)
-    coupled: ClassVar[bool] = False
 
     def __call__(self, view: StepView, arrays: StaffArrays, xp) -> Any:
         raise NotImplementedError
@@ -265,7 +263,6 @@ class HandsInOrder(Rule):
 
     name: ClassVar[str] = "hands in order"
     kind: ClassVar[str] = WISH
-    coupled: ClassVar[bool] = True
     above: bool = True  # the treble's rule (else the bass's)
 
     def __call__(self, view, arrays, xp):
@@ -283,7 +280,6 @@ class NoParallels(Rule):
 
     name: ClassVar[str] = "no parallel fifths or octaves"
     kind: ClassVar[str] = WISH
-    coupled: ClassVar[bool] = True
     above: bool = True
 
     def __call__(self, view, arrays, xp):
@@ -327,7 +323,6 @@ class CadenceVoicing(Rule):
     name: ClassVar[str] = "cadence voicing"
     kind: ClassVar[str] = WISH
     essential: ClassVar[bool] = True
-    coupled: ClassVar[bool] = True
     span: int = 0
     above: bool = True
 
@@ -373,7 +368,6 @@ class Consonance(Rule):
 
     name: ClassVar[str] = "consonance between the hands"
     kind: ClassVar[str] = PENALTY
-    coupled: ClassVar[bool] = True
 
     def __call__(self, view, arrays, xp):
         heard = xp.where((view.partner_end > view.elapsed)[:, None],
