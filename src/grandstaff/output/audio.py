@@ -78,6 +78,13 @@ def check_soundfont(soundfont: str | Path | None) -> Path:
 
 def render_wav(midi: bytes, *, soundfont: str | Path | None = None) -> bytes:
     """The WAV bytes (48 kHz, stereo, 16 bit) of the MIDI file ``midi``, peak-normalised."""
+    buffer = io.BytesIO()
+    write_normalised(_render(midi, soundfont), buffer)
+    return buffer.getvalue()
+
+
+def _render(midi: bytes, soundfont: str | Path | None) -> bytes:
+    """The synthesiser's WAV bytes, as it made them (it renders a piece whole)."""
     try:
         import midirenderer
     except ImportError:
@@ -85,21 +92,69 @@ def render_wav(midi: bytes, *, soundfont: str | Path | None = None) -> bytes:
             "midirenderer is not installed; install it with 'pip install midirenderer'") from None
     font = check_soundfont(soundfont).read_bytes()
     try:
-        raw = midirenderer.render_wave_from(font, midi)
+        return midirenderer.render_wave_from(font, midi)
     except (ValueError, RuntimeError) as exc:
         raise EngraverMissingError(f"the synthesiser could not render the MIDI: {exc}") from None
-    return normalise(raw)
+
+
+#: Frames scaled and written at a time: the audio is never copied whole.
+BLOCK_FRAMES = 1 << 16
+
+
+def write_normalised(wav_bytes: bytes, target, peak_dbfs: float = PEAK_DBFS) -> None:
+    """Write ``wav_bytes`` (16-bit PCM) to ``target`` (a path or a binary file) scaled so that
+    the loudest sample is at ``peak_dbfs``; silence stays silence. The samples are read in
+    place and scaled and written in blocks of :data:`BLOCK_FRAMES`, so a long piece costs its
+    rendered bytes and a block, not several copies of itself."""
+    params, samples = pcm_view(wav_bytes)
+    peak = 0
+    for start in range(0, len(samples), BLOCK_FRAMES):
+        block = samples[start:start + BLOCK_FRAMES].astype(np.int32)
+        peak = max(peak, int(np.abs(block).max(initial=0)))
+    gain = 32767 * 10 ** (peak_dbfs / 20) / peak if peak else 1.0
+    with wave.open(target, "wb") as writer:
+        writer.setnchannels(params.nchannels)
+        writer.setsampwidth(2)
+        writer.setframerate(params.framerate)
+        for start in range(0, len(samples), BLOCK_FRAMES):
+            block = samples[start:start + BLOCK_FRAMES]
+            if peak:
+                block = np.clip(np.round(block * gain), -32768, 32767)
+            writer.writeframesraw(np.ascontiguousarray(block, dtype="<i2").tobytes())
 
 
 def normalise(wav_bytes: bytes, peak_dbfs: float = PEAK_DBFS) -> bytes:
     """``wav_bytes`` (16-bit PCM) scaled so that the loudest sample is at ``peak_dbfs``;
     silence stays silence."""
-    params, samples = read_pcm(wav_bytes)
-    peak = int(np.abs(samples.astype(np.int32)).max(initial=0))
-    if peak:
-        gain = 32767 * 10 ** (peak_dbfs / 20) / peak
-        samples = np.clip(np.round(samples * gain), -32768, 32767).astype(np.int16)
-    return pcm_bytes(params, samples)
+    buffer = io.BytesIO()
+    write_normalised(wav_bytes, buffer, peak_dbfs)
+    return buffer.getvalue()
+
+
+def pcm_view(wav_bytes: bytes) -> tuple[wave._wave_params, np.ndarray]:
+    """The header and the samples (frames × channels, int16) of 16-bit PCM WAV bytes, the
+    samples a view into ``wav_bytes`` (no copy)."""
+    with wave.open(io.BytesIO(wav_bytes)) as reader:
+        params = reader.getparams()
+    if params.sampwidth != 2:
+        raise ValueError(f"expected 16-bit PCM, got {8 * params.sampwidth}-bit")
+    start, size = _data_chunk(wav_bytes)
+    frames = min(params.nframes, size // (2 * params.nchannels))
+    samples = np.frombuffer(wav_bytes, dtype="<i2", count=frames * params.nchannels,
+                            offset=start)
+    return params, samples.reshape(-1, params.nchannels)
+
+
+def _data_chunk(wav_bytes: bytes) -> tuple[int, int]:
+    """Where the ``data`` chunk of RIFF WAV bytes starts, and its size."""
+    position = 12  # past "RIFF", the size and "WAVE"
+    while position + 8 <= len(wav_bytes):
+        name = wav_bytes[position:position + 4]
+        size = int.from_bytes(wav_bytes[position + 4:position + 8], "little")
+        if name == b"data":
+            return position + 8, min(size, len(wav_bytes) - position - 8)
+        position += 8 + size + (size & 1)
+    raise ValueError("the WAV holds no data chunk")
 
 
 def read_pcm(wav_bytes: bytes) -> tuple[wave._wave_params, np.ndarray]:
@@ -148,5 +203,6 @@ def write_wav(midi: str | Path | bytes, path: str | Path, *, soundfont: str | Pa
     """Render the MIDI file ``midi`` (a path or its bytes) to a WAV file at ``path``,
     atomically."""
     data = midi if isinstance(midi, bytes) else Path(midi).read_bytes()
-    audio = render_wav(data, soundfont=soundfont)
-    return write_atomic(Path(path), lambda tmp: tmp.write_bytes(audio), force=force)
+    rendered = _render(data, soundfont)
+    return write_atomic(Path(path), lambda tmp: write_normalised(rendered, str(tmp)),
+                        force=force)
