@@ -111,6 +111,40 @@ def test_a_compose_stopped_while_engraving_leaves_nothing_behind(tmp_path, how, 
     assert done.returncode == 0, done.stderr  # the debris of the first run blocks nothing
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_temporary_folders_of_a_killed_compose_are_cleared_by_the_next_run(tmp_path):
+    """SIGKILL cannot be caught: the killed run's grandstaff-* folders stay, and the next run
+    (which finds their process gone) removes them before it makes its own."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp))
+    out = tmp_path / "scores" / "p"
+    command = [*_grandstaff(), "compose", "--bars", "8", "--candidates", "1", "--seed", "1",
+               "--out", str(out), "--no-jax-cache"]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not _alive_in(temp) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _alive_in(temp), "the engraver never started"
+        process.kill()
+        process.wait()
+    finally:
+        process.kill()
+    left = sorted(p.name for p in temp.iterdir())
+    assert left and all(name.startswith("grandstaff-") and f"-{process.pid}-" in name
+                        for name in left)
+    deadline = time.monotonic() + 60
+    while _alive_in(temp) and time.monotonic() < deadline:  # the orphaned engraver ends
+        time.sleep(0.1)
+    done = subprocess.run([*command, "--formats", "midi"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert list(temp.iterdir()) == []
+
+
 @pytest.fixture
 def folder(tmp_path):
     music = tmp_path / "music"

@@ -118,3 +118,53 @@ def give_normal_mode(path: Path, *, folder: bool = False) -> None:
 def write_text_atomic(path: Path, text: str, *, force: bool = True) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text), force=force)
 
+
+
+def temporary_folder(kind: str) -> tempfile.TemporaryDirectory:
+    """A temporary folder named ``grandstaff-KIND-PID-...`` (a ``TemporaryDirectory``: use it
+    as a context manager, or call ``cleanup()``). Making one first removes the folders of
+    grandstaff processes that are gone: a run killed with SIGKILL (or by a power cut) cannot
+    clean up after itself, so the next run does.
+
+    >>> with temporary_folder("engrave") as work:                # doctest: +SKIP
+    ...     print(work)
+    /tmp/grandstaff-engrave-4242-k2j1x0qa
+    """
+    clear_dead_temporary_folders()
+    return tempfile.TemporaryDirectory(prefix=f"grandstaff-{kind}-{os.getpid()}-")
+
+
+def clear_dead_temporary_folders(root: str | Path | None = None) -> list[Path]:
+    """Remove the ``grandstaff-KIND-PID-...`` folders in the temporary folder (or ``root``)
+    whose process is gone and that belong to this user; returns what was removed."""
+    import re
+    import shutil
+
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = re.fullmatch(r"grandstaff-[a-z]+-(\d+)-\w+", entry.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        try:
+            if entry.is_symlink() or not entry.is_dir() or entry.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or a name that only looks like ours
+    return True

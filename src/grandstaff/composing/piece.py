@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..bounds import MAX_TEMPO, check_tempo  # noqa: F401  (re-exported)
 from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
-from ..files import check_writable
+from ..files import check_writable, temporary_folder
 from ..music.events import CLEFS, Event, bar_length, total_duration
 from ..music.keys import Key
 from ..text import clean_text
@@ -142,13 +142,12 @@ class Piece:
             soundfont = check_soundfont(soundfont)
             check_audio_length(total_duration(self.staves["treble"]), self.tempo)
         written: dict[str, Path] = {}
-        import tempfile
 
         folder = next(iter(targets.values())).parent
         folder.mkdir(parents=True, exist_ok=True)
         # one writer at a time per folder: two runs given the same --out cannot leave a mixed
         # set, and the second finds the first's files (or replaces all of them with --force)
-        with locked_folder(folder), tempfile.TemporaryDirectory(prefix="grandstaff-") as work:
+        with locked_folder(folder), temporary_folder("write") as work:
             targets = plan_outputs(path, formats, force=force)
             try:
                 self._write_into(targets, written, Path(work), engraver, soundfont)

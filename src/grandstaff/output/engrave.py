@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import BadArgumentError, EngraverMissingError
+from ..files import temporary_folder
 from ..text import scrub_text
 
 ENGRAVERS: tuple[str, str] = ("lilypond", "musescore")
@@ -92,7 +93,7 @@ class Engraver:
 
     def __init__(self, engraver: str = "lilypond") -> None:
         self.engraver = check_engraver(engraver)
-        self._folder = tempfile.TemporaryDirectory(prefix="grandstaff-engrave-")
+        self._folder = temporary_folder("engrave")
         self.work = Path(self._folder.name)
         self._converter: subprocess.Popen | None = None
         self.used = False
