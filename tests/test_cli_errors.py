@@ -163,6 +163,16 @@ def test_serving_on_a_busy_port_is_one_line_before_the_models_load(tmp_path, cap
     assert not (tmp_path / "web").exists()
 
 
+@pytest.mark.parametrize("budget", ["0", "0.5", "7200", "inf", "nan"])
+def test_a_server_budget_out_of_range_is_one_line(tmp_path, capsys, budget):
+    pytest.importorskip("uvicorn")
+    err = _one_line_error(capsys, ["serve", "--budget", budget, "--no-warm-up", "--out",
+                                   str(tmp_path / "web")])
+    assert f"budget {float(budget)!r}" in err and "must be from 1 to 3600 seconds" in err \
+        or "is not a finite number" in err
+    assert not (tmp_path / "web").exists()
+
+
 def test_a_model_file_that_declares_gigabytes_is_refused_before_it_is_read(tmp_path, capsys):
     """A 3 MB model.keras whose weights member claims 3 GB is one line, before any of it is
     unpacked (it once took compose to 6.3 GB of memory first)."""

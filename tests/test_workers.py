@@ -162,3 +162,39 @@ def test_a_worker_that_cannot_start_is_one_clear_error_not_a_loop():
 
     with pytest.raises(WorkerStartError, match="could not start .*exit code 1"):
         list(run_jobs("no_such_module_anywhere:run", [(1,), (2,)], workers=2))
+
+
+def test_a_lasting_worker_keeps_its_process_until_a_job_runs_late_or_is_cancelled(hooks):
+    """The server's worker: jobs share one process (what it loaded stays loaded); a job past
+    its budget or cancelled kills the process, and the next job gets a new one; a job that
+    raises is one line and the process stays; a process started from a thread that then ends
+    lives on (Linux's parent-death signal follows the thread that started a child)."""
+    import threading
+
+    from grandstaff.workers import JobFailed, JobStopped, Worker
+
+    worker = Worker("worker_hooks:run")
+    try:
+        started = threading.Thread(target=lambda: worker.call(("square", 2), seconds=60))
+        started.start()
+        started.join()
+        first = worker.pid
+        time.sleep(0.5)  # the thread that started it is gone
+        assert worker.call(("square", 7), seconds=60) == 49 and worker.pid == first
+        with pytest.raises(JobFailed, match="ValueError: a job that fails in the ordinary"):
+            worker.call(("raise", 0), seconds=60)
+        assert worker.pid == first
+        with pytest.raises(JobStopped, match="ran past its 1 s") as late:
+            worker.call(("hang", ""), seconds=1)
+        assert late.value.reason == "timed out" and worker.pid is None
+        with pytest.raises(ProcessLookupError):
+            os.kill(first, 0)
+        asked = time.monotonic()
+        with pytest.raises(JobStopped, match="cancelled"):
+            worker.call(("hang", ""), seconds=600,
+                        cancelled=lambda: time.monotonic() > asked + 0.5)
+        assert worker.call(("square", 3), seconds=60) == 9 and worker.started == 3
+        with pytest.raises(JobFailed, match="worker crashed \\(SIGSEGV\\)"):
+            worker.call(("segfault", 0), seconds=60)
+    finally:
+        worker.stop()

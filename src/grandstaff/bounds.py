@@ -35,6 +35,8 @@ PAGE_MAX_MINUTES = 10
 #: What the web page accepts.
 PAGE_MAX_BARS = 64
 PAGE_MAX_CANDIDATES = 16
+#: Seconds the server gives one piece (``serve --budget``) before it stops the work.
+MIN_BUDGET_SECONDS, MAX_BUDGET_SECONDS = 1.0, 3600.0
 
 
 def _number(value: object, what: str) -> float:
@@ -72,6 +74,13 @@ def check_temperature(temperature: object) -> float:
                      "--temperature 0.8")
 
 
+def check_budget(seconds: object) -> float:
+    """``seconds`` a server may spend on one piece, from :data:`MIN_BUDGET_SECONDS` to
+    :data:`MAX_BUDGET_SECONDS`, else one clear error."""
+    return _in_range(seconds, "budget", MIN_BUDGET_SECONDS, MAX_BUDGET_SECONDS, " seconds",
+                     "--budget 120")
+
+
 def check_audio_length(quarters: float, tempo: float, most: float = MAX_AUDIO_MINUTES) -> None:
     """Refuse audio of ``quarters`` quarter notes at ``tempo`` longer than ``most`` minutes,
     before anything is composed.
@@ -95,7 +104,9 @@ def bounds_table() -> str:
             ("candidates", "1", f"{MAX_CANDIDATES} (and at most {MAX_CANDIDATE_BARS:,} bars "
              "in all)", f"{PAGE_MAX_CANDIDATES}"),
             ("minutes of audio (`--formats wav`)", "–", f"{MAX_AUDIO_MINUTES}",
-             f"{PAGE_MAX_MINUTES}")]
+             f"{PAGE_MAX_MINUTES}"),
+            ("seconds to make one piece on the page (`serve --budget`)",
+             f"{MIN_BUDGET_SECONDS:g}", "–", f"{MAX_BUDGET_SECONDS:g} (default 120)")]
     lines = ["| input | least | most (CLI, API) | most (web page) |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     return "\n".join(lines)

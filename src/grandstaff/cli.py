@@ -282,6 +282,10 @@ def _add_serve(commands, parents: dict) -> None:
                             "the folder cannot grow without bound (default 256)")
     serve.add_argument("--keep-mb", type=_positive_float, default=500, metavar="MB",
                        help="and at most this many megabytes of them (default 500)")
+    serve.add_argument("--budget", type=float, default=120, metavar="SECONDS",
+                       help="seconds one piece may take to compose and write (1 to 3600, "
+                            "default 120); past them, or when the page that asked is closed, "
+                            "the work is stopped and nothing is kept")
     serve.add_argument("--no-warm-up", action="store_true",
                        help="start listening at once; the first piece then waits for the "
                             "models to load and the sampler to compile")
@@ -478,11 +482,13 @@ def _compose(args) -> int:
 
 
 def _serve(args) -> int:
+    from .bounds import check_budget
     from .serving.web import serve
 
+    seconds = check_budget(args.budget)
     serve(host=args.host, port=args.port, out=args.out, models=args.models,
           engraver=args.engraver, warm_up=not args.no_warm_up, keep=args.keep,
-          keep_mb=args.keep_mb)
+          keep_mb=args.keep_mb, seconds=seconds)
     return 0
 
 

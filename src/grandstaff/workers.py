@@ -32,9 +32,10 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,19 @@ _HEADER = struct.Struct(">Q")
 
 class WorkerStartError(GrandstaffError, RuntimeError):
     """A worker process could not even start (grandstaff or a module cannot be imported)."""
+
+
+class JobStopped(GrandstaffError, RuntimeError):
+    """A job of a :class:`Worker` ran past its time or was cancelled, and its process was
+    killed; ``reason`` is ``"timed out"`` or ``"cancelled"``."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class JobFailed(RuntimeError):
+    """A job of a :class:`Worker` raised, or its process died; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -170,8 +184,8 @@ class _Worker:
     """One worker process and the job it is running."""
 
     def __init__(self, function: str, memory_mb: int | None, preload: Sequence[str],
-                 stderr) -> None:
-        env = dict(os.environ)
+                 stderr, environment: Mapping[str, str] | None = None) -> None:
+        env = {**os.environ, **(environment or {})}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(),
                                                           env.get("PYTHONPATH")]))
         code = (f"from grandstaff.workers import serve; "
@@ -313,3 +327,114 @@ def run_jobs(
         for worker in list(pool):
             retire(worker)
         selector.close()
+
+
+_SPAWNER = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner():
+    """One thread that lasts as long as this process and starts every :class:`Worker`'s
+    process: Linux sends ``PR_SET_PDEATHSIG`` when the *thread* that started a child ends, so
+    a process started from a short-lived thread (a web server's thread pool) would be killed
+    when that thread is retired."""
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="grandstaff-spawner")
+        return _SPAWNER
+
+
+class Worker:
+    """One long-lived worker process that runs ``function`` for one job at a time, each job
+    with its own time budget and a way to cancel it: a job past its budget, or cancelled,
+    kills the process (whatever it was doing: a compiled loop, a synthesiser, an engraver),
+    and the next job starts a fresh one. What the process loaded stays loaded between jobs.
+
+    >>> worker = Worker("math:factorial")                        # doctest: +SKIP
+    >>> worker.call((20,), seconds=5)                            # doctest: +SKIP
+    2432902008176640000
+
+    ``environment`` is added to the process's environment (for example a ``TMPDIR`` its
+    caller clears after a kill). Not thread-safe: one caller at a time.
+    """
+
+    def __init__(self, function: str, *, memory_mb: int | None = None,
+                 preload: Sequence[str] = (), quiet: bool = True,
+                 environment: Mapping[str, str] | None = None) -> None:
+        self.function, self.memory_mb, self.preload = function, memory_mb, tuple(preload)
+        self.environment = dict(environment or {})
+        self._stderr = subprocess.DEVNULL if quiet else None
+        self._worker: _Worker | None = None
+        #: Processes started so far (a kill makes the next job start another).
+        self.started = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The process's id while one is running."""
+        worker = self._worker
+        return worker.process.pid if worker is not None and worker.process.poll() is None \
+            else None
+
+    def call(self, args: tuple, *, seconds: float,
+             cancelled: Callable[[], bool] = lambda: False) -> Any:
+        """``function(*args)`` in the worker process. Raises :class:`JobStopped` when it runs
+        past ``seconds`` (the process's start is not counted) or ``cancelled()`` turns true
+        (asked a few times a second), :class:`JobFailed` when it raises or the process dies."""
+        worker = self._ready()
+        deadline = time.monotonic() + seconds
+        worker.send(0, args, seconds)
+        with selectors.DefaultSelector() as selector:
+            selector.register(worker.process.stdout, selectors.EVENT_READ)
+            while True:
+                if cancelled():
+                    self.stop()
+                    raise JobStopped("the job was cancelled", "cancelled")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.stop()
+                    raise JobStopped(f"the job ran past its {seconds:g} s", "timed out")
+                if selector.select(timeout=min(left, 0.2)):
+                    break
+        message = worker.receive()
+        if message is None:
+            reason = worker.death()
+            self.stop()
+            raise JobFailed(reason)
+        kind, value = message
+        if kind == "last":
+            self.stop()
+        if kind != "ok":
+            raise JobFailed(value)
+        return value
+
+    def _ready(self) -> _Worker:
+        """The running process, or a new one once it says it is ready."""
+        if self._worker is not None and self._worker.process.poll() is None:
+            return self._worker
+        self.stop()
+        worker = _spawner().submit(_Worker, self.function, self.memory_mb, self.preload,
+                                   self._stderr, self.environment).result()
+        self._worker = worker
+        self.started += 1
+        with selectors.DefaultSelector() as selector:
+            selector.register(worker.process.stdout, selectors.EVENT_READ)
+            if not selector.select(timeout=START_SECONDS):
+                self.stop()
+                raise WorkerStartError(
+                    f"a worker process did not start within {START_SECONDS:.0f} s")
+        message = worker.receive()
+        if message is None or message[0] != "ready":
+            reason = worker.death()
+            self.stop()
+            raise WorkerStartError(f"a worker process could not start ({reason})")
+        worker.ready = True
+        return worker
+
+    def stop(self) -> None:
+        """Kill the process, if one runs; the next job starts another."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()

@@ -179,17 +179,29 @@ def test_the_output_folder_keeps_the_newest_pieces(tmp_path, tiny_models):
     from grandstaff.serving.studio import Studio
 
     out = tmp_path / "out"
+
+    def pieces() -> list[str]:  # the worker's .scratch folder aside
+        return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+
     studio = Studio(out, models=str(tiny_models), keep=2)
-    made = [studio.compose({**SMALL, "seed": seed})["id"] for seed in range(3)]
-    assert sorted(p.name for p in out.iterdir()) == sorted(made[1:])
-    with pytest.raises(Exception, match="no piece"):
-        studio.file(made[0], "wav")
+    try:
+        made = [studio.compose({**SMALL, "seed": seed})["id"] for seed in range(3)]
+        assert pieces() == sorted(made[1:])
+        with pytest.raises(Exception, match="no piece"):
+            studio.file(made[0], "wav")
+    finally:
+        studio.close()
     (out / "abcdefabcdef").mkdir()  # killed before its title.txt: unfinished
     (out / "abcdefabcdef" / "piece.mid").write_bytes(b"MThd")
+    (out / ".scratch" / "grandstaff-engrave-x").mkdir(parents=True)  # a killed worker's
     small = Studio(out, models=str(tiny_models), keep=100, keep_mb=0.001)
-    assert not (out / "abcdefabcdef").exists()
-    newest = small.compose({**SMALL, "seed": 9})["id"]
-    assert [p.name for p in out.iterdir()] == [newest]  # the newest always stays
+    try:
+        assert not (out / "abcdefabcdef").exists()
+        assert list((out / ".scratch").iterdir()) == []
+        newest = small.compose({**SMALL, "seed": 9})["id"]
+        assert pieces() == [newest]  # the newest always stays
+    finally:
+        small.close()
 
 
 def test_no_server_path_or_linked_file_reaches_a_client(served):
@@ -228,3 +240,32 @@ def test_a_full_queue_is_told_to_come_back(served):
         for _ in range(WAITING + 1):
             studio._queue.release()
     assert client.post("/api/compose", json=SMALL).status_code == 200
+
+
+def test_a_piece_past_its_budget_or_cancelled_is_stopped_and_leaves_nothing(served):
+    """The worker process is killed (its temporary files go with it), the request is told so
+    in one line, no piece folder stays, and the next request is composed by a new process."""
+    import os
+
+    from grandstaff.workers import JobStopped
+
+    client, out = served
+    studio = client.app.state.studio
+    assert client.post("/api/compose", json=SMALL).status_code == 200
+    before, first = set(out.iterdir()), studio._worker.pid
+    studio.seconds = 0.01
+    try:
+        response = client.post("/api/compose", json=SMALL)
+    finally:
+        studio.seconds = 120.0
+    assert response.status_code == 503
+    assert response.json()["error"] == ("composing took longer than this server's 0.01 s; "
+                                        "ask for fewer bars or candidates")
+    assert set(out.iterdir()) == before and list((out / ".scratch").iterdir()) == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)
+    with pytest.raises(JobStopped, match="cancelled"):
+        studio.compose(SMALL, cancelled=lambda: True)
+    assert set(out.iterdir()) == before
+    again = client.post("/api/compose", json=SMALL)
+    assert again.status_code == 200 and studio._worker.pid not in (None, first)

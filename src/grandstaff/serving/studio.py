@@ -9,6 +9,13 @@ set, never joined to a path as it comes. Every number of a form is held to the p
 newest ``keep`` pieces (older folders are removed), a failed piece leaves no folder, and at
 most :data:`ENGRAVINGS` PDFs are engraved at once.
 
+Pieces are composed and written in one worker process (:class:`grandstaff.workers.Worker`),
+which keeps the models loaded and the sampling loops compiled between requests. A request
+has ``seconds`` (default :data:`BUDGET_SECONDS`) for its piece; past them, or when its client
+goes away, the process is killed with whatever it was doing, the piece's folder and the
+process's temporary files are removed, and a new process is started and warmed up for the
+next request.
+
 >>> from grandstaff.serving.studio import Studio
 >>> studio = Studio("scores/web")                                        # doctest: +SKIP
 >>> made = studio.compose({"key": "E minor", "bars": 8, "seed": 3})      # doctest: +SKIP
@@ -18,13 +25,14 @@ PosixPath('scores/web/3f9c0a1b2d4e/piece.wav')
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -33,16 +41,24 @@ from ..bounds import (
     PAGE_MAX_CANDIDATES,
     PAGE_MAX_MINUTES,
     check_audio_length,
+    check_budget,
     check_tempo,
 )
-from ..errors import BadArgumentError, MissingFileError
+from ..errors import BadArgumentError, GrandstaffError, MissingFileError
 from ..files import check_folder
 from ..music.events import total_duration
+from ..workers import JobStopped, Worker
 
 #: PDFs engraved at once (each LilyPond takes a core and up to a few hundred MB).
 ENGRAVINGS = 2
 #: Composes that may wait behind the one in progress; more are told to come back later.
 WAITING = 4
+#: Seconds a request may take to compose and write its piece before it is stopped.
+BUDGET_SECONDS = 120.0
+#: Seconds the first piece of a new worker process may take (models load, loops compile).
+WARM_UP_SECONDS = 600.0
+#: The worker's temporary files, inside the output folder (cleared when it is killed).
+SCRATCH = ".scratch"
 
 
 class BusyError(Exception):
@@ -149,7 +165,7 @@ class Studio:
 
     def __init__(self, out: str | Path, *, models: str = "bach",
                  engraver: str = "lilypond", keep: int = KEPT_PIECES,
-                 keep_mb: float = KEPT_MB) -> None:
+                 keep_mb: float = KEPT_MB, seconds: float = BUDGET_SECONDS) -> None:
         from ..output.engrave import check_engraver
 
         self.out = Path(out).resolve()
@@ -159,7 +175,7 @@ class Studio:
         self.models = sorted({*model_sets(), models})
         self.default_models = models
         self._pieces: OrderedDict[str, object] = OrderedDict()
-        self._compose_lock = threading.Lock()  # one sampling at a time: JAX and the caches
+        self._compose_lock = threading.Lock()  # one piece at a time in the worker
         self._pieces_lock = threading.Lock()
         self._pdf_locks: dict[str, threading.Lock] = {}
         self._engravings = threading.BoundedSemaphore(ENGRAVINGS)
@@ -168,6 +184,14 @@ class Studio:
         self._queue = threading.BoundedSemaphore(WAITING + 1)  # the one composing, and those
         # waiting for it
         self.keep = keep
+        self.seconds = check_budget(seconds)
+        self._scratch = self.out / SCRATCH
+        self._clear_scratch()  # what a killed server left
+        self._worker = Worker("grandstaff.serving.studio:make_piece",
+                              preload=("grandstaff.composing.composer",),
+                              environment={"TMPDIR": str(self._scratch)})
+        self._making: Path | None = None
+        self._closed = False
 
     def options(self) -> dict[str, object]:
         """What the page offers: defaults, meters, model sets, keys and Bach primers."""
@@ -184,35 +208,32 @@ class Studio:
         files, _ = source_files(BACH)
         return [group[0] for group in piece_names(files, [1] * len(files))]
 
-    def compose(self, form: Mapping[str, object]) -> dict[str, object]:
-        """Compose a piece from a page's form, write it, and describe it (see :meth:`describe`)."""
-        from ..composing.composer import compose
-
+    def compose(self, form: Mapping[str, object], *,
+                cancelled: Callable[[], bool] = lambda: False) -> dict[str, object]:
+        """Compose a piece from a page's form, write it, and describe it (see :meth:`describe`).
+        Stopped (:class:`~grandstaff.workers.JobStopped`) past :attr:`seconds` or when
+        ``cancelled()`` turns true; a stopped piece leaves nothing."""
         options = compose_options(form, self.models)
         if not self._queue.acquire(blocking=False):
             raise BusyError(f"{WAITING} pieces are waiting to be composed already; try again "
                             "in a few seconds")
-        started = time.perf_counter()
         try:
-            with self._compose_lock:
-                piece = compose(**options)
+            return self._make("compose", options, self.seconds, cancelled)
         finally:
             self._queue.release()
-        composed = time.perf_counter() - started
-        return self._keep(piece, {"compose_s": round(composed, 3)})
 
     def warm_up(self) -> float:
         """Compose one piece with the page's defaults and throw it away, so that the models are
         loaded and the default sampling loop compiled before the first user presses Compose;
         returns the seconds it took."""
-        from ..composing.composer import compose
-
         started = time.perf_counter()
+        options = compose_options({"seed": 0}, self.models) | {"models": self.default_models}
         with self._compose_lock:
-            compose(**compose_options({"seed": 0}, self.models) | {"models": self.default_models})
+            self._call(("compose", options, None, self.engraver), WARM_UP_SECONDS)
         return time.perf_counter() - started
 
-    def variant(self, piece_id: str, form: Mapping[str, object]) -> dict[str, object]:
+    def variant(self, piece_id: str, form: Mapping[str, object], *,
+                cancelled: Callable[[], bool] = lambda: False) -> dict[str, object]:
         """The piece ``piece_id`` in another ``key`` and/or at another ``tempo``, as a new
         piece (the old one stays)."""
         piece = self._piece(piece_id)
@@ -225,7 +246,23 @@ class Studio:
         if form.get("tempo") not in (None, ""):
             piece = piece.with_tempo(_convert(form["tempo"], float, "tempo", "a number"))
             _check_length(total_duration(piece.staves["treble"]), piece.tempo)
-        return self._keep(piece, {})
+        if not self._queue.acquire(blocking=False):
+            raise BusyError(f"{WAITING} pieces are waiting to be written already; try again "
+                            "in a few seconds")
+        try:
+            return self._make("write", piece, self.seconds, cancelled)
+        finally:
+            self._queue.release()
+
+    def close(self) -> None:
+        """Stop the worker process and remove the piece it was making, if any (the server
+        calls this when it stops)."""
+        self._closed = True
+        self._worker.stop()
+        making = self._making
+        if making is not None:
+            shutil.rmtree(making, ignore_errors=True)
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     def file(self, piece_id: str, kind: str) -> Path:
         """The file of kind ``kind`` (see :data:`DOWNLOADS`) of a piece; a PDF is engraved the
@@ -259,26 +296,60 @@ class Studio:
                 "mode_matched": piece.info.get("mode_matched"),
                 "files": {kind: f"/pieces/{piece_id}/{kind}" for kind in DOWNLOADS}}
 
-    def _keep(self, piece, timings: dict[str, float]) -> dict[str, object]:
-        piece_id = secrets.token_hex(6)
-        folder = self.out / piece_id
-        folder.mkdir()
-        started = time.perf_counter()
-        try:
-            piece.write(folder / "piece", WRITTEN_AT_ONCE, engraver=self.engraver)
-            stem = re.sub(r"[^A-Za-z0-9]+", "-",
-                          f"{piece.title} seed {piece.info.get('seed')}")
-            (folder / "title.txt").write_text(stem.strip("-") or "piece", encoding="utf-8")
-        except BaseException:  # a failed piece leaves no folder behind
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+    def _make(self, action: str, payload, seconds: float,
+              cancelled: Callable[[], bool]) -> dict[str, object]:
+        """Have the worker make a piece (``"compose"`` from options, or ``"write"`` a piece
+        given) into a new folder; keep it and describe it."""
+        with self._compose_lock:
+            if self._closed:
+                raise BusyError("the server is stopping")
+            piece_id = secrets.token_hex(6)
+            folder = self.out / piece_id
+            folder.mkdir()
+            self._making = folder
+            try:
+                piece, timings = self._call((action, payload, str(folder), self.engraver),
+                                            seconds, cancelled)
+            except BaseException:  # a failed or stopped piece leaves no folder behind
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            finally:
+                self._making = None
         self._prune()
         with self._pieces_lock:
             self._pieces[piece_id] = piece
             while len(self._pieces) > KEPT_PIECES:
                 self._pieces.popitem(last=False)
-        return {**self.describe(piece_id, piece),
-                "timings": {**timings, "write_s": round(time.perf_counter() - started, 3)}}
+        return {**self.describe(piece_id, piece), "timings": timings}
+
+    def _call(self, job: tuple, seconds: float, cancelled: Callable[[], bool] = lambda: False):
+        """Run ``job`` in the worker: the piece and its timings, or the worker's one-line
+        refusal as a :class:`BadArgumentError`. A stopped job's process is gone: its temporary
+        files are removed and a new process is warmed up in the background."""
+        try:
+            reply = self._worker.call(job, seconds=seconds, cancelled=cancelled)
+        except JobStopped as exc:
+            self._clear_scratch()
+            if not self._closed:
+                threading.Thread(target=self._warm_again, daemon=True).start()
+            if exc.reason == "timed out":
+                raise JobStopped(f"composing took longer than this server's {seconds:g} s; "
+                                 "ask for fewer bars or candidates", exc.reason) from None
+            raise
+        if reply[0] == "refused":
+            raise BadArgumentError(reply[1])
+        return reply[1], reply[2]
+
+    def _clear_scratch(self) -> None:
+        """An empty folder for the worker's temporary files (a killed worker's are removed)."""
+        shutil.rmtree(self._scratch, ignore_errors=True)
+        self._scratch.mkdir()
+
+    def _warm_again(self) -> None:
+        try:
+            self.warm_up()
+        except Exception:  # the next request starts the process itself and says what failed
+            pass
 
     def _prune(self) -> None:
         """Remove the oldest piece folders beyond the newest :attr:`keep`, and beyond
@@ -321,3 +392,31 @@ class Studio:
             raise MissingFileError(f"piece {piece_id} is no longer held in memory; compose "
                                    "it again to change its key or tempo")
         return piece
+
+
+def make_piece(action: str, payload, folder: str | None, engraver: str):
+    """In the worker process: compose a piece from ``payload`` (the options of
+    :func:`grandstaff.compose`, for ``"compose"``) or take the piece given (``"write"``), and
+    write :data:`WRITTEN_AT_ONCE` and a ``title.txt`` into ``folder`` (``None``: write
+    nothing). Returns ``("ok", piece, timings)``, or ``("refused", one line)`` for what the
+    user asked wrongly."""
+    try:
+        started = time.perf_counter()
+        if action == "compose":
+            from ..composing.composer import compose
+
+            piece = compose(**payload)
+        else:
+            piece = payload
+        timings = {"compose_s": round(time.perf_counter() - started, 3)} \
+            if action == "compose" else {}
+        if folder is not None:
+            started = time.perf_counter()
+            folder = Path(folder)
+            piece.write(folder / "piece", WRITTEN_AT_ONCE, engraver=engraver)
+            stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{piece.title} seed {piece.info.get('seed')}")
+            (folder / "title.txt").write_text(stem.strip("-") or "piece", encoding="utf-8")
+            timings["write_s"] = round(time.perf_counter() - started, 3)
+    except GrandstaffError as exc:
+        return ("refused", str(exc))
+    return ("ok", dataclasses.replace(piece), timings)  # without its cached score

@@ -10,7 +10,10 @@ request and call :class:`~grandstaff.serving.studio.Studio`:
 - ``GET /pieces/{id}/{kind}`` its MusicXML, MIDI, PDF, WAV or SVG.
 
 A bad form is answered ``400 {"error": "one line"}``; anything unexpected ``500`` with a line,
-and the server goes on serving. Composing runs in a worker thread, so the page stays live.
+and the server goes on serving. Composing runs in a worker process (see
+:class:`~grandstaff.serving.studio.Studio`), so the page stays live; a piece that takes longer
+than the server's budget is stopped (``503``), and one whose client goes away is stopped at
+once.
 
 No single request can exhaust the server: a body is refused from its declared length, and
 read no further than :data:`MAX_FORM_BYTES`; every number of the form is held to the page's
@@ -29,7 +32,8 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import BadArgumentError, GrandstaffError, MissingFileError
-from .studio import BusyError, Studio
+from ..workers import JobStopped
+from .studio import BUDGET_SECONDS, BusyError, Studio
 
 log = logging.getLogger("grandstaff.serve")
 MEDIA = {"musicxml": "application/vnd.recordare.musicxml+xml", "midi": "audio/midi",
@@ -37,6 +41,8 @@ MEDIA = {"musicxml": "application/vnd.recordare.musicxml+xml", "midi": "audio/mi
 MAX_FORM_BYTES = 16_384
 #: How long requests in progress may run on after SIGTERM or Ctrl-C.
 SHUTDOWN_SECONDS = 5
+#: How often a request in progress asks whether its client is still there.
+DISCONNECT_POLL_SECONDS = 0.25
 
 
 def _web():
@@ -55,16 +61,22 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypond",
               hosts: tuple[str, ...] | None = LOOPBACK, keep: int = 256,
-              keep_mb: float = 500.0):
+              keep_mb: float = 500.0, seconds: float = BUDGET_SECONDS):
     """The ASGI app serving a :class:`Studio` that writes into ``out``. ``hosts``: the host
-    names requests may be addressed to (``None``: any, for a server on every address)."""
+    names requests may be addressed to (``None``: any, for a server on every address);
+    ``seconds``: how long one piece may take."""
     _web()
+    import contextlib
+    import threading
+
+    import anyio
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import FileResponse, HTMLResponse, JSONResponse
     from starlette.routing import Route
 
-    studio = Studio(out, models=models, engraver=engraver, keep=keep, keep_mb=keep_mb)
+    studio = Studio(out, models=models, engraver=engraver, keep=keep, keep_mb=keep_mb,
+                    seconds=seconds)
     page = resources.files("grandstaff.serving").joinpath("page.html").read_text("utf-8")
 
     async def form_of(request) -> dict:
@@ -88,6 +100,8 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
             except BusyError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503,
                                     headers={"Retry-After": "10"})
+            except JobStopped as exc:  # past the budget, or the client went away
+                return JSONResponse({"error": str(exc)}, status_code=503)
             except GrandstaffError as exc:
                 return JSONResponse({"error": private(exc)}, status_code=400)
             except Exception as exc:  # the server keeps serving; the log has the details
@@ -128,14 +142,42 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
     async def options(request):
         return JSONResponse(await run_in_threadpool(studio.options))
 
+    async def until_gone(request, call, *args):
+        """``call(*args, cancelled=...)`` in a thread, cancelled as soon as the client that
+        asked for it goes away."""
+        gone = threading.Event()
+
+        async def watch():
+            while not await request.is_disconnected():
+                await anyio.sleep(DISCONNECT_POLL_SECONDS)
+            gone.set()
+
+        outcome: list = []
+
+        async def work():
+            try:
+                outcome.append(("ok", await run_in_threadpool(call, *args,
+                                                              cancelled=gone.is_set)))
+            except Exception as exc:  # raised below, outside the task group, as it is
+                outcome.append(("error", exc))
+            tasks.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watch)
+            tasks.start_soon(work)
+        kind, value = outcome[0]
+        if kind == "error":
+            raise value
+        return value
+
     async def compose(request):
         form = await form_of(request)
-        return JSONResponse(await run_in_threadpool(studio.compose, form))
+        return JSONResponse(await until_gone(request, studio.compose, form))
 
     async def variant(request):
         form = await form_of(request)
         piece_id = request.path_params["piece_id"]
-        return JSONResponse(await run_in_threadpool(studio.variant, piece_id, form))
+        return JSONResponse(await until_gone(request, studio.variant, piece_id, form))
 
     async def download(request):
         piece_id, kind = request.path_params["piece_id"], request.path_params["kind"]
@@ -151,7 +193,14 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
         Route("/api/pieces/{piece_id}/variant", guarded(answer(variant)), methods=["POST"]),
         Route("/pieces/{piece_id}/{kind}", guarded(answer(download))),
     ]
-    app = Starlette(routes=routes)
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        try:
+            yield
+        finally:  # the worker and a piece it was making go with the server
+            studio.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.studio = studio
     return app
 
@@ -184,7 +233,7 @@ def _host_name(host: str) -> str:
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "scores/web",
           models: str = "bach", engraver: str = "lilypond", warm_up: bool = True,
-          keep: int = 256, keep_mb: float = 500.0) -> None:
+          keep: int = 256, keep_mb: float = 500.0, seconds: float = BUDGET_SECONDS) -> None:
     """Serve the page at http://HOST:PORT/ until interrupted (Ctrl-C). With ``warm_up`` one
     piece is composed first, so that the first press of Compose does not wait for the models
     to load and compile."""
@@ -196,7 +245,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, out: str | Path = "score
     hosts = None if wildcard else tuple(dict.fromkeys(
         (host, *LOOPBACK) if host in LOOPBACK else (host,)))
     app = build_app(out, models=models, engraver=engraver, hosts=hosts, keep=keep,
-                    keep_mb=keep_mb)
+                    keep_mb=keep_mb, seconds=seconds)
     if warm_up:
         print(f"grandstaff: loading the {models} models and compiling the sampler...",
               flush=True)
