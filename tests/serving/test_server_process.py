@@ -86,6 +86,8 @@ def test_a_gone_client_stops_its_piece_and_sigterm_stops_the_server(tmp_path, ti
         server.wait(timeout=30)
         stopped = time.monotonic() - asked
         connection.close()
+        said = server.stdout.read()
+        assert "Traceback" not in said and "stopped (SIGTERM)" in said, said
         assert not _making(pieces) and not any(_alive(pid) for pid in worker)
         assert not any((pieces / ".scratch").glob("*"))  # the worker's temporary files
         print(f"SIGTERM to exit: {stopped:.1f} s")

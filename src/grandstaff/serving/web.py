@@ -102,6 +102,8 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
                                     headers={"Retry-After": "10"})
             except JobStopped as exc:  # past the budget, or the client went away
                 return JSONResponse({"error": str(exc)}, status_code=503)
+            except anyio.get_cancelled_exc_class():  # SIGTERM: a line, not a traceback
+                return JSONResponse({"error": "the server is stopping"}, status_code=503)
             except GrandstaffError as exc:
                 return JSONResponse({"error": private(exc)}, status_code=400)
             except Exception as exc:  # the server keeps serving; the log has the details
@@ -162,9 +164,13 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
                 outcome.append(("error", exc))
             tasks.cancel_scope.cancel()
 
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(watch)
-            tasks.start_soon(work)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(watch)
+                tasks.start_soon(work)
+        except anyio.get_cancelled_exc_class():  # the server is stopping: so is the work
+            gone.set()
+            raise
         kind, value = outcome[0]
         if kind == "error":
             raise value
