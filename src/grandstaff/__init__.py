@@ -27,6 +27,7 @@ _LAZY = {
     "format_report": "models.evaluation",
     "cross_validate": "models.folds", "format_folds": "models.folds",
     "compose": "composing.composer", "compose_many": "composing.composer",
+    "harmonize": "composing.harmonizing", "Melody": "music.melody",
     "Piece": "composing.piece",
     "load_models": "models.model", "ClefConfig": "models.model",
 }

@@ -18,7 +18,7 @@ from .bounds import (
     MIN_TEMPO,
     PAGE_MAX_BARS,
 )
-from .errors import GrandstaffError
+from .errors import BadArgumentError, GrandstaffError
 
 EPILOG = "Run 'grandstaff COMMAND --help' for the options of one command."
 
@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"grandstaff {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parents = _parents()
-    for add in (_add_ingest, _add_train, _add_evaluate, _add_compose, _add_serve):
+    for add in (_add_ingest, _add_train, _add_evaluate, _add_compose, _add_harmonize,
+                _add_serve):
         add(commands, parents)
     return parser
 
@@ -260,6 +261,59 @@ def _add_compose(commands, parents: dict) -> None:
 
 
 
+def _add_harmonize(commands, parents: dict) -> None:
+    harmonize = commands.add_parser(
+        "harmonize", help="set a given melody for piano: the tune on top, both hands under it",
+        parents=[parents["compiled"], parents["models"], parents["engraver"]],
+        description="Harmonise a melody: the top line of the first part of MELODY (a MIDI, "
+                    "MusicXML, kern or ABC file), or a tune typed with --abc, becomes the top "
+                    "voice of a two-hand piano piece; the models write the alto under it and "
+                    "the whole left hand, with every sampling rule on. Key, meter and a pickup "
+                    "come from the melody unless given. Written as MusicXML, MIDI and PDF.",
+        epilog="example: grandstaff harmonize --abc 'X:1\\nM:3/4\\nK:G\\nD|G2A B2c|d4 B2|]' "
+               "--seed 3",
+    )
+    harmonize.add_argument("melody", nargs="?", default=None,
+                           help="a music file whose first part's top line is the melody")
+    harmonize.add_argument("--abc", default=None, metavar="TUNE",
+                           help="the melody typed as ABC instead of a file (\\n between "
+                                "lines; no chords)")
+    harmonize.add_argument("--key", default=None,
+                           help="move the melody to this key of its mode (default: its own)")
+    harmonize.add_argument("--time", default=None,
+                           help="read the melody in this time signature (default: its own)")
+    harmonize.add_argument("--tempo", type=_tempo, default=96,
+                           help=f"quarter notes per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g} "
+                                "(default 96)")
+    harmonize.add_argument("--seed", type=_seed, default=None,
+                           help="random seed; the same seed writes the same setting")
+    harmonize.add_argument("--top-k-pitch", type=_positive_int, default=10,
+                           help="sample pitches from the k most likely (default 10)")
+    harmonize.add_argument("--top-k-duration", type=_positive_int, default=5,
+                           help="sample durations from the k most likely (default 5)")
+    harmonize.add_argument("--temperature", type=_temperature, default=1.0,
+                           help="above 1 bolder, below 1 safer, from "
+                                f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0)")
+    harmonize.add_argument("--candidates", type=_positive_int, default=8,
+                           help="settings sampled in one batch; the first that keeps every "
+                                "melody note and sounds in its mode is written (default 8)")
+    harmonize.add_argument("--no-rules", dest="rules", action="store_false",
+                           help="the models alone under the essential rules (the melody is "
+                                "one of them)")
+    harmonize.add_argument("--formats", default="musicxml,midi,pdf",
+                           help="comma-separated: musicxml, midi, pdf, png, svg, wav (default "
+                                "musicxml,midi,pdf)")
+    harmonize.add_argument("--soundfont", default=None, help="an .sf2 SoundFont for wav")
+    harmonize.add_argument("--out", default=None,
+                           help="output path without suffix "
+                                "(default scores/harmonised-<key>-<seed>)")
+    harmonize.add_argument("--title", default=None,
+                           help="title on the score (default: the melody's own, if it has one)")
+    harmonize.add_argument("--composer", default=None, help="composer line on the score")
+    harmonize.add_argument("--force", action="store_true", help="overwrite existing files")
+    harmonize.set_defaults(run=_harmonize)
+
+
 def _add_serve(commands, parents: dict) -> None:
     serve = commands.add_parser(
         "serve", help="a local web page to compose, hear and transpose",
@@ -410,7 +464,6 @@ def _judge(args) -> int:
 
 
 def _compose(args) -> int:
-    import time
     from contextlib import nullcontext
 
     if args.list_rules:
@@ -420,7 +473,7 @@ def _compose(args) -> int:
         return 0
 
     from .composing.composer import check_bars, check_candidates, compose
-    from .composing.piece import EngravingFailed, output_paths, parse_formats, plan_outputs
+    from .composing.piece import parse_formats, plan_outputs
     from .music.keys import Key
     from .output.engrave import Engraver, check_engraver
     from .text import clean_text
@@ -455,27 +508,89 @@ def _compose(args) -> int:
                         candidates=args.candidates, ending=args.ending, rules=args.rules)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
-        # where the files will go, to name those kept if interrupted; whether they may be
-        # written is decided under the folder's lock, in Piece.write
-        targets = output_paths(out, formats)
-        started = time.time()
-        try:
-            written = piece.write(out, formats=formats, engraver=engraver or args.engraver,
-                                  soundfont=args.soundfont, force=args.force)
-        except EngravingFailed as exc:
-            for path in exc.written.values():
-                print(path)
-            raise
-        except (KeyboardInterrupt, _Terminated) as exc:
-            exc.kept = [t for t in targets.values()  # type: ignore[union-attr]
-                        if t.is_file() and t.stat().st_mtime >= started - 1]
-            exc.seed = args.seed  # type: ignore[union-attr]
-            raise
+        written = _write(args, piece, out, formats, engraver)
     heard = ("" if piece.info["mode_matched"] else
              f"; none of the {piece.info['candidates']} candidates sounded {key.mode} to "
              "music21's key analysis (try another --seed or more --candidates)")
     print(f"{piece.title}: {piece.bars} bars, {piece.time_signature}, {piece.tempo:g} bpm, "
           f"seed {piece.info['seed']}{heard}")
+    for path in written.values():
+        print(path)
+    return 0
+
+
+def _write(args, piece, out: str, formats, engraver) -> dict:
+    """Write ``piece``'s ``formats`` to ``out``; an interruption names the seed and the files
+    it kept, a failed engraving the files it wrote."""
+    import time
+
+    from .composing.piece import EngravingFailed, output_paths
+
+    # where the files will go, to name those kept if interrupted; whether they may be
+    # written is decided under the folder's lock, in Piece.write
+    targets = output_paths(out, formats)
+    started = time.time()
+    try:
+        return piece.write(out, formats=formats, engraver=engraver or args.engraver,
+                           soundfont=args.soundfont, force=args.force)
+    except EngravingFailed as exc:
+        for path in exc.written.values():
+            print(path)
+        raise
+    except (KeyboardInterrupt, _Terminated) as exc:
+        exc.kept = [t for t in targets.values()  # type: ignore[union-attr]
+                    if t.is_file() and t.stat().st_mtime >= started - 1]
+        exc.seed = piece.info["seed"]  # type: ignore[union-attr]
+        raise
+
+
+def _harmonize(args) -> int:
+    from contextlib import nullcontext
+
+    from .composing.composer import check_candidates
+    from .composing.harmonizing import as_melody, harmonize
+    from .composing.piece import parse_formats, plan_outputs
+    from .music.keys import Key
+    from .output.engrave import Engraver, check_engraver
+    from .text import clean_text
+
+    if (args.melody is None) == (args.abc is None):
+        raise BadArgumentError("give a melody file or --abc TUNE (one of them)")
+    formats = parse_formats(args.formats)
+    check_engraver(args.engraver)
+    for text, what in ((args.title, "title"), (args.composer, "composer")):
+        if text is not None:
+            clean_text(text, what)
+    if args.out is not None:
+        plan_outputs(args.out, formats, force=args.force)
+    key = Key.parse(args.key) if args.key is not None else None
+    tune = as_melody(args.abc if args.abc is not None else args.melody, key=key,
+                     time_signature=args.time, abc=args.abc is not None)
+    check_candidates(args.candidates, tune.bars)
+    if "wav" in formats:
+        from .bounds import check_audio_length
+        from .music.events import bar_length
+        from .output.audio import check_soundfont
+
+        check_soundfont(args.soundfont)
+        check_audio_length(tune.bars * bar_length(tune.time_signature), args.tempo)
+    if args.seed is None:
+        import numpy as np
+
+        args.seed = int(np.random.SeedSequence().entropy % (2**31))
+    engraved = "pdf" in formats or "png" in formats
+    with Engraver(args.engraver) if engraved else nullcontext() as engraver:
+        piece = harmonize(tune, tempo=args.tempo, seed=args.seed, models=args.models,
+                          top_k_pitch=args.top_k_pitch, top_k_duration=args.top_k_duration,
+                          temperature=args.temperature, candidates=args.candidates,
+                          rules=args.rules, title=args.title, composer=args.composer)
+        out = args.out or (f"scores/harmonised-{tune.key.tonic.replace('#', 's')}-"
+                           f"{tune.key.mode}-seed{piece.info['seed']}")
+        written = _write(args, piece, out, formats, engraver)
+    kept = piece.info["melody_kept"]
+    print(f"{piece.title}: {piece.bars} bars, {piece.time_signature}, {piece.key}, "
+          f"{piece.tempo:g} bpm, seed {piece.info['seed']}; {piece.info['melody_notes']} "
+          f"melody notes, {kept:.0%} kept on top; ends {piece.info['ending']}")
     for path in written.values():
         print(path)
     return 0

@@ -227,11 +227,45 @@ def test_the_eighth_note_grid(tables):
 
 
 def test_every_rule_is_in_the_default_list_in_order():
-    names = default_rules(time_signature="6/8", ending="cadence").names
-    assert names == tuple(rule.name for rule in ALL_RULES)
+    """A composed piece's treble takes every rule but the melody's; a harmonised melody's
+    treble takes the melody's instead of its own opening and cadence top voice."""
+    melody_only = {"melody kept", "melody's rhythm kept"}
+    composed = default_rules(time_signature="6/8", ending="cadence").names
+    assert composed == tuple(rule.name for rule in ALL_RULES if rule.name not in melody_only)
+    guided = default_rules(time_signature="6/8", ending="cadence", melody=True).names
+    assert guided == tuple(rule.name for rule in ALL_RULES if rule.name not in
+                           {"one opening rest", "cadence top voice"})
     essential = default_rules(time_signature="6/8", ending="cadence").essential().names
-    assert essential == tuple(rule.name for rule in ALL_RULES if rule.essential)
+    assert essential == tuple(rule.name for rule in ALL_RULES
+                              if rule.essential and rule.name not in melody_only)
     assert "hands in order" not in default_rules(coupled=False).names
+    assert "melody kept" not in default_rules(ending="cadence", melody=True, clef="bass").names
+
+
+def _guided(step, note, struck=True, room=96):
+    return step._replace(melody=np.array([note], "int32"),
+                         melody_struck=np.array([struck]), melody_room=np.array([room], "int32"))
+
+
+def test_a_given_melody_is_the_treble_top_struck_or_held(tables):
+    arrays, vocab, bass = tables["arrays"]("treble"), tables["treble"], tables["bass"]
+    rule = r.MelodyKept()
+    struck = allowed(rule, _guided(view(vocab, bass), 67), arrays, vocab)
+    assert struck == {"67", "64.67"}  # G on top, struck (not 62.67.71: B above it)
+    # held: the top must carry the hold marker (only 60~.64 holds, and its top is struck)
+    assert allowed(rule, _guided(view(vocab, bass), 64, struck=False), arrays, vocab) == set()
+    assert allowed(rule, _guided(view(vocab, bass), 64), arrays, vocab) == {"64", "60~.64"}
+    assert allowed(rule, _guided(view(vocab, bass), r.MELODY_REST), arrays, vocab) == {"rest"}
+    assert allowed(rule, _guided(view(vocab, bass), r.MELODY_FREE), arrays, vocab) == set(
+        vocab.tokens)
+
+
+def test_no_treble_event_crosses_the_melody_s_next_onset(tables):
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    inside = allowed(r.MelodyRhythm(), _guided(view(vocab, tables["bass"]), 67, room=36),
+                     arrays, durations)
+    assert inside == {"1/4", "1/3", "1/2", "3/4", "1", "3/2"}
 
 
 def test_a_ban_that_empties_a_row_is_named_in_the_eager_path(tables):

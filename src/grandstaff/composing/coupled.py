@@ -89,17 +89,20 @@ class CoupledGenerator:
         return None
 
     def rules(self, clef: str, *, time_signature: str, ending: str, primed: bool,
-              rules: bool = True, mode: str = "major") -> Rules:
-        """The rules ``clef`` samples under (only the essential ones without ``rules``)."""
+              rules: bool = True, mode: str = "major", melody: bool = False,
+              spans: tuple[int, int] | None = None) -> Rules:
+        """The rules ``clef`` samples under (only the essential ones without ``rules``); see
+        :func:`~grandstaff.composing.rules.default_rules` for ``melody`` and ``spans``."""
         chosen = default_rules(time_signature=time_signature, ending=ending, primed=primed,
-                               coupled=True, clef=clef, mode=mode)
+                               coupled=True, clef=clef, mode=mode, melody=melody, spans=spans)
         return chosen if rules else chosen.essential()
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
                  samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
                  primer: Mapping[str, list[Event]] | None = None,
                  ending: str = "cadence", shift: int | None = None, rules: bool = True,
-                 notes: dict | None = None) -> dict[str, list[list[Event]]]:
+                 notes: dict | None = None, melody=None,
+                 spans: tuple[int, int] | None = None) -> dict[str, list[list[Event]]]:
         """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
         reference key: ``{clef: [staff of each candidate]}``. ``shift``: the semitones the
         piece will be transposed by to be written, so that the treble keeps to its staff
@@ -107,10 +110,13 @@ class CoupledGenerator:
         :mod:`grandstaff.composing.rules` (``False``: the models alone, as a researcher may
         want to hear them; the cadence still follows ``ending``). ``notes``, if given, gets
         ``"skipped_rules"``: per clef and candidate, the bans that could not be kept at some
-        step (they left no token to draw) and were skipped there."""
+        step (they left no token to draw) and were skipped there. ``melody``: (MIDI number
+        in the reference key or ``None``, ticks) pairs filling ``length``, kept as the
+        treble's top voice; ``spans``: the cadence's final and dominant spans in ticks."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
                             samplers=samplers, candidates=candidates, primer=primer,
-                            ending=ending, shift=shift, rules=rules)
+                            ending=ending, shift=shift, rules=rules, melody=melody,
+                            spans=spans)
         staves = {}
         for clef in CLEFS:
             generator = self.generators[clef]
@@ -125,7 +131,8 @@ class CoupledGenerator:
                samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
                primer: Mapping[str, list[Event]] | None = None,
                ending: str = "cadence", shift: int | None = None,
-               rules: bool = True) -> dict[str, dict]:
+               rules: bool = True, melody=None,
+               spans: tuple[int, int] | None = None) -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, the ids of the inputs each draw read
         (``partner``, ``position``, ``countdown``), the bitmask of pitch bans skipped
@@ -137,13 +144,20 @@ class CoupledGenerator:
                  for clef in CLEFS}
         heard = {clef: start[CLEFS[1 - CLEFS.index(clef)]]["heard"] for clef in CLEFS}
         primed = _primed_any(primer)
+        guided = melody is not None
         chosen = {clef: self.rules(clef, time_signature=time_signature, ending=ending,
-                                   primed=primed, rules=rules, mode=mode) for clef in CLEFS}
+                                   primed=primed, rules=rules, mode=mode, melody=guided,
+                                   spans=spans) for clef in CLEFS}
         ks = tuple((min(p.k, len(self.generators[c].vocab.pitch)),
                     min(d.k, len(self.generators[c].vocab.duration)))
                    for c in CLEFS for p, d in [samplers[c]])
         settings = (candidates, target, time_signature, primed, mode, ending, ks,
-                    tuple(chosen[c] for c in CLEFS))
+                    tuple(chosen[c] for c in CLEFS))  # the rules hold guided and spans
+        guides = None
+        if guided:
+            from .loop import Guide, guide_arrays
+
+            guides = (Guide(*(on_device(x) for x in guide_arrays(melody, target))), None)
         loop = self.loops.get(settings, lambda: self._compile(
             target, bar, time_signature, mode, primed, chosen, ks))
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
@@ -153,7 +167,8 @@ class CoupledGenerator:
             [(start[c]["pitch"], start[c]["duration"], heard[c], start[c]["state"])
              for c in CLEFS],
             [self._token_costs(c, chosen[c], shift, mode) for c in CLEFS],
-            [tuple(np.float32(s.temperature) for s in samplers[c]) for c in CLEFS])
+            [tuple(np.float32(s.temperature) for s in samplers[c]) for c in CLEFS],
+            guides)
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown",
                  "emptied")
         drawn = {clef: dict(zip(names, (np.asarray(x) for x in found[index])))

@@ -83,6 +83,39 @@ class Partner(NamedTuple):
     end: Any            # where it ends
 
 
+class Guide(NamedTuple):
+    """A given melody as the loop reads it (see :func:`guide_arrays`): one value per tick of
+    the piece, and one past its end."""
+
+    note: Any      # the melody's note sounding at each tick (MELODY_REST, MELODY_FREE)
+    struck: Any    # whether a melody note starts at the tick
+    room: Any      # ticks from the tick to the melody's next onset
+
+
+def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
+    """The :class:`Guide` of a melody given as (MIDI number or ``None`` for a rest, ticks)
+    pairs that fill ``target`` ticks exactly.
+
+    >>> guide = guide_arrays([(60, 2), (None, 1), (62, 1)], 4)
+    >>> guide.note.tolist(), guide.struck.tolist(), guide.room.tolist()
+    ([60, 60, -1, 62, -2], [True, False, True, True, False], [2, 1, 1, 1, 1])
+    """
+    from .rules import MELODY_FREE, MELODY_REST
+
+    note = np.full(target + 1, MELODY_FREE, dtype="int32")
+    struck = np.zeros(target + 1, dtype=bool)
+    room = np.ones(target + 1, dtype="int32")
+    at = 0
+    for pitch, ticks in notes:
+        note[at:at + ticks] = MELODY_REST if pitch is None else pitch
+        struck[at] = pitch is not None
+        room[at:at + ticks] = np.arange(ticks, 0, -1)
+        at += ticks
+    if at != target:
+        raise ValueError(f"the melody fills {at} ticks, not {target}")
+    return Guide(note, struck, room)
+
+
 class Pair(NamedTuple):
     """The carry of the loop: the step, the random key, the lanes and what each hears."""
 
@@ -95,10 +128,12 @@ class Pair(NamedTuple):
 
 
 def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs,
-         temperatures, *, bar: int, bars: int, check: bool = False) -> Lane:
+         temperatures, *, bar: int, bars: int, check: bool = False,
+         guide: Guide | None = None) -> Lane:
     """One event for the rows that are ``chosen``: the model step, the rules of each head,
     the draws, the bookkeeping. Runs compiled inside the loop, or eagerly (with ``check``, a
-    ban that empties a row raises :class:`~grandstaff.composing.rules.RuleEmptiedError`)."""
+    ban that empties a row raises :class:`~grandstaff.composing.rules.RuleEmptiedError`).
+    ``guide``: a melody this staff's top voice keeps (read by the melody rules)."""
     import jax.numpy as jnp
 
     rows = lane.remaining.shape[0]
@@ -110,6 +145,10 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     outputs = staff.apply(params, [*(x[:, None].astype("int32") for x in inputs), *lane.state])
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
                     partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded)
+    if guide is not None:
+        at = jnp.clip(lane.elapsed, 0, guide.note.shape[0] - 1)
+        view = view._replace(melody=guide.note[at], melody_struck=guide.struck[at],
+                             melody_room=guide.room[at])
     allowed, penalty, emptied = staff.rules.narrow(PITCH, view, staff.arrays, jnp,
                                                    penalty=costs, check=check)
     new_p = draw(keys[0], outputs[0][:, 0], allowed, staff.k[0], temperatures[0], penalty)
@@ -158,17 +197,19 @@ def start_lane(staff: Staff, pitch, duration, state, target: int) -> Lane:
 
 def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
     """The whole loop for one or two ``staves``, compiled: ``run(params, seed, starts, costs,
-    temperatures)`` with per staff its parameters, its start (pitch ids, duration ids, ids of
-    the other staff's last pitch as heard, LSTM states), its token costs and its (pitch,
-    duration) temperatures. Returns each lane's (pitch ids, duration ids, count, left,
-    partner ids, position ids, countdowns, emptied)."""
+    temperatures, guides=None)`` with per staff its parameters, its start (pitch ids,
+    duration ids, ids of the other staff's last pitch as heard, LSTM states), its token costs,
+    its (pitch, duration) temperatures and, in ``guides``, its :class:`Guide` or ``None``.
+    Returns each lane's (pitch ids, duration ids, count, left, partner ids, position ids,
+    countdowns, emptied)."""
     import jax
     import jax.numpy as jnp
 
     bars = target // bar
     longest = sum(staff.longest for staff in staves)
 
-    def run(params, seed, starts, costs, temperatures):
+    def run(params, seed, starts, costs, temperatures, guides=None):
+        guides = tuple(guides) if guides is not None else (None,) * len(staves)
         lanes = tuple(start_lane(staff, p, d, state, target)
                       for staff, (p, d, _, state) in zip(staves, starts))
         heard = tuple(start[2] for start in starts)
@@ -176,7 +217,7 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
         pair = Pair(0, jax.random.key(seed), lanes, heard, heard, (none,) * len(staves))
 
         def body(pair: Pair) -> Pair:
-            return _advance(staves, pair, params, costs, temperatures, bar, bars)
+            return _advance(staves, pair, params, costs, temperatures, bar, bars, guides)
 
         def going(pair: Pair):
             unfinished = jnp.stack([lane.remaining > 0 for lane in pair.lanes]).any()
@@ -189,7 +230,8 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
     return jax.jit(run)
 
 
-def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: int) -> Pair:
+def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: int,
+             guides) -> Pair:
     """One step of the loop: who moves, their draws, what each staff now hears."""
     import jax
     import jax.numpy as jnp
@@ -200,7 +242,7 @@ def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: in
         key, key_p, key_d = jax.random.split(pair.key, 3)
         partner = Partner(pair.heard[0], pair.before[0], pair.onsets[0], lanes[0].elapsed * 0)
         lane = step(staves[0], params[0], (key_p, key_d), lanes[0], partner, active[0],
-                    costs[0], temperatures[0], bar=bar, bars=bars)
+                    costs[0], temperatures[0], bar=bar, bars=bars, guide=guides[0])
         return pair._replace(step=pair.step + 1, key=key, lanes=(lane,))
     treble, bass = lanes
     # the staff whose next onset comes first; on a tie the one first in ORDER
@@ -213,7 +255,7 @@ def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: in
     lanes = tuple(
         step(staff, params[n], jax.random.split(keys[n]), lanes[n],
              Partner(pair.heard[n], pair.before[n], pair.onsets[1 - n], ends[1 - n]),
-             turns[n], costs[n], temperatures[n], bar=bar, bars=bars)
+             turns[n], costs[n], temperatures[n], bar=bar, bars=bars, guide=guides[n])
         for n, staff in enumerate(staves))
     onsets = tuple(jnp.where(turns[n], ends[n], pair.onsets[n]) for n in range(2))
     # each staff now hears the other's newest event (and remembers the one before)

@@ -107,6 +107,9 @@ class StepView(NamedTuple):
     remaining: Any       # ticks left to fill
     count: Any           # events drawn so far
     sounded: Any         # whether this staff has sounded a note yet
+    melody: Any = None   # a given melody's note at this onset (MELODY_REST, MELODY_FREE)
+    melody_struck: Any = None  # whether the melody strikes that note here (else holds it)
+    melody_room: Any = None    # ticks from this onset to the melody's next onset
 
     @classmethod
     def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:
@@ -115,6 +118,10 @@ class StepView(NamedTuple):
         none = xp.zeros((rows,), dtype="int32")
         return cls(previous, previous, none, none, none - 1, none, elapsed, remaining,
                    count, sounded)
+
+
+#: What :attr:`StepView.melody` holds where the melody rests, and where there is none.
+MELODY_REST, MELODY_FREE = -1, -2
 
 
 class StaffArrays(NamedTuple):
@@ -250,11 +257,12 @@ class CadenceSpans(Rule):
     name: ClassVar[str] = "cadence chords"
     essential: ClassVar[bool] = True
     span: int = 0  # ticks of the final span
+    dominant: int = 0  # ticks of the dominant span before it (0: as long as the final span)
 
     def __call__(self, view, arrays, xp):
         remaining = view.remaining[:, None]
         return xp.where(remaining <= self.span, arrays.closing[None, :],
-                        xp.where(remaining <= 2 * self.span, arrays.dominant[None, :], True))
+                        xp.where(remaining <= _reach(self), arrays.dominant[None, :], True))
 
 
 @dataclass(frozen=True)
@@ -325,12 +333,36 @@ class CadenceVoicing(Rule):
     essential: ClassVar[bool] = True
     span: int = 0
     above: bool = True
+    dominant: int = 0
 
     def __call__(self, view, arrays, xp):
         partner_low = arrays.heard_lowest[view.heard][:, None]
         lowest = arrays.lowest[None, :]
         in_place = (lowest > partner_low) if self.above else (lowest < partner_low)
-        return in_place | (view.remaining > 2 * self.span)[:, None]
+        return in_place | (view.remaining > _reach(self))[:, None]
+
+
+def _reach(rule) -> int:
+    """Ticks before the end where a cadence rule's dominant span begins."""
+    return rule.span + (rule.dominant or rule.span)
+
+
+@dataclass(frozen=True)
+class MelodyKept(Rule):
+    """A given melody is the treble's top voice: at every onset its highest note is the
+    melody's, struck where the melody strikes it and held where it holds, and a rest where the
+    melody rests"""
+
+    name: ClassVar[str] = "melody kept"
+    essential: ClassVar[bool] = True
+
+    def __call__(self, view, arrays, xp):
+        melody = view.melody[:, None]
+        holds = arrays.held.T[xp.clip(view.melody, 0, arrays.held.shape[1] - 1)]
+        note = (arrays.outer[None, :] == melody) & xp.where(
+            view.melody_struck[:, None], ~holds, holds)
+        return xp.where(melody == MELODY_FREE, True,
+                        xp.where(melody == MELODY_REST, arrays.rest[None, :], note))
 
 
 @dataclass(frozen=True)
@@ -402,6 +434,19 @@ class BarFilling(Rule):
 
 
 @dataclass(frozen=True)
+class MelodyRhythm(Rule):
+    """Under a given melody no treble event crosses the melody's next onset, so every
+    melody note starts an event"""
+
+    name: ClassVar[str] = "melody's rhythm kept"
+    head: ClassVar[str] = DURATION
+    essential: ClassVar[bool] = True
+
+    def __call__(self, view, arrays, xp):
+        return arrays.ticks[None, :] <= view.melody_room[:, None]
+
+
+@dataclass(frozen=True)
 class ClosingHold(Rule):
     """The closing chord is held through the whole final span, not cut short"""
 
@@ -451,9 +496,9 @@ class EighthGrid(Rule):
 
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
-    NoSpecialTokens, HoldsSound, OpeningRest, CadenceSpans, HandsInOrder, NoParallels,
-    CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff, Consonance, BarFilling, ClosingHold,
-    CompoundBeat, EighthGrid)
+    NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
+    NoParallels, CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff, Consonance, BarFilling,
+    MelodyRhythm, ClosingHold, CompoundBeat, EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -527,31 +572,43 @@ def _width(head: str, arrays: StaffArrays) -> int:
 
 
 def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: bool = False,
-                  coupled: bool = True, clef: str = "treble", mode: str = "major") -> Rules:
+                  coupled: bool = True, clef: str = "treble", mode: str = "major",
+                  melody: bool = False, spans: tuple[int, int] | None = None) -> Rules:
     """The rules of one staff of a piece, in order: every rule the setting calls for (a
     cadence's spans only with ``ending="cadence"``, the opening rest only without a primer,
     the compound beat only in 6/8, 9/8, 12/8, the rules between the hands only for a coupled
-    set). ``.essential()`` keeps those of ``rules=False``.
+    set). ``melody``: the treble keeps a given melody on top (its own opening and cadence top
+    voice are the melody's). ``spans``: the ticks of the cadence's final and dominant spans,
+    where they are not :func:`final_span` each (a harmonised melody's last notes decide
+    them). ``.essential()`` keeps those of ``rules=False``.
 
     >>> default_rules(time_signature="6/8", ending="cadence").names[:4]
     ('no special tokens', 'holds sound', 'one opening rest', 'cadence chords')
     """
     span = int(final_span(time_signature) * TICKS_PER_QUARTER) if ending == "cadence" else 0
+    dominant = span
+    if span and spans is not None:
+        span, dominant = spans
     beat = beat_length(time_signature)
     above = clef == "treble"
+    guided = melody and above
     chosen: list[Rule] = [NoSpecialTokens(), HoldsSound()]
-    if not primed and coupled:
+    if guided:
+        chosen.append(MelodyKept())
+    if not primed and coupled and not guided:
         chosen.append(OpeningRest())
     if span:
-        chosen.append(CadenceSpans(span))
+        chosen.append(CadenceSpans(span, dominant))
     if coupled:
         chosen += [HandsInOrder(above), NoParallels(above)]
         if span:
-            chosen.append(CadenceVoicing(span, above))
-            if above:
+            chosen.append(CadenceVoicing(span, above, dominant))
+            if above and not guided:
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
         chosen += [KeyKept(), TrebleOnStaff(), Consonance()]
-    chosen.append(BarFilling((span, 2 * span) if span else (0,)))
+    chosen.append(BarFilling((span, span + dominant) if span else (0,)))
+    if guided:
+        chosen.append(MelodyRhythm())
     if span:
         chosen.append(ClosingHold(span))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter

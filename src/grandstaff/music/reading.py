@@ -508,3 +508,83 @@ def _tempo(score) -> float | None:
     except Exception:
         return None
     return round(float(value), 2) if value else None
+
+
+# --- a melody --------------------------------------------------------------------------------
+
+
+def read_melody(source: str, *, abc: bool = False):
+    """The melody of a file (its first part's top line: the highest note at each onset, cut
+    where the next begins) or, with ``abc``, of ABC text typed by the user (which must be one
+    line: a chord is refused, naming its bar and beat). Key, meter, title and a pickup come from
+    the music. Returns a :class:`~grandstaff.music.melody.Melody`."""
+    from music21 import converter, stream
+
+    from ..errors import BadArgumentError
+    from .keys import Key
+    from .melody import Melody
+
+    if abc:
+        if not source.strip():
+            raise BadArgumentError("the ABC tune is empty")
+        lines = source.strip().splitlines()
+        if not any(line.startswith("L:") for line in lines):  # ABC's usual default length
+            keys = [i for i, line in enumerate(lines) if line.startswith("K:")]
+            lines.insert(keys[0] if keys else 0, "L:1/8")
+            source = "\n".join(lines)
+        try:
+            score = converter.parse(source, format="abc", forceSource=True)
+        except Exception as exc:  # music21 raises many kinds; every one means "unreadable"
+            raise BadArgumentError(f"the ABC tune could not be read ({type(exc).__name__}: "
+                                   f"{str(exc).strip()[:100]})") from None
+        name = "the ABC tune"
+    else:
+        score = parse_file(Path(source))
+        name = Path(source).name
+    if isinstance(score, stream.Opus):
+        score = score.scores[0] if score.scores else score
+    parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
+    notes = sorted(_part_notes(parts[0]))
+    if not notes:
+        raise BadArgumentError(f"{name} holds no notes")
+    time_signature = _time_signature(score)
+    bar = bar_length(time_signature)
+    if abc:
+        _check_one_line(notes, bar)
+    line = _top_line(notes)
+    _, _, key_name = find_key(score)
+    lead = _pickup_rest(score, bar)
+    first = line[0][0]
+    pairs: list[tuple[int | None, Fraction]] = []
+    at = first
+    for start, end, midi in line:
+        if start > at:
+            pairs.append((None, start - at))
+        pairs.append((midi, end - start))
+        at = end
+    lead = (lead + first) % bar if lead else first % bar
+    title = score.metadata.title if score.metadata is not None else None
+    return Melody.of(pairs, key=Key.parse(key_name), time_signature=time_signature, lead=lead,
+                     title=title or None)
+
+
+def _top_line(notes: list[Note]) -> list[Note]:
+    """The highest note at each onset, each cut where the next onset begins."""
+    starts: dict[Fraction, Note] = {}
+    for note in notes:
+        if note[0] not in starts or note[2] > starts[note[0]][2]:
+            starts[note[0]] = note
+    line = [starts[start] for start in sorted(starts)]
+    return [(start, min(end, line[i + 1][0]) if i + 1 < len(line) else end, midi)
+            for i, (start, end, midi) in enumerate(line)]
+
+
+def _check_one_line(notes: list[Note], bar: Fraction) -> None:
+    from ..errors import BadArgumentError
+
+    for before, after in zip(notes, notes[1:]):
+        if after[0] < before[1]:
+            number, beat = divmod(after[0], bar)
+            raise BadArgumentError(
+                f"the ABC tune sounds several notes at once in bar {int(number) + 1}, beat "
+                f"{float(beat) + 1:g}; a melody is one line (no chords)")

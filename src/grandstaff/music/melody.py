@@ -1,0 +1,158 @@
+"""A melody to harmonise: one line of notes and rests with its key and meter.
+
+The package's own small type between reading a tune (:func:`grandstaff.music.reading.
+read_melody`, the only place that knows music21) and harmonising it
+(:func:`grandstaff.harmonize`). A melody may open with a pickup: ``lead`` is the rest that
+completes its first bar, so the piece keeps the pickup's place in the bar.
+
+>>> from fractions import Fraction
+>>> tune = Melody.of([(67, 1), (72, 2), (None, 1), (71, 1), (72, 3)], key="C major",
+...                  time_signature="4/4", lead=3)
+>>> tune.bars, tune.padded()[0], tune.padded()[-1]
+(3, (None, Fraction(3, 1)), (None, Fraction(1, 1)))
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..errors import BadArgumentError
+from .events import bar_length
+from .keys import Key
+from .vocab import TICKS_PER_QUARTER
+
+#: Note names for messages.
+_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def note_name(midi: int) -> str:
+    """``60`` → ``"C4"``.
+
+    >>> note_name(60), note_name(70)
+    ('C4', 'Bb4')
+    """
+    return f"{_NAMES[midi % 12]}{midi // 12 - 1}"
+
+
+@dataclass(frozen=True)
+class Melody:
+    """One line of (MIDI number or ``None`` for a rest, quarter notes) pairs, in ``key`` and
+    ``time_signature``; ``lead``: the rest before its first note in the first bar (a pickup's
+    missing part, 0 when it starts on a downbeat)."""
+
+    notes: tuple[tuple[int | None, Fraction], ...]
+    key: Key
+    time_signature: str = "4/4"
+    lead: Fraction = Fraction(0)
+    title: str | None = None
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int | None, object]], *, key: str | Key,
+           time_signature: str = "4/4", lead: object = 0, title: str | None = None) -> Melody:
+        """A melody from (MIDI number or ``None``, quarter notes) pairs, checked: at least one
+        note, whole MIDI numbers from 0 to 127, durations above zero on grandstaff's grid of
+        1/24 of a quarter; consecutive rests are joined."""
+        key = key if isinstance(key, Key) else Key.parse(str(key))
+        try:
+            bar = bar_length(time_signature)
+        except (ValueError, ZeroDivisionError, BadArgumentError):
+            raise BadArgumentError(f"time signature {time_signature!r} is not one grandstaff "
+                                   "writes; e.g. 4/4, 3/4, 6/8") from None
+        notes: list[tuple[int | None, Fraction]] = []
+        at = Fraction(0)
+        for number, (pitch, length) in enumerate(pairs, 1):
+            length = _duration(length, number)
+            if pitch is not None and (isinstance(pitch, bool) or not isinstance(pitch, int)
+                                      or not 0 <= pitch <= 127):
+                raise BadArgumentError(f"note {number} of the melody, {pitch!r}, is not a MIDI "
+                                       "number from 0 to 127 (or None for a rest)")
+            if pitch is None and notes and notes[-1][0] is None:
+                notes[-1] = (None, notes[-1][1] + length)
+            else:
+                notes.append((pitch, length))
+            at += length
+        if not any(pitch is not None for pitch, _ in notes):
+            raise BadArgumentError("the melody has no notes")
+        lead = _duration(lead, 0, zero=True)
+        if lead >= bar:
+            raise BadArgumentError(f"a pickup's lead {lead} must be shorter than a bar of "
+                                   f"{time_signature} ({bar} quarters)")
+        return cls(tuple(notes), key, time_signature, lead, title)
+
+    @property
+    def length(self) -> Fraction:
+        """Quarter notes from its first note (or rest) to its end."""
+        return sum((length for _, length in self.notes), Fraction(0))
+
+    @property
+    def bars(self) -> int:
+        """Whole bars it fills, its lead and a last bar completed with rest included."""
+        return math.ceil((self.lead + self.length) / bar_length(self.time_signature))
+
+    def padded(self) -> list[tuple[int | None, Fraction]]:
+        """Its notes in whole bars: the lead as a rest before them, and a rest after them to
+        the end of the last bar."""
+        total = self.bars * bar_length(self.time_signature)
+        notes = list(self.notes)
+        if self.lead:
+            notes = _join_rests([(None, self.lead), *notes])
+        tail = total - self.lead - self.length
+        if tail:
+            notes = _join_rests([*notes, (None, tail)])
+        return notes
+
+    def ticks(self, shift: int = 0) -> list[tuple[int | None, int]]:
+        """:meth:`padded` in ticks, every note moved down by ``shift`` semitones (into the
+        models' reference key)."""
+        return [(None if pitch is None else pitch - shift, int(length * TICKS_PER_QUARTER))
+                for pitch, length in self.padded()]
+
+    def sounding(self) -> list[int]:
+        """The MIDI numbers of its notes, in order."""
+        return [pitch for pitch, _ in self.notes if pitch is not None]
+
+    def in_key(self, key: str | Key) -> Melody:
+        """The same melody moved to ``key`` (the same mode) the shorter way, up or down."""
+        key = key if isinstance(key, Key) else Key.parse(str(key))
+        if key.mode != self.key.mode:
+            raise BadArgumentError(f"the melody is in {self.key}; it can move to another "
+                                   f"{self.key.mode} key, not to {key}")
+        semitones = (key.pitch_class - self.key.pitch_class + 6) % 12 - 6
+        return Melody(tuple((None if p is None else p + semitones, d) for p, d in self.notes),
+                      key, self.time_signature, self.lead, self.title)
+
+    def with_meter(self, time_signature: str) -> Melody:
+        """The same notes read in another meter (the lead kept if it still fits a bar)."""
+        lead = self.lead if self.lead < bar_length(time_signature) else Fraction(0)
+        return Melody.of(self.notes, key=self.key, time_signature=time_signature, lead=lead,
+                         title=self.title)
+
+
+def _duration(value: object, number: int, zero: bool = False) -> Fraction:
+    what = "the pickup's lead" if number == 0 else f"note {number} of the melody"
+    try:
+        length = Fraction(value).limit_denominator(10_000) if not isinstance(value, Fraction) \
+            else value
+    except (TypeError, ValueError):
+        raise BadArgumentError(f"{what} lasts {value!r}, which is not a number of quarter "
+                               "notes") from None
+    if length < 0 or (length == 0 and not zero):
+        raise BadArgumentError(f"{what} lasts {value!r} quarter notes; it must last longer "
+                               "than nothing")
+    if (length * TICKS_PER_QUARTER).denominator != 1:
+        raise BadArgumentError(f"{what} lasts {length} quarter notes, off grandstaff's grid "
+                               f"of 1/{TICKS_PER_QUARTER} of a quarter")
+    return length
+
+
+def _join_rests(notes: list[tuple[int | None, Fraction]]) -> list[tuple[int | None, Fraction]]:
+    joined: list[tuple[int | None, Fraction]] = []
+    for pitch, length in notes:
+        if pitch is None and joined and joined[-1][0] is None:
+            joined[-1] = (None, joined[-1][1] + length)
+        else:
+            joined.append((pitch, length))
+    return joined

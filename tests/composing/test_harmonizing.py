@@ -1,0 +1,130 @@
+"""Harmonising a given melody: the tune is the treble's top voice note by note in the written
+score, from pairs, a file no one here wrote and typed ABC; bad melodies are one line each."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from grandstaff.cli import main
+from grandstaff.composing.harmonizing import harmonize, melody_ending
+from grandstaff.errors import BadArgumentError
+from grandstaff.music.melody import Melody
+
+# "Lobe den Herren"-like: a pickup, a held note, a repeated note, a rest, a 2-1 close
+TUNE = [(67, 1), (67, 1), (74, 2), (71, Fraction(3, 2)), (69, Fraction(1, 2)), (67, 1),
+        (69, 1), (71, 1), (None, 1), (72, 2), (71, 1), (69, 1), (67, 3)]
+MUSIC21 = Path(__import__("music21").__file__).parent / "corpus"
+
+
+def _top_line(musicxml: Path) -> list[tuple[Fraction, Fraction, int | None]]:
+    """(onset, length, MIDI number or None) of what a reader hears on top of the treble
+    staff of the written MusicXML: the highest sounding note at every moment (ties joined),
+    each note from its onset to its end, rests between."""
+    from music21 import converter
+
+    from grandstaff.music.reading import _part_notes
+
+    staff = converter.parse(musicxml).parts[0]
+    notes = _part_notes(staff)
+    end = Fraction(staff.highestTime).limit_denominator(10_000)
+    cuts = sorted({t for start, stop, _ in notes for t in (start, stop)} | {Fraction(0), end})
+    line: list[list] = []
+    for here, after in zip(cuts, cuts[1:]):
+        sounding = [n for n in notes if n[0] <= here < n[1]]
+        top = max(sounding, key=lambda n: n[2]) if sounding else None
+        if line and line[-1][3] == top:
+            line[-1][1] += after - here
+        else:
+            line.append([here, after - here, top[2] if top else None, top])
+    assert sum(length for _, length, _, _ in line) == end
+    return [(onset, length, midi) for onset, length, midi, _ in line]
+
+
+def _names(musicxml: Path, midi: int) -> set[str]:
+    from music21 import converter
+
+    score = converter.parse(musicxml).parts[0]
+    return {p.nameWithOctave for n in score.flatten().notes for p in n.pitches if p.midi == midi}
+
+
+@pytest.mark.slow
+def test_a_melody_of_pairs_is_the_top_voice_note_by_note_in_the_score(tmp_path,
+                                                                    assert_valid_musicxml):
+    """Same pitches, onsets, lengths and spelling (F♯ in G major), the pickup where it was, a
+    repeated note struck again; the setting ends V–I under the melody's 2–1."""
+    tune = Melody.of(TUNE, key="G major", time_signature="4/4", lead=2)
+    piece = harmonize(tune, seed=5, models="bach")
+    assert piece.info["melody_kept"] == 1.0 and piece.info["ending"] == "cadence"
+    assert piece.key == tune.key and piece.bars == tune.bars == 5
+    written = piece.write(tmp_path / "tune", ["musicxml", "midi"])
+    assert_valid_musicxml(written["musicxml"])
+    line = _top_line(written["musicxml"])
+    expected, at = [], Fraction(0)
+    for midi, length in tune.padded():
+        expected.append((at, Fraction(length), midi))
+        at += Fraction(length)
+    assert line == expected
+    assert _names(written["musicxml"], 66) == {"F#4"}
+    bass = piece.staves["bass"]
+    assert min(bass[-1].pitches) % 12 == 7  # the tonic G under the closing note
+
+
+@pytest.mark.slow
+def test_a_folk_tune_from_music21_and_a_typed_abc_tune_come_out_whole(tmp_path, capsys):
+    """An Essen folk song music21 ships (a file no one here wrote) and a tune typed as ABC
+    through the CLI: every melody note kept, the files written, one summary line."""
+    essen = MUSIC21 / "essenFolksong" / "altdeu10.abc"
+    code = main(["harmonize", str(essen), "--seed", "1", "--out", str(tmp_path / "essen"),
+                 "--formats", "musicxml,midi"])
+    said = capsys.readouterr().out
+    assert code == 0 and "Das Hildebrandslied" in said and "100% kept on top" in said, said
+    assert (tmp_path / "essen.musicxml").is_file() and (tmp_path / "essen.mid").is_file()
+    abc = "X:1\\nT:Little tune\\nM:3/4\\nK:D\\nA2|d2e2f2|g4f2|e2d2c2|d4|]"
+    code = main(["harmonize", "--abc", abc, "--seed", "2", "--out", str(tmp_path / "abc"),
+                 "--formats", "musicxml"])
+    said = capsys.readouterr().out
+    assert code == 0 and "Little tune: 5 bars, 3/4, D major" in said, said
+    line = _top_line(tmp_path / "abc.musicxml")
+    assert [midi for _, _, midi in line if midi is not None] == [
+        69, 74, 76, 78, 79, 78, 76, 74, 73, 74]
+    assert line[0] == (Fraction(0), Fraction(2), None)  # the pickup keeps its place
+
+
+def test_a_melody_ends_on_a_cadence_only_where_it_closes_like_one():
+    close = Melody.of([(64, 1), (62, 1), (60, 2)], key="C major")
+    assert melody_ending(close) == ("cadence", (48, 24))  # 2 quarters, then 1, in ticks
+    assert melody_ending(Melody.of([(64, 1), (62, 1), (64, 2)], key="C major"))[0] == "open"
+    assert melody_ending(Melody.of([(64, 2), (60, 2)], key="C major"))[0] == "open"  # 3-1
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--abc", "X:1\\nK:C\\n[CEG]2 c2 d2 e2|]"], "several notes at once in bar 1, beat 1"),
+    (["--abc", "   "], "the ABC tune is empty"),
+    (["--abc", "X:1\\nK:C\\nz4 z4|]"], "holds no notes"),
+    (["--abc", "X:1\\nK:C\\nC,,2 c'''2|]"], "semitones"),
+    (["--abc", "X:1\\nK:C\\nCDEF|]", "--key", "H major"], "H major"),
+    (["--abc", "X:1\\nK:C\\nCDEF|]", "--key", "A minor"], "can move to another major key"),
+    (["no-such-tune.mid"], "is not a file"),
+    ([], "give a melody file or --abc"),
+    (["tune.mid", "--abc", "X:1\\nK:C\\nC|]"], "one of them"),
+])
+def test_bad_melodies_are_one_line(capsys, tmp_path, monkeypatch, argv, says):
+    monkeypatch.chdir(tmp_path)
+    code = main(["harmonize", *argv, "--formats", "midi", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and says in err, err
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_melody_pairs_are_checked_before_any_work():
+    with pytest.raises(BadArgumentError, match="note 2 of the melody, 200, is not a MIDI"):
+        Melody.of([(60, 1), (200, 1)], key="C major")
+    with pytest.raises(BadArgumentError, match="off grandstaff's grid"):
+        Melody.of([(60, Fraction(1, 5))], key="C major")
+    with pytest.raises(BadArgumentError, match="has no notes"):
+        Melody.of([(None, 4)], key="C major")
+    with pytest.raises(BadArgumentError, match="lead 4 must be shorter than a bar"):
+        Melody.of([(60, 1)], key="C major", lead=4)
