@@ -197,6 +197,10 @@ def _add_evaluate(commands, parents: dict) -> None:
     evaluate.add_argument("--no-rules", dest="rules", action="store_false",
                           help="with --samples: compose with the models alone, as "
                                "'compose --no-rules' does")
+    evaluate.add_argument("--reharmonize", action="store_true",
+                          help="with --samples: also harmonise the soprano of every held-out "
+                               "piece with the set and with the 4-gram, and compare them with "
+                               "the pieces' own settings (a section of the report)")
     evaluate.add_argument("--epochs", type=_positive_int, default=None,
                           help="with --folds: at most this many epochs per model (default: the "
                                "set's own)")
@@ -413,6 +417,9 @@ def _evaluate(args) -> int:
         raise BadArgumentError("--epochs needs --folds K (only cross-validation trains)")
     if args.samples is not None:
         return _judge(args)
+    if args.reharmonize:
+        raise BadArgumentError("--reharmonize needs --samples N (it is a section of the "
+                               "music's report)")
     if not args.rules:
         raise BadArgumentError("--no-rules needs --samples N (only judging the music samples)")
     if args.report:
@@ -452,6 +459,11 @@ def _judge(args) -> int:
 
     result = judge(models=args.models, samples=args.samples, seed=args.seed,
                    progress=not args.json, rules=args.rules)
+    if args.reharmonize:
+        from .judging.reharmonizing import reharmonize
+
+        result["reharmonization"] = reharmonize(models=args.models, seed=args.seed,
+                                                progress=not args.json, rules=args.rules)
     written = write_report(result, args.report) if args.report else []
     if args.json:
         shown = {k: v for k, v in result.items() if k != "examples"}

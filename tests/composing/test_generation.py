@@ -22,7 +22,7 @@ def generators(tiny_independent_models, small_corpus):
     for clef in CLEFS:
         vocab = build_vocab(small_corpus, clef)
         found[("ngram", clef)] = NGramGenerator(
-            vocab, encode_sequences(small_corpus.sequences(clef), vocab))
+            vocab, encode_sequences(small_corpus.sequences(clef), vocab), clef=clef)
         found[("model", clef)] = ClefGenerator(models[clef])
     return found
 

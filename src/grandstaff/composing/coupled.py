@@ -157,7 +157,8 @@ class CoupledGenerator:
         if guided:
             from .loop import Guide, guide_arrays
 
-            guides = (Guide(*(on_device(x) for x in guide_arrays(melody, target))), None)
+            guide = Guide(*(on_device(x) for x in guide_arrays(melody, target)))
+            guides = (guide, guide)  # the bass hears the melody ahead (see its rules)
         loop = self.loops.get(settings, lambda: self._compile(
             target, bar, time_signature, mode, primed, chosen, ks))
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]

@@ -123,12 +123,15 @@ def generate_staves(
     generator, *, mode: str, length: Fraction, candidates: int = 1,
     pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
     primer: list[Event] | None = None, bar: Fraction | None = None,
+    melody: list[tuple[int | None, int]] | None = None,
 ) -> list[list[Event]]:
     """``candidates`` staves of exactly ``length`` quarters each, in the reference key.
 
     ``generator`` is a :class:`ClefGenerator` (its whole sampling loop runs compiled) or any
     object with the same ``vocab``, ``duration_ticks``, ``initial_state`` and ``step`` (the
-    n-gram baseline), sampled step by step here.
+    n-gram baseline), sampled step by step here. ``melody``: (MIDI number or ``None``, ticks)
+    pairs this staff keeps as its top voice (the step-by-step loop only: the baseline under
+    the constraint a harmonised melody puts on the treble).
     """
     if candidates < 1:
         raise BadArgumentError(f"candidates={candidates!r} must be 1 or more")
@@ -153,9 +156,12 @@ def generate_staves(
     # silent bar. After a primer anything may follow.
     bar_ticks = int(Fraction(bar) * TICKS_PER_QUARTER) if bar and not primer else None
     loop = getattr(generator, "sample_loop", None)
+    if melody is not None and loop is not None:
+        raise BadArgumentError("a compiled clef model keeps a melody through "
+                               "composing.harmonizing.harmonize")
     if loop is None:
         rows, left = _python_loop(generator, pitch_ids, duration_ids, state, int(target),
-                                  pitch_sampler, duration_sampler, bar_ticks)
+                                  pitch_sampler, duration_sampler, bar_ticks, melody)
     else:
         rows, left = loop(pitch_ids, duration_ids, state, int(target),
                           pitch_sampler, duration_sampler, bar_ticks)
@@ -166,14 +172,17 @@ def generate_staves(
 
 def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
                  pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
-                 bar: int | None = None):
+                 bar: int | None = None, melody=None):
     """The step-by-step loop, under the same rules read through NumPy: (ids of each row's
     events, each row's unfilled ticks)."""
+    from .loop import guide_arrays
+
     vocab = generator.vocab
     durations = DurationTable.build(vocab.duration, generator.duration_ticks, target, bar)
-    arrays = StaffArrays.build(getattr(generator, "clef", "treble"), "major",
-                               PitchTable.build(vocab.pitch), None, durations)
-    rules = default_rules(coupled=False)
+    clef = getattr(generator, "clef", "treble")
+    arrays = StaffArrays.build(clef, "major", PitchTable.build(vocab.pitch), None, durations)
+    rules = default_rules(coupled=False, melody=melody is not None, clef=clef)
+    guide = guide_arrays(melody, target) if melody is not None else None
     rows = len(pitch_ids)
     remaining, elapsed = np.full(rows, target), np.zeros(rows, dtype=int)
     count, sounded = np.zeros(rows, dtype=int), np.zeros(rows, dtype=bool)
@@ -185,7 +194,14 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
             break
         pitch_probs, duration_probs, state = generator.step(pitch_ids, duration_ids, state)
         view = StepView.alone(np.asarray(pitch_ids), elapsed, remaining, count, sounded)
-        allowed, _, _ = rules.narrow(PITCH, view, arrays, np)
+        if guide is not None:
+            at = np.clip(elapsed, 0, target)
+            view = view._replace(melody=guide.note[at], melody_struck=guide.struck[at],
+                                 melody_room=guide.room[at],
+                                 melody_before=guide.note[np.maximum(at - 1, 0)])
+        allowed, penalty, _ = rules.narrow(PITCH, view, arrays, np)
+        if penalty is not None:  # nats off the log-probabilities, as the compiled draw does
+            pitch_probs = np.asarray(pitch_probs) * np.exp(-np.asarray(penalty))
         pitch_ids = pitch_sampler.sample(pitch_probs, allowed=allowed)
         allowed, _, _ = rules.narrow(DURATION, view._replace(pitch=pitch_ids), arrays, np)
         duration_ids = duration_sampler.sample(duration_probs, allowed=allowed)

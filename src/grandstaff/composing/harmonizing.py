@@ -235,30 +235,26 @@ def melody_ending(tune: Melody) -> tuple[str, tuple[int, int] | None]:
 def melody_kept(tune: Melody, treble: Sequence[Event]) -> float:
     """The share of the melody's notes that are the treble's top voice: struck at their
     onset, the highest note of every treble event until their end, and held there."""
-    events = []
-    at = Fraction(0)
+    onsets, at = [], Fraction(0)
     for event in treble:
-        events.append((at, event))
+        onsets.append(at)
         at += event.duration
+    onsets.append(at)  # the staff's end
     kept = total = 0
-    at = Fraction(0)
+    index, start = 0, Fraction(0)
     for pitch, length in tune.padded():
-        start, end = at, at + length
-        at = end
-        if pitch is None:
-            continue
-        total += 1
-        inside = [(t, e) for t, e in events if start <= t < end]
-        ok = bool(inside) and inside[0][0] == start and all(
-            e.pitches and max(e.pitches) == pitch for _, e in inside)
-        ok = ok and pitch not in inside[0][1].held and all(
-            pitch in e.held for _, e in inside[1:])
-        ok = ok and _ends_by(events, end)
-        kept += ok
+        end = start + length
+        while index < len(treble) and onsets[index] < start:
+            index += 1
+        first = index
+        while index < len(treble) and onsets[index] < end:
+            index += 1
+        if pitch is not None:
+            total += 1
+            inside = treble[first:index]
+            kept += (bool(inside) and onsets[first] == start and end in (onsets[index],)
+                     and all(e.pitches and max(e.pitches) == pitch for e in inside)
+                     and pitch not in inside[0].held
+                     and all(pitch in e.held for e in inside[1:]))
+        start = end
     return kept / total if total else 1.0
-
-
-def _ends_by(events, end: Fraction) -> bool:
-    """Whether some treble event starts exactly at ``end`` (or the staff ends there)."""
-    finish = events[-1][0] + events[-1][1].duration if events else Fraction(0)
-    return end == finish or any(t == end for t, _ in events)

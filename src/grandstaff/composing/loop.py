@@ -148,7 +148,8 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     if guide is not None:
         at = jnp.clip(lane.elapsed, 0, guide.note.shape[0] - 1)
         view = view._replace(melody=guide.note[at], melody_struck=guide.struck[at],
-                             melody_room=guide.room[at])
+                             melody_room=guide.room[at],
+                             melody_before=guide.note[jnp.maximum(at - 1, 0)])
     allowed, penalty, emptied = staff.rules.narrow(PITCH, view, staff.arrays, jnp,
                                                    penalty=costs, check=check)
     new_p = draw(keys[0], outputs[0][:, 0], allowed, staff.k[0], temperatures[0], penalty)

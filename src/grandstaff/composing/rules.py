@@ -59,6 +59,13 @@ LEDGER_PENALTY = 2.5
 #: possible: a token with one dissonant pair is e^-0.6 ≈ 0.55 times as likely.
 DISSONANCE_PENALTY = 0.6
 
+#: Under a given melody the bass moves first at a shared onset, yet the melody's note there is
+#: known: each dissonant pitch-class pair a bass token makes with it costs this many nats.
+#: Measured on the 42 held-out chorales' sopranos (harmonic fit / consonance; Bach's own
+#: settings 0.842 / 0.787): without it 0.615 / 0.665, at 1.5 nats 0.747 / 0.779, at 3.0
+#: 0.830 / 0.829.
+MELODY_DISSONANCE_PENALTY = 3.0
+
 #: How much less likely (in nats, before the temperature) a pitch token becomes for each note
 #: it strikes that leads toward the relative key: in major the raised fifth (G♯ in C, the
 #: relative minor's leading tone), in minor the lowered seventh (G in A minor, the relative
@@ -110,6 +117,7 @@ class StepView(NamedTuple):
     melody: Any = None   # a given melody's note at this onset (MELODY_REST, MELODY_FREE)
     melody_struck: Any = None  # whether the melody strikes that note here (else holds it)
     melody_room: Any = None    # ticks from this onset to the melody's next onset
+    melody_before: Any = None  # the melody's note just before this onset
 
     @classmethod
     def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:
@@ -366,6 +374,39 @@ class MelodyKept(Rule):
 
 
 @dataclass(frozen=True)
+class MelodyHeard(Rule):
+    """Under a given melody each dissonant pitch-class pair a bass token makes with the
+    melody's note at its onset costs MELODY_DISSONANCE_PENALTY (3 nats)"""
+
+    name: ClassVar[str] = "consonance with the melody"
+    kind: ClassVar[str] = PENALTY
+
+    def __call__(self, view, arrays, xp):
+        melody = view.melody
+        dissonant = arrays.dissonance[:, xp.clip(melody, 0, 127) % 12].T  # (rows, tokens)
+        return MELODY_DISSONANCE_PENALTY * xp.where((melody >= 0)[:, None], dissonant, 0.0)
+
+
+@dataclass(frozen=True)
+class MelodyParallels(Rule):
+    """Under a given melody no parallel fifths or octaves between the bass's lowest note and
+    the melody, from the notes before this onset to the notes at it"""
+
+    name: ClassVar[str] = "no parallels with the melody"
+    kind: ClassVar[str] = WISH
+
+    def __call__(self, view, arrays, xp):
+        own_before, new = arrays.outer[view.previous], arrays.outer[None, :]
+        top_before, top = view.melody_before, view.melody
+        interval = (top_before - own_before) % 12
+        after = (top[:, None] - new) % 12
+        sounding = (own_before >= 0) & (top_before >= 0) & (top >= 0) & (top != top_before)
+        moving = (new - own_before[:, None]) * (top - top_before)[:, None] > 0
+        perfect = sounding & ((interval == 0) | (interval == 7))
+        return ~(perfect[:, None] & moving & (new >= 0) & (after == interval[:, None]))
+
+
+@dataclass(frozen=True)
 class KeyKept(TokenCost):
     """Each struck note that leads toward the relative key (G♯ in C major, G in A minor)
     costs MODE_PENALTY (1 nat)"""
@@ -497,8 +538,8 @@ class EighthGrid(Rule):
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
-    NoParallels, CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff, Consonance, BarFilling,
-    MelodyRhythm, ClosingHold, CompoundBeat, EighthGrid)
+    NoParallels, MelodyParallels, CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff,
+    Consonance, MelodyHeard, BarFilling, MelodyRhythm, ClosingHold, CompoundBeat, EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -599,13 +640,19 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen.append(OpeningRest())
     if span:
         chosen.append(CadenceSpans(span, dominant))
+    under = melody and not above  # a bass under a given melody hears it ahead
     if coupled:
         chosen += [HandsInOrder(above), NoParallels(above)]
+    if under:
+        chosen.append(MelodyParallels())
+    if coupled:
         if span:
             chosen.append(CadenceVoicing(span, above, dominant))
             if above and not guided:
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
         chosen += [KeyKept(), TrebleOnStaff(), Consonance()]
+    if under:
+        chosen.append(MelodyHeard())
     chosen.append(BarFilling((span, span + dominant) if span else (0,)))
     if guided:
         chosen.append(MelodyRhythm())

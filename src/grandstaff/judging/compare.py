@@ -37,7 +37,7 @@ def _sample_ngram(corpus, train_pieces, keys, seed, top_k=(10, 5)) -> list[Stave
     for clef in CLEFS:
         vocab = build_vocab(corpus, clef)
         generators[clef] = NGramGenerator(
-            vocab, encode_sequences(corpus.sequences(clef, train_pieces), vocab))
+            vocab, encode_sequences(corpus.sequences(clef, train_pieces), vocab), clef=clef)
     pieces = []
     for key in keys:
         staves = {}

@@ -97,6 +97,10 @@ def format_quality(result: dict, figures: Sequence[Path] = (),
               "crossings and ledger lines in the requested keys. Novelty is measured per "
               "staff against every training piece of that staff; for the held-out pieces it "
               "shows how much the corpus's pieces themselves share.", ""]
+    if "reharmonization" in result:
+        from .reharmonizing import format_reharmonization
+
+        lines += [format_reharmonization(result["reharmonization"]), ""]
     for figure in figures:
         lines += [f"![{figure.stem}]({figure.name})", ""]
     return "\n".join(lines)

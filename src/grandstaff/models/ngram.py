@@ -115,10 +115,12 @@ class NGramGenerator:
     :class:`grandstaff.composing.generation.ClefGenerator`, one n-gram per head over its own
     history."""
 
-    def __init__(self, vocab, train: Sequence[np.ndarray], order: int = 4) -> None:
+    def __init__(self, vocab, train: Sequence[np.ndarray], order: int = 4,
+                 clef: str = "treble") -> None:
         from ..music.vocab import duration_ticks
 
         self.vocab = vocab
+        self.clef = clef  # which staff's rules it samples under
         self.models = [NGramModel(order, len(vocab.pitch)).fit([ids[0].tolist() for ids in train]),
                        NGramModel(order, len(vocab.duration)).fit(
                            [ids[1].tolist() for ids in train])]
