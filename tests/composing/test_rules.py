@@ -228,23 +228,32 @@ def test_the_eighth_note_grid(tables):
 
 def test_every_rule_is_in_the_default_list_in_order():
     """A composed piece's treble takes every rule but the melody's; a harmonised melody's
-    treble takes the melody's instead of its own opening and cadence top voice."""
-    melody_only = {"melody kept", "melody's rhythm kept"}
+    treble takes the melody's instead of its own opening and cadence top voice, and its bass
+    those that hear the melody ahead."""
+    order = [rule.name for rule in ALL_RULES]
+    melody_only = {"melody kept", "melody's rhythm kept", "no parallels with the melody",
+                   "bass waits for the melody", "consonance with the melody",
+                   "bass enters with the melody"}
     composed = default_rules(time_signature="6/8", ending="cadence").names
-    assert composed == tuple(rule.name for rule in ALL_RULES if rule.name not in melody_only)
-    guided = default_rules(time_signature="6/8", ending="cadence", melody=True).names
-    assert guided == tuple(rule.name for rule in ALL_RULES if rule.name not in
-                           {"one opening rest", "cadence top voice"})
+    assert composed == tuple(name for name in order if name not in melody_only)
+    treble = default_rules(time_signature="6/8", ending="cadence", melody=True).names
+    bass = default_rules(time_signature="6/8", ending="cadence", melody=True, clef="bass").names
+    for names in (treble, bass):
+        assert list(names) == sorted(names, key=order.index)
+    assert set(composed) | set(treble) | set(bass) == set(order)
+    assert {"melody kept", "melody's rhythm kept"} <= set(treble) - set(bass)
+    assert {"one opening rest", "cadence top voice"}.isdisjoint(treble)
+    assert melody_only - {"melody kept", "melody's rhythm kept"} <= set(bass) - set(treble)
     essential = default_rules(time_signature="6/8", ending="cadence").essential().names
     assert essential == tuple(rule.name for rule in ALL_RULES
                               if rule.essential and rule.name not in melody_only)
     assert "hands in order" not in default_rules(coupled=False).names
-    assert "melody kept" not in default_rules(ending="cadence", melody=True, clef="bass").names
 
 
-def _guided(step, note, struck=True, room=96):
+def _guided(step, note, struck=True, room=96, opening=False):
     return step._replace(melody=np.array([note], "int32"),
-                         melody_struck=np.array([struck]), melody_room=np.array([room], "int32"))
+                         melody_struck=np.array([struck]), melody_room=np.array([room], "int32"),
+                         melody_opening=np.array([opening]))
 
 
 def test_a_given_melody_is_the_treble_top_struck_or_held(tables):
@@ -293,3 +302,31 @@ def test_the_token_costs_in_the_table_are_the_constants():
     assert f"({r.MODE_PENALTY:g} nat)" in r.KeyKept.describe()
     assert f"({r.LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
     assert f"({r.DISSONANCE_PENALTY:g} nats)" in r.Consonance.describe()
+
+
+def test_under_a_pickup_the_bass_waits_and_enters_with_the_melody(tables):
+    arrays, vocab, treble = tables["arrays"]("bass"), tables["bass"], tables["treble"]
+    step = view(vocab, treble, previous="48", heard="60", heard_before="60")
+    assert allowed(r.MelodyEntry(), _guided(step, r.MELODY_REST, opening=True), arrays,
+                   vocab) == {"rest"}
+    assert "43" in allowed(r.MelodyEntry(), _guided(step, 67), arrays, vocab)
+    durations = tables["duration"]
+    entering = allowed(r.MelodyEntryRhythm(), _guided(step, r.MELODY_REST, room=48,
+                                                      opening=True), arrays, durations)
+    assert entering == {"1/4", "1/3", "1/2", "3/4", "1", "3/2", "2"}
+
+
+def test_the_bass_hears_the_melody_ahead(tables):
+    """Dissonance with the melody's note costs the bass; parallel octaves with it are
+    avoided."""
+    arrays, vocab, treble = tables["arrays"]("bass"), tables["bass"], tables["treble"]
+    step = _guided(view(vocab, treble, previous="48", heard="60", heard_before="60"), 71)
+    costs = dict(zip(vocab.tokens, np.asarray(r.MelodyHeard()(step, arrays, np))[0]))
+    assert costs["43"] == 0 and costs["48"] > 0  # G under B, C under B (a seventh)
+    parallel = step._replace(melody_before=np.array([72], "int32"),
+                             melody=np.array([74], "int32"))  # C5 -> D5 over C3
+    kept = allowed(r.MelodyParallels(), parallel, arrays, vocab)
+    assert "43" in kept and "48" in kept  # G or C stays; only a rising octave is refused
+    rising = step._replace(melody_before=np.array([72], "int32"),
+                           melody=np.array([79], "int32"))  # C5 -> G5: octave to octave?
+    assert "55" not in allowed(r.MelodyParallels(), rising, arrays, vocab)  # C3-G3 under it

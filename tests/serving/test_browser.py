@@ -142,3 +142,29 @@ def test_a_bad_request_shows_a_message_and_the_page_goes_on(server, browser):
     wait.until(lambda d: d.execute_script(
         "return document.querySelectorAll('#score svg g.note').length") > 0)
     assert browser.find_element(By.ID, "status").get_attribute("class") == ""
+
+
+def test_harmonise_a_typed_tune_in_a_browser(server, browser, tmp_path):
+    """The Harmonise tab: type an ABC tune, read it (the page shows its notes), harmonise it;
+    the score appears with the melody kept, and the page's status says so."""
+    url, _ = server
+    browser.get(url)
+    wait = WebDriverWait(browser, 240, poll_frequency=0.25)
+    wait.until(lambda d: len(Select(d.find_element(By.ID, "tonic")).options) == 14)
+    browser.find_element(By.ID, "tab-harmonise").click()
+    assert browser.find_element(By.ID, "controls").get_attribute("hidden") is not None
+    abc = browser.find_element(By.ID, "abc")
+    abc.send_keys("X:1\nT:Little tune\nM:3/4\nK:G\nD2|G2A2B2|c4B2|A2G2F2|G4|]")
+    browser.find_element(By.ID, "read-melody").click()
+    wait.until(lambda d: "notes:" in d.find_element(By.ID, "melody-view").text)
+    shown = browser.find_element(By.ID, "melody-view").text
+    assert "G major · 3/4 · 5 bars · a pickup · 10 notes: D4 G4 A4 B4 C5 B4 A4 G4 F#4 G4" in \
+        shown, shown
+    _type(browser, "h-seed", "3")
+    browser.find_element(By.ID, "harmonise-button").click()
+    wait.until(lambda d: "Harmonised" in d.find_element(By.ID, "status").text)
+    assert browser.execute_script(KEY_SIGNATURE) == 1  # G major
+    facts = browser.find_element(By.ID, "facts").text
+    assert "5 bars" in facts and "100% of the melody on top" in facts, facts
+    browser.save_screenshot(str(tmp_path / "harmonised.png"))
+    assert (tmp_path / "harmonised.png").stat().st_size > 10_000

@@ -269,3 +269,52 @@ def test_a_piece_past_its_budget_or_cancelled_is_stopped_and_leaves_nothing(serv
     assert set(out.iterdir()) == before
     again = client.post("/api/compose", json=SMALL)
     assert again.status_code == 200 and studio._worker.pid not in (None, first)
+
+
+ABC = "X:1\nT:Little tune\nM:3/4\nK:D\nA2|d2e2f2|g4f2|e2d2c2|d4|]"
+
+
+def test_a_melody_is_read_then_harmonised_from_typed_abc_or_a_file(served, tmp_path):
+    """The page reads the melody first (key, meter, bars, its notes), then harmonises it: the
+    piece keeps every melody note on top; a melody file travels as base64."""
+    import base64
+
+    client, out = served
+    read = client.post("/api/melody", json={"abc": ABC})
+    assert read.status_code == 200, read.text
+    assert read.json() | {"notes": None} == {
+        "key": "D major", "time_signature": "3/4", "bars": 5, "pickup": "2",
+        "title": "Little tune", "notes": None}
+    assert read.json()["notes"] == ["A4", "D5", "E5", "F#5", "G5", "F#5", "E5", "D5", "C#5",
+                                    "D5"]
+    piece = client.post("/api/harmonize", json={"abc": ABC, "seed": 4, "candidates": 2,
+                                                "key": "E major"})
+    assert piece.status_code == 200, piece.text
+    made = piece.json()
+    assert made["key"] == "E major" and made["melody_kept"] == 1.0 and made["bars"] == 5
+    assert (out / made["id"] / "piece.wav").is_file()
+    abc_file = tmp_path / "tune.abc"
+    abc_file.write_text(ABC)
+    data = base64.b64encode(abc_file.read_bytes()).decode()
+    from_file = client.post("/api/harmonize", json={"file": {"name": "tune.abc", "data": data},
+                                                    "seed": 4, "candidates": 1})
+    assert from_file.status_code == 200 and from_file.json()["key"] == "D major"
+
+
+@pytest.mark.parametrize("form, says", [
+    ({"abc": ABC, "file": {"name": "a.abc", "data": ""}}, "one of them"),
+    ({}, "one of them"),
+    ({"file": {"name": "tune.exe", "data": "AAAA"}}, "must be one of .mid"),
+    ({"file": {"name": "tune.mid", "data": "not base64!"}}, "not base64"),
+    ({"abc": "X:1\nK:C\n[CEG]2 c2|]"}, "several notes at once in bar 1, beat 1"),
+    ({"abc": "X:1\nK:C\n" + "C2D2E2F2|" * 70 + "]"}, "this page harmonises at most 64"),
+    ({"abc": "x" * 30_000}, "at most 20,000 on this page"),
+    ({"abc": ABC, "candidates": 40}, "from 1 to 16 on this page"),
+    ({"abc": ABC, "bars": 4}, "unknown control 'bars'"),
+])
+def test_a_bad_melody_on_the_page_is_one_line(served, form, says):
+    client, out = served
+    before = set(out.iterdir())
+    response = client.post("/api/harmonize", json=form)
+    assert response.status_code == 400 and says in response.json()["error"], response.text
+    assert set(out.iterdir()) == before

@@ -123,7 +123,7 @@ def generate_staves(
     generator, *, mode: str, length: Fraction, candidates: int = 1,
     pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
     primer: list[Event] | None = None, bar: Fraction | None = None,
-    melody: list[tuple[int | None, int]] | None = None,
+    melody: list[tuple[int | None, int]] | None = None, rules: bool = True,
 ) -> list[list[Event]]:
     """``candidates`` staves of exactly ``length`` quarters each, in the reference key.
 
@@ -131,7 +131,8 @@ def generate_staves(
     object with the same ``vocab``, ``duration_ticks``, ``initial_state`` and ``step`` (the
     n-gram baseline), sampled step by step here. ``melody``: (MIDI number or ``None``, ticks)
     pairs this staff keeps as its top voice (the step-by-step loop only: the baseline under
-    the constraint a harmonised melody puts on the treble).
+    the constraint a harmonised melody puts on the treble); ``rules=False`` keeps only the
+    essential rules there.
     """
     if candidates < 1:
         raise BadArgumentError(f"candidates={candidates!r} must be 1 or more")
@@ -161,7 +162,7 @@ def generate_staves(
                                "composing.harmonizing.harmonize")
     if loop is None:
         rows, left = _python_loop(generator, pitch_ids, duration_ids, state, int(target),
-                                  pitch_sampler, duration_sampler, bar_ticks, melody)
+                                  pitch_sampler, duration_sampler, bar_ticks, melody, rules)
     else:
         rows, left = loop(pitch_ids, duration_ids, state, int(target),
                           pitch_sampler, duration_sampler, bar_ticks)
@@ -172,7 +173,7 @@ def generate_staves(
 
 def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
                  pitch_sampler: TopKSampler, duration_sampler: TopKSampler,
-                 bar: int | None = None, melody=None):
+                 bar: int | None = None, melody=None, every_rule: bool = True):
     """The step-by-step loop, under the same rules read through NumPy: (ids of each row's
     events, each row's unfilled ticks)."""
     from .loop import guide_arrays
@@ -182,6 +183,7 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
     clef = getattr(generator, "clef", "treble")
     arrays = StaffArrays.build(clef, "major", PitchTable.build(vocab.pitch), None, durations)
     rules = default_rules(coupled=False, melody=melody is not None, clef=clef)
+    rules = rules if every_rule else rules.essential()
     guide = guide_arrays(melody, target) if melody is not None else None
     rows = len(pitch_ids)
     remaining, elapsed = np.full(rows, target), np.zeros(rows, dtype=int)
@@ -198,7 +200,8 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
             at = np.clip(elapsed, 0, target)
             view = view._replace(melody=guide.note[at], melody_struck=guide.struck[at],
                                  melody_room=guide.room[at],
-                                 melody_before=guide.note[np.maximum(at - 1, 0)])
+                                 melody_before=guide.note[np.maximum(at - 1, 0)],
+                                 melody_opening=guide.opening[at])
         allowed, penalty, _ = rules.narrow(PITCH, view, arrays, np)
         if penalty is not None:  # nats off the log-probabilities, as the compiled draw does
             pitch_probs = np.asarray(pitch_probs) * np.exp(-np.asarray(penalty))

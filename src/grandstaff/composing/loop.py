@@ -90,15 +90,18 @@ class Guide(NamedTuple):
     note: Any      # the melody's note sounding at each tick (MELODY_REST, MELODY_FREE)
     struck: Any    # whether a melody note starts at the tick
     room: Any      # ticks from the tick to the melody's next onset
+    opening: Any   # whether the melody's first note is still to come (a pickup's lead)
 
 
 def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
     """The :class:`Guide` of a melody given as (MIDI number or ``None`` for a rest, ticks)
     pairs that fill ``target`` ticks exactly.
 
-    >>> guide = guide_arrays([(60, 2), (None, 1), (62, 1)], 4)
+    >>> guide = guide_arrays([(None, 1), (60, 2), (None, 1), (62, 1)], 5)
     >>> guide.note.tolist(), guide.struck.tolist(), guide.room.tolist()
-    ([60, 60, -1, 62, -2], [True, False, True, True, False], [2, 1, 1, 1, 1])
+    ([-1, 60, 60, -1, 62, -2], [False, True, False, False, True, False], [1, 2, 1, 1, 1, 1])
+    >>> guide.opening.tolist()
+    [True, False, False, False, False, False]
     """
     from .rules import MELODY_FREE, MELODY_REST
 
@@ -113,7 +116,9 @@ def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
         at += ticks
     if at != target:
         raise ValueError(f"the melody fills {at} ticks, not {target}")
-    return Guide(note, struck, room)
+    begins = int(np.argmax(struck)) if struck.any() else target
+    opening = np.arange(target + 1) < begins
+    return Guide(note, struck, room, opening)
 
 
 class Pair(NamedTuple):
@@ -149,7 +154,8 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
         at = jnp.clip(lane.elapsed, 0, guide.note.shape[0] - 1)
         view = view._replace(melody=guide.note[at], melody_struck=guide.struck[at],
                              melody_room=guide.room[at],
-                             melody_before=guide.note[jnp.maximum(at - 1, 0)])
+                             melody_before=guide.note[jnp.maximum(at - 1, 0)],
+                             melody_opening=guide.opening[at])
     allowed, penalty, emptied = staff.rules.narrow(PITCH, view, staff.arrays, jnp,
                                                    penalty=costs, check=check)
     new_p = draw(keys[0], outputs[0][:, 0], allowed, staff.k[0], temperatures[0], penalty)

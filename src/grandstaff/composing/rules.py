@@ -118,6 +118,7 @@ class StepView(NamedTuple):
     melody_struck: Any = None  # whether the melody strikes that note here (else holds it)
     melody_room: Any = None    # ticks from this onset to the melody's next onset
     melody_before: Any = None  # the melody's note just before this onset
+    melody_opening: Any = None  # whether the melody's first note is still to come
 
     @classmethod
     def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:
@@ -407,6 +408,16 @@ class MelodyParallels(Rule):
 
 
 @dataclass(frozen=True)
+class MelodyEntry(Rule):
+    """Under a given melody that opens with a pickup the bass rests until its first note"""
+
+    name: ClassVar[str] = "bass waits for the melody"
+
+    def __call__(self, view, arrays, xp):
+        return ~view.melody_opening[:, None] | arrays.rest[None, :]
+
+
+@dataclass(frozen=True)
 class KeyKept(TokenCost):
     """Each struck note that leads toward the relative key (G♯ in C major, G in A minor)
     costs MODE_PENALTY (1 nat)"""
@@ -488,6 +499,17 @@ class MelodyRhythm(Rule):
 
 
 @dataclass(frozen=True)
+class MelodyEntryRhythm(Rule):
+    """...and enters with the melody's first note, not after it"""
+
+    name: ClassVar[str] = "bass enters with the melody"
+    head: ClassVar[str] = DURATION
+
+    def __call__(self, view, arrays, xp):
+        return ~view.melody_opening[:, None] | (arrays.ticks[None, :] <= view.melody_room[:, None])
+
+
+@dataclass(frozen=True)
 class ClosingHold(Rule):
     """The closing chord is held through the whole final span, not cut short"""
 
@@ -538,8 +560,9 @@ class EighthGrid(Rule):
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
-    NoParallels, MelodyParallels, CadenceVoicing, CadenceTop, KeyKept, TrebleOnStaff,
-    Consonance, MelodyHeard, BarFilling, MelodyRhythm, ClosingHold, CompoundBeat, EighthGrid)
+    NoParallels, MelodyParallels, CadenceVoicing, CadenceTop, MelodyEntry, KeyKept,
+    TrebleOnStaff, Consonance, MelodyHeard, BarFilling, MelodyRhythm, MelodyEntryRhythm,
+    ClosingHold, CompoundBeat, EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -650,12 +673,17 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
             chosen.append(CadenceVoicing(span, above, dominant))
             if above and not guided:
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
+    if under:
+        chosen.append(MelodyEntry())
+    if coupled:
         chosen += [KeyKept(), TrebleOnStaff(), Consonance()]
     if under:
         chosen.append(MelodyHeard())
     chosen.append(BarFilling((span, span + dominant) if span else (0,)))
     if guided:
         chosen.append(MelodyRhythm())
+    if under:
+        chosen.append(MelodyEntryRhythm())
     if span:
         chosen.append(ClosingHold(span))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter

@@ -102,7 +102,7 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
             continue
         ours = {c: [e.transposed(-piece.info["shift"]) for e in piece.staves[c]] for c in CLEFS}
         rows["model"].append(_measures(ours, bach, meter, piece.info["melody_kept"]))
-        theirs = _ngram_setting(ngram, tune, seed + index)
+        theirs = _ngram_setting(ngram, tune, seed + index, rules)
         from ..composing.harmonizing import melody_kept
 
         rows["ngram"].append(_measures(theirs, bach, meter,
@@ -141,7 +141,8 @@ def _ngram_generators(corpus, train: list[str]) -> dict:
     return generators
 
 
-def _ngram_setting(generators: dict, tune, seed: int) -> dict[str, list[Event]]:
+def _ngram_setting(generators: dict, tune, seed: int,
+                   rules: bool = True) -> dict[str, list[Event]]:
     """The 4-gram's treble under the melody (its top voice kept by the same rules), and its
     bass, which hears the melody ahead as the set's bass does (the 4-gram hears no alto)."""
     from ..composing.generation import generate_staves
@@ -156,7 +157,7 @@ def _ngram_setting(generators: dict, tune, seed: int) -> dict[str, list[Event]]:
             generators[clef], mode=tune.key.mode, length=length,
             pitch_sampler=TopKSampler(10, seed=rng.spawn(1)[0]),
             duration_sampler=TopKSampler(5, seed=rng.spawn(1)[0]), bar=bar,
-            melody=tune.ticks(0))[0]
+            melody=tune.ticks(0), rules=rules)[0]
     return staves
 
 

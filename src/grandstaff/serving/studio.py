@@ -79,6 +79,15 @@ DEFAULTS: dict[str, object] = {
     "ending": "cadence", "primer": None, "models": "bach",
 }
 METERS = ("4/4", "3/4", "2/4", "6/8", "3/8", "9/8", "12/8", "2/2", "3/2")
+#: The controls of ``harmonize`` a page may set: the melody as ``abc`` text or an uploaded
+#: ``file`` (``{"name": ..., "data": base64}``), an optional ``key`` to move it to.
+HARMONIZE_DEFAULTS: dict[str, object] = {
+    "abc": None, "file": None, "key": None, "tempo": 96, "seed": None, "temperature": 1.0,
+    "top_k_pitch": 10, "top_k_duration": 5, "candidates": 8, "models": "bach",
+}
+#: The largest melody file a page may upload (decoded), and the largest ABC text.
+MAX_MELODY_BYTES = 192 * 1024
+MAX_ABC_TEXT = 20_000
 _ID = re.compile(r"^[0-9a-f]{12}$")
 _INTEGERS = ("bars", "seed", "top_k_pitch", "top_k_duration", "candidates")
 _NUMBERS = ("tempo", "temperature")
@@ -125,6 +134,71 @@ def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, 
     primer = options["primer"]
     if primer is not None and not str(primer).startswith("bach:"):
         options["primer"] = f"bach:{primer}"  # the page offers Bach pieces only, never paths
+    return options
+
+
+def harmonize_options(form: Mapping[str, object], models: list[str]) -> dict[str, object]:
+    """The options of a page's Harmonise form: unknown fields refused, numbers converted and
+    held to the page's bounds, exactly one melody (ABC text, or a file of a kind grandstaff
+    reads and at most :data:`MAX_MELODY_BYTES`), the model set one of ``models``."""
+    import base64
+    import binascii
+
+    from ..bounds import check_temperature
+    from ..music.reading import SUFFIXES
+
+    unknown = sorted(set(form) - set(HARMONIZE_DEFAULTS))
+    if unknown:
+        raise BadArgumentError(f"unknown control {unknown[0]!r}; the controls are "
+                               f"{', '.join(HARMONIZE_DEFAULTS)}")
+    options = dict(HARMONIZE_DEFAULTS)
+    for name, value in form.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name in _INTEGERS:
+            options[name] = _convert(value, int, name, "a whole number")
+        elif name in _NUMBERS:
+            options[name] = _convert(value, float, name, "a number")
+        elif name != "file":
+            options[name] = str(value).strip()
+        else:
+            options[name] = value
+    abc, upload = options.pop("abc"), options.pop("file")
+    if (abc is None) == (upload is None):
+        raise BadArgumentError("give the melody as ABC text or as a file (one of them)")
+    if abc is not None:
+        if len(abc) > MAX_ABC_TEXT:
+            raise BadArgumentError(f"the ABC tune is {len(abc):,} characters long; at most "
+                                   f"{MAX_ABC_TEXT:,} on this page")
+        options["melody"] = ("abc", abc)
+    else:
+        if not isinstance(upload, Mapping) or not isinstance(upload.get("name"), str) \
+                or not isinstance(upload.get("data"), str):
+            raise BadArgumentError("a melody file is sent as {\"name\": ..., \"data\": base64}")
+        suffix = Path(upload["name"]).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise BadArgumentError(f"a melody file must be one of {' '.join(SUFFIXES)}, not "
+                                   f"{suffix or 'a file without a suffix'}")
+        if len(upload["data"]) > MAX_MELODY_BYTES * 4 // 3 + 4:
+            raise BadArgumentError(f"the melody file is larger than "
+                                   f"{MAX_MELODY_BYTES // 1024} kB")
+        try:
+            data = base64.b64decode(upload["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise BadArgumentError("the melody file's data is not base64") from None
+        if not data:
+            raise BadArgumentError("the melody file is empty")
+        options["melody"] = ("file", suffix, data)
+    for name, most in (("candidates", PAGE_MAX_CANDIDATES),):
+        value = options[name]
+        if not isinstance(value, int) or not 1 <= value <= most:
+            raise BadArgumentError(f"{name} {value!r} must be a whole number from 1 to {most} "
+                                   "on this page")
+    options["tempo"] = check_tempo(options["tempo"])
+    options["temperature"] = check_temperature(options["temperature"])
+    if options["models"] not in models:
+        raise BadArgumentError(f"model set {options['models']!r} is not one of "
+                               f"{', '.join(models)}")
     return options
 
 
@@ -254,6 +328,31 @@ class Studio:
         finally:
             self._queue.release()
 
+    def read_melody(self, form: Mapping[str, object], *,
+                    cancelled: Callable[[], bool] = lambda: False) -> dict[str, object]:
+        """What the melody of a Harmonise form is, as the page shows it before harmonising:
+        key, meter, bars, pickup and its notes' names."""
+        options = harmonize_options(form, self.models)
+        if not self._queue.acquire(blocking=False):
+            raise BusyError(f"{WAITING} pieces are waiting already; try again in a few seconds")
+        try:
+            with self._compose_lock:
+                return self._call(("melody", options, None, self.engraver), self.seconds,
+                                  cancelled)[0]
+        finally:
+            self._queue.release()
+
+    def harmonize(self, form: Mapping[str, object], *,
+                  cancelled: Callable[[], bool] = lambda: False) -> dict[str, object]:
+        """Harmonise the melody of a Harmonise form, write the piece and describe it."""
+        options = harmonize_options(form, self.models)
+        if not self._queue.acquire(blocking=False):
+            raise BusyError(f"{WAITING} pieces are waiting already; try again in a few seconds")
+        try:
+            return self._make("harmonize", options, self.seconds, cancelled)
+        finally:
+            self._queue.release()
+
     def close(self) -> None:
         """Stop the worker process and remove the piece it was making, if any (the server
         calls this when it stops)."""
@@ -294,6 +393,7 @@ class Studio:
                 "time_signature": piece.time_signature, "tempo": piece.tempo,
                 "bars": piece.bars, "seed": piece.info.get("seed"),
                 "mode_matched": piece.info.get("mode_matched"),
+                "melody_kept": piece.info.get("melody_kept"),
                 "files": {kind: f"/pieces/{piece_id}/{kind}" for kind in DOWNLOADS}}
 
     def _make(self, action: str, payload, seconds: float,
@@ -406,10 +506,18 @@ def make_piece(action: str, payload, folder: str | None, engraver: str):
             from ..composing.composer import compose
 
             piece = compose(**payload)
+        elif action in ("melody", "harmonize"):
+            from ..composing.harmonizing import harmonize
+
+            options = dict(payload)
+            tune = page_melody(options.pop("melody"), options.pop("key"), options["tempo"])
+            if action == "melody":
+                return ("ok", describe_melody(tune), {})
+            piece = harmonize(tune, **options)
         else:
             piece = payload
         timings = {"compose_s": round(time.perf_counter() - started, 3)} \
-            if action == "compose" else {}
+            if action in ("compose", "harmonize") else {}
         if folder is not None:
             started = time.perf_counter()
             folder = Path(folder)
@@ -420,3 +528,39 @@ def make_piece(action: str, payload, folder: str | None, engraver: str):
     except GrandstaffError as exc:
         return ("refused", str(exc))
     return ("ok", dataclasses.replace(piece), timings)  # without its cached score
+
+
+def page_melody(melody: tuple, key: str | None, tempo: float):
+    """In the worker: the melody a page sent (ABC text, or a file's suffix and bytes, written
+    into the worker's own temporary folder to be read), moved to ``key`` if one is given, and
+    held to the page's bounds."""
+    import tempfile
+
+    from ..composing.harmonizing import as_melody
+    from ..music.reading import read_melody
+
+    if melody[0] == "abc":
+        tune = read_melody(melody[1], abc=True)
+    else:
+        _, suffix, data = melody
+        with tempfile.TemporaryDirectory(prefix="grandstaff-melody-") as folder:
+            path = Path(folder) / f"melody{suffix}"
+            path.write_bytes(data)
+            tune = read_melody(str(path))
+    tune = as_melody(tune, key=key)
+    if tune.bars > PAGE_MAX_BARS:
+        raise BadArgumentError(f"the melody lasts {tune.bars} bars; this page harmonises at "
+                               f"most {PAGE_MAX_BARS}")
+    from ..music.events import bar_length
+
+    _check_length(tune.bars * bar_length(tune.time_signature), tempo)
+    return tune
+
+
+def describe_melody(tune) -> dict[str, object]:
+    """A melody as the page shows it before harmonising."""
+    from ..music.melody import note_name
+
+    return {"key": str(tune.key), "time_signature": tune.time_signature, "bars": tune.bars,
+            "pickup": str(tune.lead), "title": tune.title,
+            "notes": [note_name(p) if p is not None else "rest" for p, _ in tune.notes]}

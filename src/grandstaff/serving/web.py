@@ -5,6 +5,8 @@ request and call :class:`~grandstaff.serving.studio.Studio`:
 
 - ``GET /`` the page; ``GET /api/options`` what its controls offer;
 - ``POST /api/compose`` a JSON form → the new piece;
+- ``POST /api/melody`` a Harmonise form (ABC text or a file, base64) → the melody it holds;
+  ``POST /api/harmonize`` the same form → the melody set for piano, a new piece;
 - ``POST /api/pieces/{id}/variant`` ``{"key": ..., "tempo": ...}`` → a transposed or re-timed
   copy;
 - ``GET /pieces/{id}/{kind}`` its MusicXML, MIDI, PDF, WAV or SVG.
@@ -39,6 +41,8 @@ log = logging.getLogger("grandstaff.serve")
 MEDIA = {"musicxml": "application/vnd.recordare.musicxml+xml", "midi": "audio/midi",
          "pdf": "application/pdf", "wav": "audio/wav", "svg": "image/svg+xml"}
 MAX_FORM_BYTES = 16_384
+#: A Harmonise form may carry a melody file (base64): its body may be this large.
+MAX_MELODY_FORM_BYTES = 262_144
 #: How long requests in progress may run on after SIGTERM or Ctrl-C.
 SHUTDOWN_SECONDS = 5
 #: How often a request in progress asks whether its client is still there.
@@ -79,8 +83,8 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
                     seconds=seconds)
     page = resources.files("grandstaff.serving").joinpath("page.html").read_text("utf-8")
 
-    async def form_of(request) -> dict:
-        body = await read_body(request, MAX_FORM_BYTES)
+    async def form_of(request, most: int = MAX_FORM_BYTES) -> dict:
+        body = await read_body(request, most)
         import json
 
         try:
@@ -180,6 +184,14 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
         form = await form_of(request)
         return JSONResponse(await until_gone(request, studio.compose, form))
 
+    async def melody(request):
+        form = await form_of(request, MAX_MELODY_FORM_BYTES)
+        return JSONResponse(await until_gone(request, studio.read_melody, form))
+
+    async def harmonize(request):
+        form = await form_of(request, MAX_MELODY_FORM_BYTES)
+        return JSONResponse(await until_gone(request, studio.harmonize, form))
+
     async def variant(request):
         form = await form_of(request)
         piece_id = request.path_params["piece_id"]
@@ -196,6 +208,8 @@ def build_app(out: str | Path, *, models: str = "bach", engraver: str = "lilypon
         Route("/", guarded(index)),
         Route("/api/options", guarded(answer(options))),
         Route("/api/compose", guarded(answer(compose)), methods=["POST"]),
+        Route("/api/melody", guarded(answer(melody)), methods=["POST"]),
+        Route("/api/harmonize", guarded(answer(harmonize)), methods=["POST"]),
         Route("/api/pieces/{piece_id}/variant", guarded(answer(variant)), methods=["POST"]),
         Route("/pieces/{piece_id}/{kind}", guarded(answer(download))),
     ]
