@@ -43,6 +43,15 @@ def _top_line(musicxml: Path) -> list[tuple[Fraction, Fraction, int | None]]:
     return [(onset, length, midi) for onset, length, midi, _ in line]
 
 
+def _first_sound(staff) -> Fraction:
+    at = Fraction(0)
+    for event in staff:
+        if event.pitches:
+            return at
+        at += event.duration
+    return at
+
+
 def _names(musicxml: Path, midi: int) -> set[str]:
     from music21 import converter
 
@@ -70,6 +79,7 @@ def test_a_melody_of_pairs_is_the_top_voice_note_by_note_in_the_score(tmp_path,
     assert _names(written["musicxml"], 66) == {"F#4"}
     bass = piece.staves["bass"]
     assert min(bass[-1].pitches) % 12 == 7  # the tonic G under the closing note
+    assert bass[0].pitches == () and _first_sound(bass) == 2  # it enters with the melody
 
 
 @pytest.mark.slow

@@ -243,6 +243,7 @@ def test_every_rule_is_in_the_default_list_in_order():
     assert set(composed) | set(treble) | set(bass) == set(order)
     assert {"melody kept", "melody's rhythm kept"} <= set(treble) - set(bass)
     assert {"one opening rest", "cadence top voice"}.isdisjoint(treble)
+    assert "one opening rest" not in bass  # it rests until the melody begins instead
     assert melody_only - {"melody kept", "melody's rhythm kept"} <= set(bass) - set(treble)
     essential = default_rules(time_signature="6/8", ending="cadence").essential().names
     assert essential == tuple(rule.name for rule in ALL_RULES

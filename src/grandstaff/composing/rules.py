@@ -656,14 +656,14 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     beat = beat_length(time_signature)
     above = clef == "treble"
     guided = melody and above
+    under = melody and not above  # a bass under a given melody hears it ahead
     chosen: list[Rule] = [NoSpecialTokens(), HoldsSound()]
     if guided:
         chosen.append(MelodyKept())
-    if not primed and coupled and not guided:
+    if not primed and coupled and not melody:  # under a melody its own entry decides
         chosen.append(OpeningRest())
     if span:
         chosen.append(CadenceSpans(span, dominant))
-    under = melody and not above  # a bass under a given melody hears it ahead
     if coupled:
         chosen += [HandsInOrder(above), NoParallels(above)]
     if under:
