@@ -35,6 +35,12 @@ PAGE_MAX_MINUTES = 10
 #: What the web page accepts.
 PAGE_MAX_BARS = 64
 PAGE_MAX_CANDIDATES = 16
+#: A melody typed as ABC (``harmonize --abc``), in characters, and a melody file the page
+#: may upload, in bytes (a folk tune is a few hundred characters, a 16-bar MusicXML melody
+#: tens of kB); a melody file given to the CLI is read in a worker with ingest's budget.
+MAX_ABC_CHARACTERS = 100_000
+PAGE_MAX_ABC_CHARACTERS = 20_000
+PAGE_MAX_MELODY_BYTES = 192 * 1024
 #: Seconds the server gives one piece (``serve --budget``) before it stops the work.
 MIN_BUDGET_SECONDS, MAX_BUDGET_SECONDS = 1.0, 3600.0
 
@@ -105,6 +111,10 @@ def bounds_table() -> str:
              "in all)", f"{PAGE_MAX_CANDIDATES}"),
             ("minutes of audio (`--formats wav`)", "–", f"{MAX_AUDIO_MINUTES}",
              f"{PAGE_MAX_MINUTES}"),
+            ("characters of a typed ABC melody (`harmonize --abc`)", "1",
+             f"{MAX_ABC_CHARACTERS:,}", f"{PAGE_MAX_ABC_CHARACTERS:,}"),
+            ("bytes of a melody file", "1", "– (read with ingest's 60 s, 2 GB)",
+             f"{PAGE_MAX_MELODY_BYTES:,}"),
             ("seconds to make one piece on the page (`serve --budget`)",
              f"{MIN_BUDGET_SECONDS:g}", "–", f"{MAX_BUDGET_SECONDS:g} (default 120)")]
     lines = ["| input | least | most (CLI, API) | most (web page) |", "|---|---|---|---|"]

@@ -25,7 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..bounds import check_temperature, check_tempo
+from ..bounds import MAX_ABC_CHARACTERS, check_temperature, check_tempo
 from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event, bar_length
 from ..music.keys import Key
@@ -42,9 +42,6 @@ from .composer import (
 )
 from .piece import Piece, fit_to_piano
 from .sampling import TopKSampler
-
-#: The longest ABC text a user may type (a folk tune is a few hundred characters).
-MAX_ABC_CHARACTERS = 100_000
 
 
 def read_melody_source(source: str | os.PathLike, *, abc: bool = False,

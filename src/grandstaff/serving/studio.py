@@ -37,8 +37,10 @@ from functools import cached_property
 from pathlib import Path
 
 from ..bounds import (
+    PAGE_MAX_ABC_CHARACTERS,
     PAGE_MAX_BARS,
     PAGE_MAX_CANDIDATES,
+    PAGE_MAX_MELODY_BYTES,
     PAGE_MAX_MINUTES,
     check_audio_length,
     check_budget,
@@ -86,8 +88,8 @@ HARMONIZE_DEFAULTS: dict[str, object] = {
     "top_k_pitch": 10, "top_k_duration": 5, "candidates": 8, "models": "bach",
 }
 #: The largest melody file a page may upload (decoded), and the largest ABC text.
-MAX_MELODY_BYTES = 192 * 1024
-MAX_ABC_TEXT = 20_000
+MAX_MELODY_BYTES = PAGE_MAX_MELODY_BYTES
+MAX_ABC_TEXT = PAGE_MAX_ABC_CHARACTERS
 _ID = re.compile(r"^[0-9a-f]{12}$")
 _INTEGERS = ("bars", "seed", "top_k_pitch", "top_k_duration", "candidates")
 _NUMBERS = ("tempo", "temperature")

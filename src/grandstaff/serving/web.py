@@ -33,6 +33,7 @@ import logging
 from importlib import resources
 from pathlib import Path
 
+from ..bounds import PAGE_MAX_MELODY_BYTES
 from ..errors import BadArgumentError, GrandstaffError, MissingFileError
 from ..workers import JobStopped
 from .studio import BUDGET_SECONDS, BusyError, Studio
@@ -41,8 +42,9 @@ log = logging.getLogger("grandstaff.serve")
 MEDIA = {"musicxml": "application/vnd.recordare.musicxml+xml", "midi": "audio/midi",
          "pdf": "application/pdf", "wav": "audio/wav", "svg": "image/svg+xml"}
 MAX_FORM_BYTES = 16_384
-#: A Harmonise form may carry a melody file (base64): its body may be this large.
-MAX_MELODY_FORM_BYTES = 262_144
+#: A Harmonise form may carry a melody file (base64, a third larger than the file): its body
+#: may hold the largest file the page takes and the form's other fields.
+MAX_MELODY_FORM_BYTES = PAGE_MAX_MELODY_BYTES * 4 // 3 + MAX_FORM_BYTES
 #: How long requests in progress may run on after SIGTERM or Ctrl-C.
 SHUTDOWN_SECONDS = 5
 #: How often a request in progress asks whether its client is still there.
