@@ -240,6 +240,11 @@ def _add_compose(commands, parents: dict) -> None:
     compose.add_argument("--ending", choices=("cadence", "open"), default="cadence",
                          help="cadence (default): close on the tonic chord, the tonic in the "
                               "bass; open: stop wherever the last bar ends")
+    compose.add_argument("--form", default="none", metavar="LETTERS",
+                         help="a letter per phrase, e.g. AABA or ABAB' (--bars divides into "
+                              "them evenly): a repeated letter restates the earlier phrase's "
+                              "melody under new harmony, a primed one (B') keeps its first "
+                              "half and ends differently (default none: no plan)")
     compose.add_argument("--no-rules", dest="rules", action="store_false",
                          help="sample the models alone: only the rules a valid piece needs "
                               "stay (--list-rules marks them essential); the ending still "
@@ -500,6 +505,9 @@ def _compose(args) -> int:
         check_soundfont(args.soundfont)
         check_audio_length(args.bars * bar_length(args.time), args.tempo)
     check_candidates(args.candidates, check_bars(args.bars))
+    from .composing.form import parse_form
+
+    parse_form(args.form, args.bars)
     key = Key.parse(args.key)
     for text, what in ((args.title, "title"), (args.composer, "composer")):
         if text is not None:
@@ -517,7 +525,8 @@ def _compose(args) -> int:
                         seed=args.seed, models=args.models, top_k_pitch=args.top_k_pitch,
                         top_k_duration=args.top_k_duration, temperature=args.temperature,
                         primer=args.primer, title=args.title, composer=args.composer,
-                        candidates=args.candidates, ending=args.ending, rules=args.rules)
+                        candidates=args.candidates, ending=args.ending, rules=args.rules,
+                        form=args.form)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
         written = _write(args, piece, out, formats, engraver)

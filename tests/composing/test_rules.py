@@ -232,7 +232,7 @@ def test_every_rule_is_in_the_default_list_in_order():
     those that hear the melody ahead."""
     order = [rule.name for rule in ALL_RULES]
     melody_only = {"melody kept", "melody's rhythm kept", "no parallels with the melody",
-                   "bass waits for the melody", "consonance with the melody",
+                   "bass sounds with the melody", "consonance with the melody",
                    "bass enters with the melody"}
     composed = default_rules(time_signature="6/8", ending="cadence").names
     assert composed == tuple(name for name in order if name not in melody_only)
@@ -310,7 +310,9 @@ def test_under_a_pickup_the_bass_waits_and_enters_with_the_melody(tables):
     step = view(vocab, treble, previous="48", heard="60", heard_before="60")
     assert allowed(r.MelodyEntry(), _guided(step, r.MELODY_REST, opening=True), arrays,
                    vocab) == {"rest"}
-    assert "43" in allowed(r.MelodyEntry(), _guided(step, 67), arrays, vocab)
+    sounding = allowed(r.MelodyEntry(), _guided(step, 67), arrays, vocab)
+    assert "43" in sounding and "rest" not in sounding  # no rest under a melody note
+    assert "rest" in allowed(r.MelodyEntry(), _guided(step, r.MELODY_REST), arrays, vocab)
     durations = tables["duration"]
     entering = allowed(r.MelodyEntryRhythm(), _guided(step, r.MELODY_REST, room=48,
                                                       opening=True), arrays, durations)

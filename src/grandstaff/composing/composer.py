@@ -117,9 +117,11 @@ def compose_many(
     top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
     primer: str | os.PathLike | None = None, title: str | None = None,
     composer: str | None = None, ending: str = "cadence", rules: bool = True,
+    form: str = "none",
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
     from .coupled import ENDINGS
+    from .form import parse_form
 
     if ending not in ENDINGS:
         raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
@@ -129,6 +131,9 @@ def compose_many(
     temperature = check_temperature(temperature)
     bar = bar_length(time_signature)
     check_candidates(candidates, bars)
+    plan = parse_form(form, bars)
+    form_text = "".join(letter + ("'" if primed else "") for letter, primed, *_ in plan)
+    form_text = form_text or "none"
     title = clean_text(title, "title") if title is not None else None
     composer = clean_text(composer, "composer") if composer is not None else None
     if seed is None:
@@ -146,6 +151,20 @@ def compose_many(
         generators, key=key, length=bar * bars, time_signature=time_signature,
         samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
         rules=rules)
+    if plan and len({letter for letter, *_ in plan}) < len(plan):  # something comes back
+        if not coupled:
+            raise BadArgumentError(f"model set {models!r} has clefs that do not hear each "
+                                   "other; a form needs a coupled set")
+        from ..music.vocab import TICKS_PER_QUARTER
+        from .form import cadence_bars, form_melody
+
+        free_from = bars - cadence_bars(time_signature) if ending == "cadence" else bars
+        melodies = [form_melody(staves["treble"][i], plan, int(bar * TICKS_PER_QUARTER),
+                                free_from) for i in range(candidates)]
+        coupled, staves, shifts, skipped = _sample_staves(
+            generators, key=key, length=bar * bars, time_signature=time_signature,
+            samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
+            rules=rules, melody=melodies)
     pieces = []
     for index in range(candidates):
         piece_staves = {c: tuple(fit_to_piano(e.transposed(shifts[index][c]))
@@ -158,7 +177,8 @@ def compose_many(
                   "temperature": temperature, "primer": str(primer) if primer else None,
                   "shift": shifts[index]["treble"], "bass_shift": shifts[index]["bass"],
                   "ending": ending if coupled else "open", "rules": rules and coupled,
-                  "skipped_rules": skipped[index]},
+                  "skipped_rules": skipped[index],
+                  "form": form_text},
         ))
     return pieces
 
@@ -177,7 +197,7 @@ def _possible_ending(generators, ending: str, models: str, time_signature: str,
 
 
 def _sample_staves(generators, *, key: Key, length, time_signature: str, samplers,
-                   candidates: int, primer, ending: str, rules: bool):
+                   candidates: int, primer, ending: str, rules: bool, melody=None):
     """(coupled, {clef: staves}, each candidate's {clef: shift}, each candidate's skipped
     rules). A coupled set writes the treble for the shift planned before sampling; a set from
     before coupling is placed after, one shift for both staves."""
@@ -192,7 +212,8 @@ def _sample_staves(generators, *, key: Key, length, time_signature: str, sampler
         staves = generators.generate(mode=key.mode, length=length,
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer, ending=ending,
-                                     shift=planned, rules=rules, notes=notes)
+                                     shift=planned, rules=rules, notes=notes,
+                                     melody=melody)
         skipped = [sorted({name for clef in CLEFS for name in notes["skipped_rules"][clef][i]})
                    for i in range(candidates)]
         return True, staves, [shift] * candidates, skipped
@@ -212,7 +233,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
             primer: str | os.PathLike | None = None, title: str | None = None,
             composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
-            ending: str = "cadence", rules: bool = True) -> Piece:
+            ending: str = "cadence", rules: bool = True, form: str = "none") -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
@@ -225,7 +246,10 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     ``rules=False`` samples the models alone under the essential rules only (see
     :mod:`grandstaff.composing.rules`; the cadence still follows ``ending``);
     ``piece.info["rules"]`` says which. A ban that no token could keep at some step is
-    skipped there, named in ``piece.info["skipped_rules"]`` and warned about.
+    skipped there, named in ``piece.info["skipped_rules"]`` and warned about. ``form``: a
+    letter per phrase (``"AABA"``, ``"ABAB'"``; see :mod:`grandstaff.composing.form`), a
+    repeated letter restating the earlier phrase's melody under new harmony; ``"none"``
+    (the default) writes straight through.
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -235,7 +259,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
                           time_signature=time_signature, seed=seed, models=models,
                           top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
                           temperature=temperature, primer=primer, title=title,
-                          composer=composer, ending=ending, rules=rules)
+                          composer=composer, ending=ending, rules=rules, form=form)
     wanted = pieces[0].key.mode
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None

@@ -112,7 +112,8 @@ class CoupledGenerator:
         ``"skipped_rules"``: per clef and candidate, the bans that could not be kept at some
         step (they left no token to draw) and were skipped there. ``melody``: (MIDI number
         in the reference key or ``None``, ticks) pairs filling ``length``, kept as the
-        treble's top voice; ``spans``: the cadence's final and dominant spans in ticks."""
+        treble's top voice (or a list of such, one per candidate); ``spans``: the cadence's final
+        and dominant spans in ticks."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
                             samplers=samplers, candidates=candidates, primer=primer,
                             ending=ending, shift=shift, rules=rules, melody=melody,
@@ -155,9 +156,13 @@ class CoupledGenerator:
                     tuple(chosen[c] for c in CLEFS))  # the rules hold guided and spans
         guides = None
         if guided:
-            from .loop import Guide, guide_arrays
+            from .loop import Guide, guide_arrays, stack_guides
 
-            guide = Guide(*(on_device(x) for x in guide_arrays(melody, target)))
+            if melody and isinstance(melody[0], list):  # a melody per candidate
+                found = stack_guides([guide_arrays(row, target) for row in melody])
+            else:
+                found = guide_arrays(melody, target)
+            guide = Guide(*(on_device(x) for x in found))
             guides = (guide, guide)  # the bass hears the melody ahead (see its rules)
         loop = self.loops.get(settings, lambda: self._compile(
             target, bar, time_signature, mode, primed, chosen, ks))

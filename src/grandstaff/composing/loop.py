@@ -94,8 +94,10 @@ class Guide(NamedTuple):
 
 
 def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
-    """The :class:`Guide` of a melody given as (MIDI number or ``None`` for a rest, ticks)
-    pairs that fill ``target`` ticks exactly.
+    """The :class:`Guide` of a melody given as (MIDI number, ``None`` for a rest or
+    ``MELODY_FREE`` for a stretch the staff writes freely, ticks) pairs that fill ``target``
+    ticks exactly. Guides of several rows stack into (rows, ticks) arrays
+    (:func:`stack_guides`): each row of a batch may keep a melody of its own.
 
     >>> guide = guide_arrays([(None, 1), (60, 2), (None, 1), (62, 1)], 5)
     >>> guide.note.tolist(), guide.struck.tolist(), guide.room.tolist()
@@ -111,7 +113,7 @@ def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
     at = 0
     for pitch, ticks in notes:
         note[at:at + ticks] = MELODY_REST if pitch is None else pitch
-        struck[at] = pitch is not None
+        struck[at] = pitch is not None and pitch >= 0
         room[at:at + ticks] = np.arange(ticks, 0, -1)
         at += ticks
     if at != target:
@@ -119,6 +121,11 @@ def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
     begins = int(np.argmax(struck)) if struck.any() else target
     opening = np.arange(target + 1) < begins
     return Guide(note, struck, room, opening)
+
+
+def stack_guides(guides: Sequence[Guide]) -> Guide:
+    """One :class:`Guide` of (rows, ticks) arrays from one guide per row."""
+    return Guide(*(np.stack(column) for column in zip(*guides)))
 
 
 class Pair(NamedTuple):
@@ -151,11 +158,17 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
                     partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded)
     if guide is not None:
-        at = jnp.clip(lane.elapsed, 0, guide.note.shape[0] - 1)
-        view = view._replace(melody=guide.note[at], melody_struck=guide.struck[at],
-                             melody_room=guide.room[at],
-                             melody_before=guide.note[jnp.maximum(at - 1, 0)],
-                             melody_opening=guide.opening[at])
+        at = jnp.clip(lane.elapsed, 0, guide.note.shape[-1] - 1)
+        if guide.note.ndim == 1:  # one melody for every row
+            def pick(values, ticks):
+                return values[ticks]
+        else:  # a melody per row
+            def pick(values, ticks):
+                return values[jnp.arange(rows), ticks]
+        view = view._replace(melody=pick(guide.note, at), melody_struck=pick(guide.struck, at),
+                             melody_room=pick(guide.room, at),
+                             melody_before=pick(guide.note, jnp.maximum(at - 1, 0)),
+                             melody_opening=pick(guide.opening, at))
     allowed, penalty, emptied = staff.rules.narrow(PITCH, view, staff.arrays, jnp,
                                                    penalty=costs, check=check)
     new_p = draw(keys[0], outputs[0][:, 0], allowed, staff.k[0], temperatures[0], penalty)

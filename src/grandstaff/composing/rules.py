@@ -409,12 +409,15 @@ class MelodyParallels(Rule):
 
 @dataclass(frozen=True)
 class MelodyEntry(Rule):
-    """Under a given melody that opens with a pickup the bass rests until its first note"""
+    """Under a given melody the bass rests until the melody's first note (a pickup starts
+    alone), then sounds wherever the melody does"""
 
-    name: ClassVar[str] = "bass waits for the melody"
+    name: ClassVar[str] = "bass sounds with the melody"
 
     def __call__(self, view, arrays, xp):
-        return ~view.melody_opening[:, None] | arrays.rest[None, :]
+        rest = arrays.rest[None, :]
+        return xp.where(view.melody_opening[:, None], rest,
+                        xp.where((view.melody >= 0)[:, None], ~rest, True))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,147 @@
+"""Form: material that comes back. A form is a letter per phrase (``AABA``, ``ABAB'``); a
+repeated letter restates the earlier phrase's melody (its top voice) under new harmony, a
+primed letter (``B'``) keeps the first half of it and ends differently.
+
+``compose(form=...)`` samples a piece twice: the first pass writes the material, the second
+writes the piece again with the top voice of each recurring letter kept (by the melody rules of
+:mod:`grandstaff.composing.rules`, as ``harmonize`` keeps a given melody) wherever that letter
+stands, and everything else free. The bars of the closing cadence always stay free, so a piece
+ending on a repeated phrase still closes on its own V–I.
+
+>>> parse_form("AABA", 16)
+[('A', False, 0, 4), ('A', False, 4, 8), ('B', False, 8, 12), ('A', False, 12, 16)]
+>>> plan = parse_form("ABAB'", 16)
+>>> plan[-1]
+('B', True, 12, 16)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+
+from ..errors import BadArgumentError
+from ..music.events import Event
+from ..music.vocab import TICKS_PER_QUARTER
+from .rules import MELODY_FREE
+
+#: What ``form`` may be besides letters: today's behaviour.
+NO_FORM = "none"
+_FORM = re.compile(r"^(?:[A-Z]'?){1,16}$")
+
+
+def parse_form(form: str, bars: int) -> list[tuple[str, bool, int, int]]:
+    """(letter, primed, first bar, end bar) of each phrase of ``form`` over ``bars`` bars,
+    which must divide into its phrases evenly; ``"none"`` is an empty plan."""
+    text = str(form).strip()
+    if text.lower() == NO_FORM:
+        return []
+    if not _FORM.match(text):
+        raise BadArgumentError(f"form {form!r} is not a letter per phrase, e.g. AABA, ABAB' or "
+                               "none")
+    phrases = re.findall(r"[A-Z]'?", text)
+    if bars % len(phrases):
+        raise BadArgumentError(f"form {text!r} has {len(phrases)} phrases, which {bars} bars "
+                               f"do not divide into evenly; ask for a multiple of "
+                               f"{len(phrases)} bars")
+    length = bars // len(phrases)
+    seen: set[str] = set()
+    plan = []
+    for index, phrase in enumerate(phrases):
+        letter, primed = phrase[0], phrase.endswith("'")
+        if primed and letter not in seen:
+            raise BadArgumentError(f"form {text!r}: {phrase} varies {letter}, which has not "
+                                   "come yet")
+        seen.add(letter)
+        plan.append((letter, primed, index * length, (index + 1) * length))
+    return plan
+
+
+def form_melody(treble: Sequence[Event], plan: Sequence[tuple[str, bool, int, int]],
+                bar_ticks: int, free_from: int) -> list[tuple[int | None, int]]:
+    """The melody the second pass keeps, as (MIDI number, ``None`` for a rest or
+    ``MELODY_FREE``, ticks) pairs: the first pass's top voice (``treble``, from its first
+    occurrence) at every phrase of a letter that recurs, free elsewhere and from bar
+    ``free_from`` on."""
+    from ..judging.reharmonizing import soprano
+
+    line = []  # (start tick, end tick, pitch) of the first pass's top voice
+    at = 0
+    for pitch, length in soprano(treble):
+        ticks = int(length * TICKS_PER_QUARTER)
+        line.append((at, at + ticks, pitch))
+        at += ticks
+    first: dict[str, tuple[int, int]] = {}
+    counts: dict[str, int] = {}
+    for letter, _, start, end in plan:
+        first.setdefault(letter, (start, end))
+        counts[letter] = counts.get(letter, 0) + 1
+    pairs: list[tuple[int | None, int]] = []
+    for letter, primed, start, end in plan:
+        source = first[letter][0]
+        kept_end = end if not primed else start + (end - start) // 2
+        kept_end = min(kept_end, free_from)
+        if counts[letter] > 1 and kept_end > start:
+            pairs += _slice(line, source * bar_ticks, (source + kept_end - start) * bar_ticks)
+            if kept_end < end:
+                pairs.append((MELODY_FREE, (end - kept_end) * bar_ticks))
+        else:
+            pairs.append((MELODY_FREE, (end - start) * bar_ticks))
+    return _join(pairs)
+
+
+def cadence_bars(time_signature: str) -> int:
+    """Bars at the end that the cadence's two spans reach into."""
+    from ..music.events import bar_length
+    from .rules import final_span
+
+    return math.ceil(2 * final_span(time_signature) / bar_length(time_signature))
+
+
+def _slice(line, start: int, end: int) -> list[tuple[int | None, int]]:
+    """The part of ``line`` from tick ``start`` to ``end``, a note cut at either edge kept."""
+    found = []
+    for begin, stop, pitch in line:
+        lo, hi = max(begin, start), min(stop, end)
+        if lo < hi:
+            found.append((pitch, hi - lo))
+    covered = sum(ticks for _, ticks in found)
+    if covered < end - start:  # the first pass ended early (rests closed it)
+        found.append((None, end - start - covered))
+    return found
+
+
+def _join(pairs: list[tuple[int | None, int]]) -> list[tuple[int | None, int]]:
+    joined: list[tuple[int | None, int]] = []
+    for pitch, ticks in pairs:
+        if pitch == MELODY_FREE and joined and joined[-1][0] == MELODY_FREE:
+            joined[-1] = (MELODY_FREE, joined[-1][1] + ticks)
+        else:
+            joined.append((pitch, ticks))
+    return joined
+
+
+def recurring_bars(treble: Sequence[Event], bar: Fraction) -> float:
+    """Share of bars whose top voice (its notes' onsets in the bar and pitches, and the note
+    held into it) is that of an earlier bar; bars that only rest are left out."""
+    from ..judging.reharmonizing import soprano
+
+    bars: dict[int, list] = {}
+    at = Fraction(0)
+    for pitch, length in soprano(treble):
+        first, last = int(at // bar), int((at + length - Fraction(1, 10_000)) // bar)
+        for number in range(first, last + 1):
+            onset = at - number * bar if number == first else Fraction(-1)
+            bars.setdefault(number, []).append((onset, pitch))
+        at += length
+    seen, recurring, counted = set(), 0, 0
+    for number in sorted(bars):
+        content = tuple(bars[number])
+        if all(pitch is None for _, pitch in content):
+            continue
+        counted += 1
+        recurring += content in seen
+        seen.add(content)
+    return recurring / counted if counted else float("nan")

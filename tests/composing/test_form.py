@@ -1,0 +1,85 @@
+"""Form: a repeated letter restates the earlier phrase's melody, under new harmony; a primed
+letter keeps its first half; the cadence stays free; bad forms are one line."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from grandstaff.cli import main
+from grandstaff.composing.form import parse_form, recurring_bars
+from grandstaff.judging.reharmonizing import soprano
+from grandstaff.music.events import Event
+
+
+def _bass_between(piece, start: Fraction, end: Fraction) -> list[Event]:
+    at, found = Fraction(0), []
+    for event in piece.staves["bass"]:
+        if start <= at < end:
+            found.append(event)
+        at += event.duration
+    return found
+
+
+def _bars(treble, bar=Fraction(4)) -> list[tuple]:
+    """Each bar's top voice: (onset in the bar, pitch) of the notes that start in it."""
+    found: dict[int, list] = {}
+    at = Fraction(0)
+    for pitch, length in soprano(treble):
+        found.setdefault(int(at // bar), []).append((at % bar, pitch))
+        at += length
+    return [tuple(found.get(n, ())) for n in range(int(at // bar))]
+
+
+@pytest.mark.slow
+def test_aaba_restates_the_first_phrase_under_new_harmony():
+    import grandstaff as gs
+
+    piece = gs.compose(bars=16, key="G major", seed=3, form="AABA", models="bach")
+    assert piece.info["form"] == "AABA" and piece.info["skipped_rules"] == []
+    bars = _bars(piece.staves["treble"])
+    # the second A and the last (but for its cadence bars, 15-16) restate the first A's notes
+    assert bars[4:8] == bars[0:4]
+    assert bars[12:14] == bars[0:2]
+    # new harmony: the bass under the restated bars is sampled again, not copied
+    assert _bass_between(piece, Fraction(4), Fraction(16)) != _bass_between(
+        piece, Fraction(20), Fraction(32))
+    assert recurring_bars(piece.staves["treble"], Fraction(4)) >= 5 / 16
+    plain = gs.compose(bars=16, key="G major", seed=3, models="bach")
+    assert plain.info["form"] == "none"
+    assert recurring_bars(plain.staves["treble"], Fraction(4)) < 0.2
+
+
+@pytest.mark.slow
+def test_a_primed_letter_keeps_the_first_half_of_its_phrase():
+    import grandstaff as gs
+
+    piece = gs.compose(bars=16, key="D minor", seed=5, form="ABAB'", models="bach")
+    bars = _bars(piece.staves["treble"])
+    assert bars[8:12] == bars[0:4] and bars[12:14] == bars[4:6]
+
+
+def test_recurring_bars_counts_bars_whose_top_voice_came_before():
+    q = Fraction(1)
+    tune = [Event((60,), q), Event((62,), q), Event((64,), 2 * q)] * 2 + [
+        Event((65,), 4 * q), Event((), 4 * q)]
+    assert recurring_bars(tune, Fraction(4)) == pytest.approx(1 / 3)  # bar 2 = bar 1; rests out
+
+
+def test_a_form_is_checked_before_any_work():
+    assert parse_form("none", 7) == []
+    with pytest.raises(Exception, match="do not divide into evenly"):
+        parse_form("AABA", 14)
+    with pytest.raises(Exception, match="B' varies B, which has not come yet"):
+        parse_form("AB'", 8)
+    with pytest.raises(Exception, match="is not a letter per phrase"):
+        parse_form("a-b", 8)
+
+
+@pytest.mark.parametrize("form, says", [("AABA", "do not divide into evenly"),
+                                         ("xyz", "is not a letter per phrase")])
+def test_a_bad_form_is_one_line(capsys, tmp_path, form, says):
+    code = main(["compose", "--bars", "6", "--form", form, "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and says in err, err
