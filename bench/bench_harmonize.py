@@ -28,10 +28,9 @@ def main() -> None:
     from grandstaff.composing.composer import _generators, compose
     from grandstaff.composing.harmonizing import harmonize
     from grandstaff.corpus import load_corpus
-    from grandstaff.judging.reharmonizing import soprano
     from grandstaff.models.model import load_models
     from grandstaff.music.keys import Key
-    from grandstaff.music.melody import Melody
+    from grandstaff.music.melody import Melody, soprano
 
     metrics = load_models(args.models)["treble"].metrics
     corpus = load_corpus(metrics.get("source", "bach"), progress=False)

@@ -9,8 +9,8 @@ import pytest
 
 from grandstaff.cli import main
 from grandstaff.composing.form import parse_form, recurring_bars
-from grandstaff.judging.reharmonizing import soprano
 from grandstaff.music.events import Event
+from grandstaff.music.melody import soprano
 
 
 def _bass_between(piece, start: Fraction, end: Fraction) -> list[Event]:

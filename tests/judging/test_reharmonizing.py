@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from grandstaff.judging.reharmonizing import bass_agreement, soprano
+from grandstaff.judging.reharmonizing import bass_agreement
 from grandstaff.music.events import Event
+from grandstaff.music.melody import soprano
 
 Q = Fraction(1)
 

@@ -110,6 +110,8 @@ def test_compose_see_hear_and_transpose_in_a_browser(server, browser, tmp_path):
     assert abs(duration - 16 * 4 * 60 / 96) <= 60 / 96, duration  # 16 bars of 4/4 at 96 bpm
     facts = browser.find_element(By.ID, "facts").text
     assert "16 bars" in facts and "seed 3" in facts
+    assert "at most 64 bars, 16 candidates and 10 minutes of audio" in browser.find_element(
+        By.ID, "bounds").text
     links = {kind: browser.find_element(By.ID, f"get-{kind}").get_attribute("href")
              for kind in ("musicxml", "midi", "pdf", "wav")}
     assert urllib.request.urlopen(links["midi"]).read()[:4] == b"MThd"

@@ -133,6 +133,10 @@ def test_the_page_offers_every_control_of_compose(served):
         assert re.search(rf'id="{control}"', page), control
     options = client.get("/api/options").json()
     assert "bwv437" in options["primers"] and "6/8" in options["meters"]
+    assert options["bounds"] | {"seconds": None} == {
+        "bars": 64, "candidates": 16, "minutes": 10, "seconds": None, "tempo": [20, 400],
+        "temperature": [0.05, 5], "abc_characters": 20_000, "melody_kb": 192}
+    assert 'id="bounds"' in page
 
 
 def test_nothing_is_written_outside_the_output_folder(tmp_path, monkeypatch, tiny_models):

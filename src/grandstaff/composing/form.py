@@ -24,6 +24,7 @@ from fractions import Fraction
 
 from ..errors import BadArgumentError
 from ..music.events import Event
+from ..music.melody import soprano
 from ..music.vocab import TICKS_PER_QUARTER
 from .rules import MELODY_FREE
 
@@ -65,8 +66,6 @@ def form_melody(treble: Sequence[Event], plan: Sequence[tuple[str, bool, int, in
     ``MELODY_FREE``, ticks) pairs: the first pass's top voice (``treble``, from its first
     occurrence) at every phrase of a letter that recurs, free elsewhere and from bar
     ``free_from`` on."""
-    from ..judging.reharmonizing import soprano
-
     line = []  # (start tick, end tick, pitch) of the first pass's top voice
     at = 0
     for pitch, length in soprano(treble):
@@ -126,8 +125,6 @@ def _join(pairs: list[tuple[int | None, int]]) -> list[tuple[int | None, int]]:
 def recurring_bars(treble: Sequence[Event], bar: Fraction) -> float:
     """Share of bars whose top voice (its notes' onsets in the bar and pitches, and the note
     held into it) is that of an earlier bar; bars that only rest are left out."""
-    from ..judging.reharmonizing import soprano
-
     bars: dict[int, list] = {}
     at = Fraction(0)
     for pitch, length in soprano(treble):

@@ -19,31 +19,12 @@ from fractions import Fraction
 import numpy as np
 
 from ..music.events import CLEFS, Event, bar_length
+from ..music.melody import soprano
 from . import quality as q
 from .ensemble import STRONG_BEATS, harmonic_fit, sounding_at, voice_parallels_per_100_moves
 
 #: The sets a reharmonisation compares, and how the report names them.
 REHARMONIZED = {"model": "model set", "ngram": "4-gram", "bach": "Bach's own setting"}
-
-
-def soprano(treble: Sequence[Event]) -> list[tuple[int | None, Fraction]]:
-    """The top voice of a treble staff: its highest note at each event, a held top joined to
-    the note before, rests as rests.
-
-    >>> q = Fraction(1)
-    >>> soprano([Event((), q), Event((64, 67), q), Event((62, 67), q, (67,)), Event((65,), q)])
-    [(None, Fraction(1, 1)), (67, Fraction(2, 1)), (65, Fraction(1, 1))]
-    """
-    line: list[tuple[int | None, Fraction]] = []
-    for event in treble:
-        top = max(event.pitches) if event.pitches else None
-        joined = line and (top is None and line[-1][0] is None
-                           or top is not None and top in event.held and line[-1][0] == top)
-        if joined:
-            line[-1] = (line[-1][0], line[-1][1] + event.duration)
-        else:
-            line.append((top, event.duration))
-    return line
 
 
 def bass_agreement(bass: Sequence[Event], reference: Sequence[Event],

@@ -15,12 +15,12 @@ completes its first bar, so the piece keeps the pickup's place in the bar.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import BadArgumentError
-from .events import bar_length
+from .events import Event, bar_length
 from .keys import Key
 from .vocab import TICKS_PER_QUARTER
 
@@ -156,3 +156,23 @@ def _join_rests(notes: list[tuple[int | None, Fraction]]) -> list[tuple[int | No
         else:
             joined.append((pitch, length))
     return joined
+
+
+def soprano(treble: Sequence[Event]) -> list[tuple[int | None, Fraction]]:
+    """The top voice of a treble staff: its highest note at each event, a held top joined to
+    the note before, rests as rests.
+
+    >>> q = Fraction(1)
+    >>> soprano([Event((), q), Event((64, 67), q), Event((62, 67), q, (67,)), Event((65,), q)])
+    [(None, Fraction(1, 1)), (67, Fraction(2, 1)), (65, Fraction(1, 1))]
+    """
+    line: list[tuple[int | None, Fraction]] = []
+    for event in treble:
+        top = max(event.pitches) if event.pitches else None
+        joined = line and (top is None and line[-1][0] is None
+                           or top is not None and top in event.held and line[-1][0] == top)
+        if joined:
+            line[-1] = (line[-1][0], line[-1][1] + event.duration)
+        else:
+            line.append((top, event.duration))
+    return line

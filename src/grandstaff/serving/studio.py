@@ -270,8 +270,18 @@ class Studio:
         self._closed = False
 
     def options(self) -> dict[str, object]:
-        """What the page offers: defaults, meters, model sets, keys and Bach primers."""
-        return {"defaults": {**DEFAULTS, "models": self.default_models}, "meters": METERS,
+        """What the page offers: defaults, meters, model sets, keys, Bach primers and the
+        page's bounds (shown on it)."""
+        from ..bounds import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO
+
+        bounds = {"bars": PAGE_MAX_BARS, "candidates": PAGE_MAX_CANDIDATES,
+                  "minutes": PAGE_MAX_MINUTES, "seconds": self.seconds,
+                  "tempo": [MIN_TEMPO, MAX_TEMPO], "temperature": [MIN_TEMPERATURE,
+                                                                   MAX_TEMPERATURE],
+                  "abc_characters": PAGE_MAX_ABC_CHARACTERS,
+                  "melody_kb": PAGE_MAX_MELODY_BYTES // 1024}
+        return {"defaults": {**DEFAULTS, "models": self.default_models}, "bounds": bounds,
+                "meters": METERS,
                 "models": self.models, "primers": self._primers,
                 "tonics": ["C", "C#", "Db", "D", "Eb", "E", "F", "F#", "Gb", "G", "Ab", "A",
                            "Bb", "B"]}
