@@ -163,6 +163,8 @@ def test_harmonise_a_typed_tune_in_a_browser(server, browser, tmp_path):
     assert "G major · 3/4 · 5 bars · a pickup · 10 notes: D4 G4 A4 B4 C5 B4 A4 G4 F#4 G4" in \
         shown, shown
     _type(browser, "h-seed", "3")
+    browser.find_elements(By.TAG_NAME, "summary")[1].click()  # the Harmonise tab's sampling
+    _type(browser, "h-candidates", "2")
     browser.find_element(By.ID, "harmonise-button").click()
     wait.until(lambda d: "Harmonised" in d.find_element(By.ID, "status").text)
     assert browser.execute_script(KEY_SIGNATURE) == 1  # G major

@@ -84,6 +84,8 @@ def test_a_variant_is_a_new_piece_in_the_new_key_and_tempo(served):
     ({"models": "../../etc"}, "is not one of"),
     ({"primer": "/etc/passwd"}, "no piece"),
     ({"volume": 11}, "unknown control 'volume'"),
+    ({"bars": 6, "form": "AABA"}, "do not divide into evenly"),
+    ({"form": "<script>"}, "is not a letter per phrase"),
 ])
 def test_bad_input_is_one_clear_line_and_the_server_goes_on(served, form, says):
     client, _ = served
@@ -129,7 +131,9 @@ def test_the_page_offers_every_control_of_compose(served):
     client, _ = served
     page = client.get("/").text
     for control in ("tonic", "mode", "time_signature", "tempo", "bars", "seed", "temperature",
-                    "top_k_pitch", "top_k_duration", "primer", "models", "candidates", "ending"):
+                    "top_k_pitch", "top_k_duration", "primer", "models", "candidates", "ending",
+                    "form", "h-temperature", "h-candidates", "h-top_k_pitch",
+                    "h-top_k_duration"):
         assert re.search(rf'id="{control}"', page), control
     options = client.get("/api/options").json()
     assert "bwv437" in options["primers"] and "6/8" in options["meters"]
@@ -322,3 +326,10 @@ def test_a_bad_melody_on_the_page_is_one_line(served, form, says):
     response = client.post("/api/harmonize", json=form)
     assert response.status_code == 400 and says in response.json()["error"], response.text
     assert set(out.iterdir()) == before
+
+
+def test_a_form_on_the_page_restates_a_phrase(served):
+    client, _ = served
+    made = client.post("/api/compose", json={**SMALL, "bars": 4, "form": "ABAB"})
+    assert made.status_code == 200, made.text
+    assert made.json()["form"] == "ABAB"
