@@ -33,10 +33,10 @@ def test_the_4gram_keeps_a_melody_on_top_under_the_same_rules(small_corpus):
     from grandstaff.composing.generation import generate_staves
     from grandstaff.composing.harmonizing import melody_kept
     from grandstaff.composing.sampling import TopKSampler
-    from grandstaff.judging.reharmonizing import _ngram_generators
+    from grandstaff.models.ngram import ngram_generators
     from grandstaff.music.melody import Melody
 
-    generators = _ngram_generators(small_corpus, small_corpus.piece_names())
+    generators = ngram_generators(small_corpus, small_corpus.piece_names())
     notes = [pitch for pitch in (67, 69, 71, 72, 71, 69, 67) if any(
         max(e.pitches, default=0) == pitch for e in small_corpus.events(
             "treble", small_corpus.piece_names()[0]))]

@@ -29,15 +29,10 @@ __all__ = ["BARS", "KEYS", "format_quality", "judge", "write_report"]
 def _sample_ngram(corpus, train_pieces, keys, seed, top_k=(10, 5)) -> list[Staves]:
     from ..composing.generation import generate_staves
     from ..composing.sampling import TopKSampler
-    from ..models.ngram import NGramGenerator
-    from ..models.sequences import build_vocab, encode_sequences
+    from ..models.ngram import ngram_generators
 
     rng = np.random.default_rng(seed)
-    generators = {}
-    for clef in CLEFS:
-        vocab = build_vocab(corpus, clef)
-        generators[clef] = NGramGenerator(
-            vocab, encode_sequences(corpus.sequences(clef, train_pieces), vocab), clef=clef)
+    generators = ngram_generators(corpus, train_pieces)
     pieces = []
     for key in keys:
         staves = {}

@@ -54,9 +54,10 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
     under the same melody rules, and measure both beside the pieces themselves."""
     from tqdm import tqdm
 
-    from ..composing.harmonizing import harmonize
+    from ..composing.harmonizing import harmonize, melody_kept
     from ..corpus import load_corpus
     from ..models.model import load_models
+    from ..models.ngram import ngram_generators
     from ..music.keys import Key
     from ..music.melody import Melody
 
@@ -67,7 +68,7 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
     modes = dict(zip(corpus.pieces["piece"], corpus.pieces["mode"]))
     meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
     train = [p for p in corpus.piece_names() if p not in set(names)]
-    ngram = _ngram_generators(corpus, train)
+    ngram = ngram_generators(corpus, train)
     rows: dict[str, list[dict]] = {name: [] for name in REHARMONIZED}
     refused: list[str] = []
     for index, name in enumerate(tqdm(names, desc="reharmonising", disable=not progress)):
@@ -84,8 +85,6 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
         ours = {c: [e.transposed(-piece.info["shift"]) for e in piece.staves[c]] for c in CLEFS}
         rows["model"].append(_measures(ours, bach, meter, piece.info["melody_kept"]))
         theirs = _ngram_setting(ngram, tune, seed + index, rules)
-        from ..composing.harmonizing import melody_kept
-
         rows["ngram"].append(_measures(theirs, bach, meter,
                                        melody_kept(tune, theirs["treble"])))
         rows["bach"].append(_measures(bach, bach, meter, 1.0))
@@ -108,18 +107,6 @@ def _measures(staves, bach, meter: str, kept: float) -> dict[str, float]:
 def _mean(values: Sequence[float]) -> float:
     values = [v for v in values if v == v]  # nan: not measurable in that piece
     return float(np.mean(values)) if values else float("nan")
-
-
-def _ngram_generators(corpus, train: list[str]) -> dict:
-    from ..models.ngram import NGramGenerator
-    from ..models.sequences import build_vocab, encode_sequences
-
-    generators = {}
-    for clef in CLEFS:
-        vocab = build_vocab(corpus, clef)
-        generators[clef] = NGramGenerator(
-            vocab, encode_sequences(corpus.sequences(clef, train), vocab), clef=clef)
-    return generators
 
 
 def _ngram_setting(generators: dict, tune, seed: int,

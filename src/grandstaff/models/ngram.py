@@ -137,3 +137,16 @@ class NGramGenerator:
             pitch.append(self.models[0].distribution(history[0][-(self.models[0].order - 1):]))
             duration.append(self.models[1].distribution(history[1][-(self.models[1].order - 1):]))
         return np.array(pitch), np.array(duration), state
+
+
+def ngram_generators(corpus, train: Sequence[str]) -> dict[str, NGramGenerator]:
+    """The 4-gram baseline of each clef, fitted on the ``train`` pieces of ``corpus``."""
+    from ..music.events import CLEFS
+    from .sequences import build_vocab, encode_sequences
+
+    generators = {}
+    for clef in CLEFS:
+        vocab = build_vocab(corpus, clef)
+        generators[clef] = NGramGenerator(
+            vocab, encode_sequences(corpus.sequences(clef, train), vocab), clef=clef)
+    return generators
