@@ -208,6 +208,23 @@ def _add_evaluate(commands, parents: dict) -> None:
 
 
 
+def _add_sampling(command, made: str) -> None:
+    """The tempo and sampling options ``compose`` and ``harmonize`` share; ``made``: what the
+    command writes (for the seed's help)."""
+    command.add_argument("--tempo", type=_tempo, default=96,
+                         help=f"quarter notes per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g} "
+                              "(default 96)")
+    command.add_argument("--seed", type=_seed, default=None,
+                         help=f"random seed; the same seed writes the same {made}")
+    command.add_argument("--top-k-pitch", type=_positive_int, default=10,
+                         help="sample pitches from the k most likely (default 10)")
+    command.add_argument("--top-k-duration", type=_positive_int, default=5,
+                         help="sample durations from the k most likely (default 5)")
+    command.add_argument("--temperature", type=_temperature, default=1.0,
+                         help="above 1 bolder, below 1 safer, from "
+                              f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0)")
+
+
 def _add_compose(commands, parents: dict) -> None:
     compose = commands.add_parser(
         "compose", help="write a new piano piece (MusicXML, MIDI, PDF)",
@@ -220,19 +237,8 @@ def _add_compose(commands, parents: dict) -> None:
                               f"{PAGE_MAX_BARS})")
     compose.add_argument("--key", default="C major",
                          help="key, e.g. 'E minor', 'Bb major', 'f#' (default 'C major')")
-    compose.add_argument("--tempo", type=_tempo, default=96,
-                         help=f"quarter notes per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g} "
-                              "(default 96)")
     compose.add_argument("--time", default="4/4", help="time signature (default 4/4)")
-    compose.add_argument("--seed", type=_seed, default=None,
-                         help="random seed; the same seed writes the same piece")
-    compose.add_argument("--top-k-pitch", type=_positive_int, default=10,
-                         help="sample pitches from the k most likely (default 10)")
-    compose.add_argument("--top-k-duration", type=_positive_int, default=5,
-                         help="sample durations from the k most likely (default 5)")
-    compose.add_argument("--temperature", type=_temperature, default=1.0,
-                         help="above 1 bolder, below 1 safer, from "
-                              f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0)")
+    _add_sampling(compose, "piece")
     compose.add_argument("--candidates", type=_positive_int, default=8,
                          help="pieces sampled in one batch; the first that music21's key "
                               "analysis hears in the requested mode is written (default 8; "
@@ -291,18 +297,7 @@ def _add_harmonize(commands, parents: dict) -> None:
                            help="move the melody to this key of its mode (default: its own)")
     harmonize.add_argument("--time", default=None,
                            help="read the melody in this time signature (default: its own)")
-    harmonize.add_argument("--tempo", type=_tempo, default=96,
-                           help=f"quarter notes per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g} "
-                                "(default 96)")
-    harmonize.add_argument("--seed", type=_seed, default=None,
-                           help="random seed; the same seed writes the same setting")
-    harmonize.add_argument("--top-k-pitch", type=_positive_int, default=10,
-                           help="sample pitches from the k most likely (default 10)")
-    harmonize.add_argument("--top-k-duration", type=_positive_int, default=5,
-                           help="sample durations from the k most likely (default 5)")
-    harmonize.add_argument("--temperature", type=_temperature, default=1.0,
-                           help="above 1 bolder, below 1 safer, from "
-                                f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0)")
+    _add_sampling(harmonize, "setting")
     harmonize.add_argument("--candidates", type=_positive_int, default=8,
                            help="settings sampled in one batch; the first that keeps every "
                                 "melody note and sounds in its mode is written (default 8)")
@@ -498,12 +493,7 @@ def _compose(args) -> int:
     formats = parse_formats(args.formats)
     check_engraver(args.engraver)
     if "wav" in formats:
-        from .bounds import check_audio_length
-        from .music.events import bar_length
-        from .output.audio import check_soundfont
-
-        check_soundfont(args.soundfont)
-        check_audio_length(args.bars * bar_length(args.time), args.tempo)
+        _check_audio(args.soundfont, args.bars, args.time, args.tempo)
     check_candidates(args.candidates, check_bars(args.bars))
     from .composing.form import parse_form
 
@@ -538,6 +528,16 @@ def _compose(args) -> int:
     for path in written.values():
         print(path)
     return 0
+
+
+def _check_audio(soundfont, bars: int, time_signature: str, tempo: float) -> None:
+    """Refuse a SoundFont that cannot be read or audio past its bound, before composing."""
+    from .bounds import check_audio_length
+    from .music.events import bar_length
+    from .output.audio import check_soundfont
+
+    check_soundfont(soundfont)
+    check_audio_length(bars * bar_length(time_signature), tempo)
 
 
 def _write(args, piece, out: str, formats, engraver) -> dict:
@@ -589,12 +589,7 @@ def _harmonize(args) -> int:
                      time_signature=args.time, abc=args.abc is not None)
     check_candidates(args.candidates, tune.bars)
     if "wav" in formats:
-        from .bounds import check_audio_length
-        from .music.events import bar_length
-        from .output.audio import check_soundfont
-
-        check_soundfont(args.soundfont)
-        check_audio_length(tune.bars * bar_length(tune.time_signature), args.tempo)
+        _check_audio(args.soundfont, tune.bars, tune.time_signature, args.tempo)
     if args.seed is None:
         import numpy as np
 
