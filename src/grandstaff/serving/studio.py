@@ -33,6 +33,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -87,9 +88,6 @@ HARMONIZE_DEFAULTS: dict[str, object] = {
     "abc": None, "file": None, "key": None, "tempo": 96, "seed": None, "temperature": 1.0,
     "top_k_pitch": 10, "top_k_duration": 5, "candidates": 8, "models": "bach",
 }
-#: The largest melody file a page may upload (decoded), and the largest ABC text.
-MAX_MELODY_BYTES = PAGE_MAX_MELODY_BYTES
-MAX_ABC_TEXT = PAGE_MAX_ABC_CHARACTERS
 _ID = re.compile(r"^[0-9a-f]{12}$")
 _INTEGERS = ("bars", "seed", "top_k_pitch", "top_k_duration", "candidates")
 _NUMBERS = ("tempo", "temperature")
@@ -115,24 +113,9 @@ def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, 
     >>> compose_options({"bars": "8", "seed": ""}, ["bach"])["bars"]
     8
     """
-    unknown = sorted(set(form) - set(DEFAULTS))
-    if unknown:
-        raise BadArgumentError(f"unknown control {unknown[0]!r}; the controls are "
-                               f"{', '.join(DEFAULTS)}")
-    options = dict(DEFAULTS)
-    for name, value in form.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue  # an empty field means its default
-        if name in _INTEGERS:
-            options[name] = _convert(value, int, name, "a whole number")
-        elif name in _NUMBERS:
-            options[name] = _convert(value, float, name, "a number")
-        else:
-            options[name] = str(value).strip()
+    options = _read_form(form, DEFAULTS)
     check_page_bounds(options)
-    if options["models"] not in models:
-        raise BadArgumentError(f"model set {options['models']!r} is not one of "
-                               f"{', '.join(models)}")
+    _check_models(options["models"], models)
     primer = options["primer"]
     if primer is not None and not str(primer).startswith("bach:"):
         options["primer"] = f"bach:{primer}"  # the page offers Bach pieces only, never paths
@@ -142,36 +125,22 @@ def compose_options(form: Mapping[str, object], models: list[str]) -> dict[str, 
 def harmonize_options(form: Mapping[str, object], models: list[str]) -> dict[str, object]:
     """The options of a page's Harmonise form: unknown fields refused, numbers converted and
     held to the page's bounds, exactly one melody (ABC text, or a file of a kind grandstaff
-    reads and at most :data:`MAX_MELODY_BYTES`), the model set one of ``models``."""
+    reads and at most :data:`~grandstaff.bounds.PAGE_MAX_MELODY_BYTES`), the model set one
+    of ``models``."""
     import base64
     import binascii
 
     from ..bounds import check_temperature
     from ..music.reading import SUFFIXES
 
-    unknown = sorted(set(form) - set(HARMONIZE_DEFAULTS))
-    if unknown:
-        raise BadArgumentError(f"unknown control {unknown[0]!r}; the controls are "
-                               f"{', '.join(HARMONIZE_DEFAULTS)}")
-    options = dict(HARMONIZE_DEFAULTS)
-    for name, value in form.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        if name in _INTEGERS:
-            options[name] = _convert(value, int, name, "a whole number")
-        elif name in _NUMBERS:
-            options[name] = _convert(value, float, name, "a number")
-        elif name != "file":
-            options[name] = str(value).strip()
-        else:
-            options[name] = value
+    options = _read_form(form, HARMONIZE_DEFAULTS, raw=("file",))
     abc, upload = options.pop("abc"), options.pop("file")
     if (abc is None) == (upload is None):
         raise BadArgumentError("give the melody as ABC text or as a file (one of them)")
     if abc is not None:
-        if len(abc) > MAX_ABC_TEXT:
+        if len(abc) > PAGE_MAX_ABC_CHARACTERS:
             raise BadArgumentError(f"the ABC tune is {len(abc):,} characters long; at most "
-                                   f"{MAX_ABC_TEXT:,} on this page")
+                                   f"{PAGE_MAX_ABC_CHARACTERS:,} on this page")
         options["melody"] = ("abc", abc)
     else:
         if not isinstance(upload, Mapping) or not isinstance(upload.get("name"), str) \
@@ -181,9 +150,9 @@ def harmonize_options(form: Mapping[str, object], models: list[str]) -> dict[str
         if suffix not in SUFFIXES:
             raise BadArgumentError(f"a melody file must be one of {' '.join(SUFFIXES)}, not "
                                    f"{suffix or 'a file without a suffix'}")
-        if len(upload["data"]) > MAX_MELODY_BYTES * 4 // 3 + 4:
+        if len(upload["data"]) > PAGE_MAX_MELODY_BYTES * 4 // 3 + 4:
             raise BadArgumentError(f"the melody file is larger than "
-                                   f"{MAX_MELODY_BYTES // 1024} kB")
+                                   f"{PAGE_MAX_MELODY_BYTES // 1024} kB")
         try:
             data = base64.b64decode(upload["data"], validate=True)
         except (binascii.Error, ValueError):
@@ -191,17 +160,47 @@ def harmonize_options(form: Mapping[str, object], models: list[str]) -> dict[str
         if not data:
             raise BadArgumentError("the melody file is empty")
         options["melody"] = ("file", suffix, data)
-    for name, most in (("candidates", PAGE_MAX_CANDIDATES),):
-        value = options[name]
-        if not isinstance(value, int) or not 1 <= value <= most:
-            raise BadArgumentError(f"{name} {value!r} must be a whole number from 1 to {most} "
-                                   "on this page")
+    _check_count(options, "candidates", PAGE_MAX_CANDIDATES)
     options["tempo"] = check_tempo(options["tempo"])
     options["temperature"] = check_temperature(options["temperature"])
-    if options["models"] not in models:
-        raise BadArgumentError(f"model set {options['models']!r} is not one of "
-                               f"{', '.join(models)}")
+    _check_models(options["models"], models)
     return options
+
+
+def _read_form(form: Mapping[str, object], defaults: Mapping[str, object],
+               raw: tuple[str, ...] = ()) -> dict[str, object]:
+    """``defaults`` with a page's ``form`` over them: unknown fields refused, an empty field
+    left at its default, counts and numbers converted, the ``raw`` fields kept as sent and
+    the rest as stripped text."""
+    unknown = sorted(set(form) - set(defaults))
+    if unknown:
+        raise BadArgumentError(f"unknown control {unknown[0]!r}; the controls are "
+                               f"{', '.join(defaults)}")
+    options = dict(defaults)
+    for name, value in form.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue  # an empty field means its default
+        if name in _INTEGERS:
+            options[name] = _convert(value, int, name, "a whole number")
+        elif name in _NUMBERS:
+            options[name] = _convert(value, float, name, "a number")
+        elif name in raw:
+            options[name] = value
+        else:
+            options[name] = str(value).strip()
+    return options
+
+
+def _check_models(name: object, models: list[str]) -> None:
+    if name not in models:
+        raise BadArgumentError(f"model set {name!r} is not one of {', '.join(models)}")
+
+
+def _check_count(options: Mapping[str, object], name: str, most: int) -> None:
+    value = options[name]
+    if not isinstance(value, int) or not 1 <= value <= most:
+        raise BadArgumentError(f"{name} {value!r} must be a whole number from 1 to {most} "
+                               "on this page")
 
 
 def check_page_bounds(options: Mapping[str, object]) -> None:
@@ -210,10 +209,7 @@ def check_page_bounds(options: Mapping[str, object]) -> None:
     from ..music.events import bar_length
 
     for name, most in (("bars", PAGE_MAX_BARS), ("candidates", PAGE_MAX_CANDIDATES)):
-        value = options[name]
-        if not isinstance(value, int) or not 1 <= value <= most:
-            raise BadArgumentError(f"{name} {value!r} must be a whole number from 1 to {most} "
-                                   "on this page")
+        _check_count(options, name, most)
     if options["time_signature"] not in METERS:
         raise BadArgumentError(f"time signature {options['time_signature']!r} is not one of "
                                f"{', '.join(METERS)}")
@@ -303,13 +299,8 @@ class Studio:
         Stopped (:class:`~grandstaff.workers.JobStopped`) past :attr:`seconds` or when
         ``cancelled()`` turns true; a stopped piece leaves nothing."""
         options = compose_options(form, self.models)
-        if not self._queue.acquire(blocking=False):
-            raise BusyError(f"{WAITING} pieces are waiting to be composed already; try again "
-                            "in a few seconds")
-        try:
+        with self._queued("to be composed "):
             return self._make("compose", options, self.seconds, cancelled)
-        finally:
-            self._queue.release()
 
     def warm_up(self) -> float:
         """Compose one piece with the page's defaults and throw it away, so that the models are
@@ -335,36 +326,34 @@ class Studio:
         if form.get("tempo") not in (None, ""):
             piece = piece.with_tempo(_convert(form["tempo"], float, "tempo", "a number"))
             _check_length(total_duration(piece.staves["treble"]), piece.tempo)
-        if not self._queue.acquire(blocking=False):
-            raise BusyError(f"{WAITING} pieces are waiting to be written already; try again "
-                            "in a few seconds")
-        try:
+        with self._queued("to be written "):
             return self._make("write", piece, self.seconds, cancelled)
-        finally:
-            self._queue.release()
 
     def read_melody(self, form: Mapping[str, object], *,
                     cancelled: Callable[[], bool] = lambda: False) -> dict[str, object]:
         """What the melody of a Harmonise form is, as the page shows it before harmonising:
         key, meter, bars, pickup and its notes' names."""
         options = harmonize_options(form, self.models)
-        if not self._queue.acquire(blocking=False):
-            raise BusyError(f"{WAITING} pieces are waiting already; try again in a few seconds")
-        try:
-            with self._compose_lock:
-                return self._call(("melody", options, None, self.engraver), self.seconds,
-                                  cancelled)[0]
-        finally:
-            self._queue.release()
+        with self._queued(), self._compose_lock:
+            return self._call(("melody", options, None, self.engraver), self.seconds,
+                              cancelled)[0]
 
     def harmonize(self, form: Mapping[str, object], *,
                   cancelled: Callable[[], bool] = lambda: False) -> dict[str, object]:
         """Harmonise the melody of a Harmonise form, write the piece and describe it."""
         options = harmonize_options(form, self.models)
-        if not self._queue.acquire(blocking=False):
-            raise BusyError(f"{WAITING} pieces are waiting already; try again in a few seconds")
-        try:
+        with self._queued():
             return self._make("harmonize", options, self.seconds, cancelled)
+
+    @contextmanager
+    def _queued(self, doing: str = ""):
+        """A place among the composes waiting for the worker, or :class:`BusyError` at once
+        when :data:`WAITING` wait already."""
+        if not self._queue.acquire(blocking=False):
+            raise BusyError(f"{WAITING} pieces are waiting {doing}already; try again in a few "
+                            "seconds")
+        try:
+            yield
         finally:
             self._queue.release()
 
