@@ -31,6 +31,7 @@ def _one_line_error(capsys, argv) -> str:
     (["--title", "caf\udcff"], "not valid UTF-8"),
     (["--composer", "A\\"], "backslash"),
     (["--engraver", "sibelius"], "invalid choice: 'sibelius'"),
+    (["--staves", "organ"], "invalid choice: 'organ'"),
     (["--temperature", "1e-200"], "temperature '1e-200' must be from 0.05 to 5"),
     (["--tempo", "3.6"], "tempo '3.6' must be from 20 to 400"),
     (["--formats", "wav", "--bars", "200", "--tempo", "20"], "the piece would last 40.0 minutes"),

@@ -19,6 +19,7 @@ from .bounds import (
     PAGE_MAX_BARS,
 )
 from .errors import BadArgumentError, GrandstaffError
+from .music.hands import STAFF_SPLITS
 
 EPILOG = "Run 'grandstaff COMMAND --help' for the options of one command."
 
@@ -223,6 +224,12 @@ def _add_sampling(command, made: str) -> None:
     command.add_argument("--temperature", type=_temperature, default=1.0,
                          help="above 1 bolder, below 1 safer, from "
                               f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0)")
+    command.add_argument("--staves", choices=STAFF_SPLITS, default="piano",
+                         help="piano (default): the tenor written in the right hand where "
+                              "that hand then spans an octave or less and the left would need "
+                              "ledger lines or stretch past a ninth (the sound is the same); "
+                              "as-sampled: soprano and alto in the right hand, tenor and bass "
+                              "in the left, as the models wrote them")
 
 
 def _add_compose(commands, parents: dict) -> None:
@@ -516,7 +523,7 @@ def _compose(args) -> int:
                         top_k_duration=args.top_k_duration, temperature=args.temperature,
                         primer=args.primer, title=args.title, composer=args.composer,
                         candidates=args.candidates, ending=args.ending, rules=args.rules,
-                        form=args.form)
+                        form=args.form, staves=args.staves)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
         written = _write(args, piece, out, formats, engraver)
@@ -599,7 +606,8 @@ def _harmonize(args) -> int:
         piece = harmonize(tune, tempo=args.tempo, seed=args.seed, models=args.models,
                           top_k_pitch=args.top_k_pitch, top_k_duration=args.top_k_duration,
                           temperature=args.temperature, candidates=args.candidates,
-                          rules=args.rules, title=args.title, composer=args.composer)
+                          rules=args.rules, title=args.title, composer=args.composer,
+                          staves=args.staves)
         out = args.out or (f"scores/harmonised-{tune.key.tonic.replace('#', 's')}-"
                            f"{tune.key.mode}-seed{piece.info['seed']}")
         written = _write(args, piece, out, formats, engraver)

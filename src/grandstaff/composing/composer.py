@@ -27,6 +27,7 @@ from ..bounds import (
 )
 from ..errors import BadArgumentError, GrandstaffWarning
 from ..music.events import CLEFS, Event, bar_length
+from ..music.hands import check_staff_split
 from ..music.keys import Key
 from ..text import clean_text
 from .piece import (
@@ -117,7 +118,7 @@ def compose_many(
     top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
     primer: str | os.PathLike | None = None, title: str | None = None,
     composer: str | None = None, ending: str = "cadence", rules: bool = True,
-    form: str = "none",
+    form: str = "none", staves: str = "piano",
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
     from .coupled import ENDINGS
@@ -126,6 +127,7 @@ def compose_many(
     if ending not in ENDINGS:
         raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
     bars = check_bars(bars)
+    staff_split = check_staff_split(staves)
     key = key if isinstance(key, Key) else Key.parse(key)
     tempo = check_tempo(tempo)
     temperature = check_temperature(temperature)
@@ -179,6 +181,7 @@ def compose_many(
                   "ending": ending if coupled else "open", "rules": rules and coupled,
                   "skipped_rules": skipped[index],
                   "form": form_text},
+            staff_split=staff_split,
         ))
     return pieces
 
@@ -233,7 +236,8 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
             primer: str | os.PathLike | None = None, title: str | None = None,
             composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
-            ending: str = "cadence", rules: bool = True, form: str = "none") -> Piece:
+            ending: str = "cadence", rules: bool = True, form: str = "none",
+            staves: str = "piano") -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
@@ -249,7 +253,9 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     skipped there, named in ``piece.info["skipped_rules"]`` and warned about. ``form``: a
     letter per phrase (``"AABA"``, ``"ABAB'"``; see :mod:`grandstaff.composing.form`), a
     repeated letter restating the earlier phrase's melody under new harmony; ``"none"``
-    (the default) writes straight through.
+    (the default) writes straight through. ``staves="piano"`` (the default) writes the
+    tenor in the right hand where it fits there (:mod:`grandstaff.music.hands`; the sound is
+    the same); ``"as-sampled"`` keeps the models' split, tenor and bass in the left hand.
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -259,7 +265,8 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
                           time_signature=time_signature, seed=seed, models=models,
                           top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
                           temperature=temperature, primer=primer, title=title,
-                          composer=composer, ending=ending, rules=rules, form=form)
+                          composer=composer, ending=ending, rules=rules, form=form,
+                          staves=staves)
     wanted = pieces[0].key.mode
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None

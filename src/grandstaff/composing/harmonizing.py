@@ -28,6 +28,7 @@ import numpy as np
 from ..bounds import MAX_ABC_CHARACTERS, check_temperature, check_tempo
 from ..errors import BadArgumentError
 from ..music.events import CLEFS, Event, bar_length
+from ..music.hands import check_staff_split
 from ..music.keys import Key
 from ..music.melody import Melody, note_name
 from ..music.vocab import TICKS_PER_QUARTER
@@ -110,15 +111,17 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
               models: str = "bach", top_k_pitch: int = 10, top_k_duration: int = 5,
               temperature: float = 1.0, candidates: int = DEFAULT_CANDIDATES,
               rules: bool = True, title: str | None = None,
-              composer: str | None = None) -> Piece:
+              composer: str | None = None, staves: str = "piano") -> Piece:
     """A two-hand piece whose treble's top voice is ``melody``: a file (its first part's top
     line), ABC text (``abc=True``), a :class:`~grandstaff.music.melody.Melody`, or
     (MIDI number or ``None``, quarter notes) pairs. ``key`` and ``time_signature`` come from
     the melody unless given (a key moves the melody there). ``candidates`` pieces are sampled
     at once; the first that keeps every melody note and is heard in the melody's mode is
     returned. ``piece.info`` holds ``melody_kept`` (the share of its notes kept, 1.0 unless a
-    rule had to give way), the ending and the seed.
+    rule had to give way), the ending and the seed. ``staves``: as in
+    :func:`~grandstaff.composing.composer.compose`.
     """
+    staff_split = check_staff_split(staves)
     tune = as_melody(melody, key=key, time_signature=time_signature, abc=abc)
     bars = check_bars(tune.bars)
     tempo = check_tempo(tempo)
@@ -167,7 +170,8 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
                   "temperature": temperature, "shift": shift, "bass_shift": shift,
                   "ending": ending, "rules": rules, "skipped_rules": skipped,
                   "harmonized": True, "melody_notes": len(tune.sounding()),
-                  "melody_kept": melody_kept(tune, piece_staves["treble"])}))
+                  "melody_kept": melody_kept(tune, piece_staves["treble"])},
+            staff_split=staff_split))
     kept = [p for p in pieces if p.info["melody_kept"] == 1.0] or pieces
     wanted = tune.key.mode
     chosen = next((p for p in kept if p.analysed_mode() == wanted), None)

@@ -21,6 +21,7 @@ from ..bounds import MAX_TEMPO, check_tempo  # noqa: F401  (re-exported)
 from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
 from ..files import check_writable, temporary_folder
 from ..music.events import CLEFS, Event, bar_length, total_duration
+from ..music.hands import check_staff_split, piano_staves
 from ..music.keys import Key
 from ..text import clean_text
 
@@ -54,8 +55,12 @@ class Piece:
     title: str = "Untitled"
     composer: str = "grandstaff"
     info: Mapping[str, object] = field(default_factory=dict)
+    #: How the notes are shared between the staves on the page: "piano" (the tenor in the
+    #: right hand where it fits; :mod:`grandstaff.music.hands`) or "as-sampled".
+    staff_split: str = "piano"
 
     def __post_init__(self) -> None:  # titles reach engravers: plain text only (see text.py)
+        check_staff_split(self.staff_split)
         object.__setattr__(self, "title", clean_text(self.title, "title"))
         object.__setattr__(self, "composer", clean_text(self.composer, "composer"))
 
@@ -75,12 +80,21 @@ class Piece:
         return tables
 
     @cached_property
+    def written_staves(self) -> dict[str, list[Event]]:
+        """The staves as the page shows them: :attr:`staves` shared between the hands as
+        :attr:`staff_split` says (what sounds is the same)."""
+        if self.staff_split == "as-sampled":
+            return {c: list(self.staves[c]) for c in CLEFS}
+        return piano_staves(self.staves)
+
+    @cached_property
     def score(self):
         """The music21 Score: one piano on a braced grand staff."""
         from ..music.notation import build_score
 
-        return build_score(self.staves, key=self.key, time_signature=self.time_signature,
-                           tempo=self.tempo, title=self.title, composer=self.composer)
+        return build_score(self.written_staves, key=self.key, time_signature=self.time_signature,
+                           tempo=self.tempo, title=self.title, composer=self.composer,
+                           spelled_as=self.staves)
 
     @cached_property
     def performance(self):

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from ..music.events import Event, bar_length, beat_length
+from ..music.events import notes_of as notes
 
 #: Pitch-class sets that one chord explains: every major and minor triad and every dominant
 #: seventh, on all 12 roots.
@@ -52,27 +53,6 @@ def sounding_at(events: Sequence[Event], time: Fraction,
     if index < 0 or time >= starts[index] + events[index].duration:
         return ()
     return events[index].pitches
-
-
-def notes(events: Sequence[Event]) -> list[tuple[Fraction, Fraction, int]]:
-    """(start, end, MIDI number) of every note, a held pitch joined to the note it continues."""
-    found: list[tuple[Fraction, Fraction, int]] = []
-    open_notes: dict[int, int] = {}
-    time = Fraction(0)
-    for event in events:
-        following = {}
-        for pitch in event.pitches:
-            index = open_notes.get(pitch) if pitch in event.held else None
-            if index is None:
-                found.append((time, time + event.duration, pitch))
-                index = len(found) - 1
-            else:
-                start, _, _ = found[index]
-                found[index] = (start, time + event.duration, pitch)
-            following[pitch] = index
-        open_notes = following
-        time += event.duration
-    return found
 
 
 def _together(treble: Sequence[Event], bass: Sequence[Event]):
@@ -247,6 +227,44 @@ def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
     if not both:
         return float("nan")
     return sum(max(low) > min(up) for up, low in both) / len(both)
+
+
+#: Bass-staff notes below F2 or above B3 need ledger lines.
+BASS_STAFF = (41, 59)
+
+
+def left_hand_ledger_share(bass: Sequence[Event]) -> float:
+    """Share of struck notes of the bass staff that need ledger lines (below F2 or above B3).
+
+    >>> from fractions import Fraction
+    >>> left_hand_ledger_share([Event((48, 64), Fraction(1)), Event((43, 55), Fraction(1))])
+    0.25
+    """
+    struck = [p for event in bass for p in event.struck]
+    if not struck:
+        return float("nan")
+    low, high = BASS_STAFF
+    return sum(not low <= p <= high for p in struck) / len(struck)
+
+
+def wide_left_hand_share(bass: Sequence[Event], time_signature: str = "4/4",
+                         widest: int = 14) -> float:
+    """Share of beats, where the bass staff sounds, at which it spans more than ``widest``
+    semitones (a ninth): a stretch past most left hands.
+
+    >>> from fractions import Fraction
+    >>> wide_left_hand_share([Event((40, 56), Fraction(2)), Event((40, 52), Fraction(2))])
+    0.5
+    """
+    beat, starts = beat_length(time_signature), _onsets(bass)
+    end = sum((e.duration for e in bass), Fraction(0))
+    wide, time = [], Fraction(0)
+    while time < end:
+        sounding = sounding_at(bass, time, starts)
+        if sounding:
+            wide.append(max(sounding) - min(sounding) > widest)
+        time += beat
+    return sum(wide) / len(wide) if wide else float("nan")
 
 
 def ledger_share(treble: Sequence[Event]) -> float:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..music.events import CLEFS, Event
+from ..music.hands import piano_staves
 from ..music.keys import Key
 from . import ensemble as en
 from . import quality as q
@@ -92,7 +93,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "final tonic", "final V-I", "top ends on tonic", "leading tone resolves",
         "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
-        "hands apart by key")}
+        "hands apart by key", "left-hand ledger lines", "wide left hand")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
         cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
@@ -119,6 +120,11 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         apart = [en.hands_apart_share(p["treble"], p["bass"], ts)
                  for p, ts in zip(sets[s].written, meters)]
         found["hands apart"][s] = _summary(apart)
+        piano = [piano_staves(p) for p in sets[s].written]  # as the page writes them
+        found["left-hand ledger lines"][s] = _summary(
+            [en.left_hand_ledger_share(p["bass"]) for p in piano])
+        found["wide left hand"][s] = _summary(
+            [en.wide_left_hand_share(p["bass"], ts) for p, ts in zip(piano, meters)])
         if s != "corpus":
             found["crossings by key"][s] = _by_key(crossings, sets[s].keys)
             found["ledger lines by key"][s] = _by_key(ledger, sets[s].keys)

@@ -141,6 +141,11 @@ def _ensemble_rows(both: dict) -> list[str]:
         rows.append("| hands more than an octave apart (share of beats) | " + " | ".join(
             mean("hands apart", s) for s in SETS) + " |")
         by_key.append("hands apart by key")
+    if "wide left hand" in both:
+        rows += ["| left-hand notes on ledger lines, piano staves (share) | " + " | ".join(
+                     mean("left-hand ledger lines", s) for s in SETS) + " |",
+                 "| left hand wider than a ninth, piano staves (share of beats) | "
+                 + " | ".join(mean("wide left hand", s) for s in SETS) + " |"]
     rows += ["", "By requested key (model / 4-gram), crossings, treble ledger lines"
              + (" and hands more than an octave apart:" if len(by_key) == 3 else ":"), "",
              "| key | " + " | ".join(f"{name.removesuffix(' by key')} {s}" for name in by_key

@@ -304,3 +304,29 @@ def beat_length(time_signature: str) -> Fraction:
 def total_duration(events: Iterable[Event]) -> Fraction:
     """The summed quarterLength of ``events``."""
     return sum((e.duration for e in events), Fraction(0))
+
+
+def notes_of(events: Iterable[Event]) -> list[tuple[Fraction, Fraction, int]]:
+    """(start, end, MIDI number) of every note, a held pitch joined to the note it continues.
+
+    >>> staff = [Event((60, 64), Fraction(1)), Event((60, 65), Fraction(1), held=(60,))]
+    >>> [(float(start), float(end), pitch) for start, end, pitch in notes_of(staff)]
+    [(0.0, 2.0, 60), (0.0, 1.0, 64), (1.0, 2.0, 65)]
+    """
+    found: list[tuple[Fraction, Fraction, int]] = []
+    open_notes: dict[int, int] = {}
+    time = Fraction(0)
+    for event in events:
+        following = {}
+        for pitch in event.pitches:
+            index = open_notes.get(pitch) if pitch in event.held else None
+            if index is None:
+                found.append((time, time + event.duration, pitch))
+                index = len(found) - 1
+            else:
+                start, _, _ = found[index]
+                found[index] = (start, time + event.duration, pitch)
+            following[pitch] = index
+        open_notes = following
+        time += event.duration
+    return found

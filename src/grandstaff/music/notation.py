@@ -27,8 +27,13 @@ def build_score(
     tempo: float | None = None,
     title: str | None = None,
     composer: str | None = None,
+    spelled_as: Mapping[str, Sequence[Event]] | None = None,
 ):
     """A music21 Score with one piano part on a braced treble + bass grand staff.
+
+    ``spelled_as``: other staves of the same notes (the staves as sampled, when ``staves``
+    shares them between the hands differently) whose voices name each note: a note keeps
+    the name it has there, so that moving it to the other staff never respells it.
 
     >>> from fractions import Fraction
     >>> staves = {"treble": [Event((60, 64), Fraction(4))], "bass": [Event((), Fraction(4))]}
@@ -49,9 +54,10 @@ def build_score(
     score.metadata = metadata.Metadata()
     score.metadata.movementName = title or "Untitled"  # one title: work-title too would repeat it
     score.metadata.composer = composer or DEFAULT_COMPOSER
+    names = _names_by_note(spelled_as, key) if spelled_as is not None else None
     parts = []
     for clef_name in CLEFS:
-        part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature)
+        part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature, names)
         if clef_name == "treble" and tempo is not None:
             first = part.getElementsByClass(stream.Measure).first()
             mark = m21tempo.MetronomeMark(number=tempo)
@@ -65,7 +71,28 @@ def build_score(
     return score
 
 
-def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: str):
+def _names_by_note(staves: Mapping[str, Sequence[Event]], key: Key) -> dict:
+    """Each note's name, by (the time it is struck, its MIDI number), spelled staff by staff."""
+    names = {}
+    for events in staves.values():
+        spelled = spell_staff([e.pitches for e in events], key, held=[e.held for e in events])
+        for (start, pitch), name in zip(_strikes(events), (n for e in spelled for n in e)):
+            names.setdefault((start, pitch), name)
+    return names
+
+
+def _strikes(events: Sequence[Event]) -> list[tuple[Fraction, int]]:
+    """For every pitch of every event, in order: (when its note was struck, the pitch)."""
+    found, struck, time = [], {}, Fraction(0)
+    for event in events:
+        now = {p: struck.get(p, time) if p in event.held else time for p in event.pitches}
+        found.extend((now[p], p) for p in event.pitches)
+        struck, time = now, time + event.duration
+    return found
+
+
+def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: str,
+           names: Mapping[tuple[Fraction, int], str] | None = None):
     from music21 import chord, clef, instrument, meter, note, stream, tie
 
     part = stream.PartStaff(id=clef_name)
@@ -80,6 +107,10 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     events = [Event(tuple(sorted(e.pitches)), e.duration, e.held) for e in events]
     spelled = spell_staff([event.pitches for event in events], key,
                           held=[event.held for event in events])
+    if names:
+        strikes = iter(_strikes(events))
+        spelled = [[names.get(next(strikes), own) for own in event_names]
+                   for event_names in spelled]
     beat, bar = compound_beat(time_signature), bar_length(time_signature)
     for number, (event, names) in enumerate(zip(events, spelled)):
         segments = beat_segments(offset, Fraction(event.duration), beat, bar)
