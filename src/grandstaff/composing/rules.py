@@ -52,6 +52,11 @@ BAN, WISH, PENALTY, COST = "ban", "wish", "penalty", "cost"
 #: the quality report's 50 (five per key); 2.5 leaves 0.044 at worst over 100.
 LEDGER_PENALTY = 2.5
 
+#: The lowest note the bass may strike where the piece is written (C2, the lowest of Bach's
+#: chorale basses), and what each struck note below it costs in nats: enough to leave it
+#: only where every other likely token is worse.
+LOWEST_BASS, LOW_BASS_PENALTY = 36, 8.0
+
 #: How much less likely (in nats, before the temperature) a pitch token becomes for each
 #: dissonant pitch-class pair it makes with the other staff's sounding notes. Measured on 100
 #: single samples (consonant pairs / harmonic fit; held-out Bach 0.787 / 0.842): 0 gives
@@ -449,6 +454,19 @@ class TrebleOnStaff(TokenCost):
 
 
 @dataclass(frozen=True)
+class BassAboveC2(TokenCost):
+    """Each struck bass note below C2 where the piece will be written costs LOW_BASS_PENALTY
+    (8 nats)"""
+
+    name: ClassVar[str] = "the bass above C2"
+
+    def costs(self, table, clef, mode, shift):
+        if clef != "bass" or shift is None:
+            return np.zeros(len(table))
+        return LOW_BASS_PENALTY * table.struck_count(lambda pitch: pitch + shift < LOWEST_BASS)
+
+
+@dataclass(frozen=True)
 class Consonance(Rule):
     """Each dissonant pitch-class pair a token makes with the other staff's notes still
     sounding costs DISSONANCE_PENALTY (0.6 nats)"""
@@ -564,8 +582,8 @@ class EighthGrid(Rule):
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
     NoParallels, MelodyParallels, CadenceVoicing, CadenceTop, MelodyEntry, KeyKept,
-    TrebleOnStaff, Consonance, MelodyHeard, BarFilling, MelodyRhythm, MelodyEntryRhythm,
-    ClosingHold, CompoundBeat, EighthGrid)
+    TrebleOnStaff, BassAboveC2, Consonance, MelodyHeard, BarFilling, MelodyRhythm,
+    MelodyEntryRhythm, ClosingHold, CompoundBeat, EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -679,7 +697,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if under:
         chosen.append(MelodyEntry())
     if coupled:
-        chosen += [KeyKept(), TrebleOnStaff(), Consonance()]
+        chosen += [KeyKept(), TrebleOnStaff(), BassAboveC2(), Consonance()]
     if under:
         chosen.append(MelodyHeard())
     chosen.append(BarFilling((span, span + dominant) if span else (0,)))
