@@ -22,14 +22,16 @@ MUSIC21 = Path(__import__("music21").__file__).parent / "corpus"
 def _top_line(musicxml: Path) -> list[tuple[Fraction, Fraction, int | None]]:
     """(onset, length, MIDI number or None) of what a reader hears on top of the treble
     staff of the written MusicXML: the highest sounding note at every moment (ties joined),
-    each note from its onset to its end, rests between."""
-    from music21 import converter
+    each note from its onset to its end, rests between; a pickup bar's missing beats count as
+    rest before it."""
+    from music21 import converter, stream
 
     from grandstaff.music.reading import _part_notes
 
     staff = converter.parse(musicxml).parts[0]
-    notes = _part_notes(staff)
-    end = Fraction(staff.highestTime).limit_denominator(10_000)
+    lead = Fraction(staff.getElementsByClass(stream.Measure).first().paddingLeft)
+    notes = [(start + lead, stop + lead, pitch) for start, stop, pitch in _part_notes(staff)]
+    end = Fraction(staff.highestTime).limit_denominator(10_000) + lead
     cuts = sorted({t for start, stop, _ in notes for t in (start, stop)} | {Fraction(0), end})
     line: list[list] = []
     for here, after in zip(cuts, cuts[1:]):

@@ -561,6 +561,24 @@ class CompoundBeat(Rule):
 
 
 @dataclass(frozen=True)
+class EntriesTogether(Rule):
+    """The hands enter together: an opening rest ends within a beat of the other hand's first
+    note, so neither hand plays alone for more than a beat at the start"""
+
+    name: ClassVar[str] = "entries together"
+    head: ClassVar[str] = DURATION
+    kind: ClassVar[str] = WISH
+    beat: int = TICKS_PER_QUARTER
+
+    def __call__(self, view, arrays, xp):
+        opening = (view.elapsed == 0) & arrays.rest[view.pitch] & (view.partner_onset == 0)
+        # the other hand's first note: where its own opening rest ends, or at once
+        entry = xp.where(arrays.heard_outer[view.heard] < 0, view.partner_end, 0)
+        near = xp.abs(arrays.ticks[None, :] - entry[:, None]) <= self.beat
+        return ~opening[:, None] | near
+
+
+@dataclass(frozen=True)
 class EighthGrid(Rule):
     """Onsets keep to the eighth-note grid, off it only for the second of two sixteenths (no
     hand a sixteenth behind the other, no dotted-sixteenth clutter)"""
@@ -583,7 +601,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
     NoParallels, MelodyParallels, CadenceVoicing, CadenceTop, MelodyEntry, KeyKept,
     TrebleOnStaff, BassAboveC2, Consonance, MelodyHeard, BarFilling, MelodyRhythm,
-    MelodyEntryRhythm, ClosingHold, CompoundBeat, EighthGrid)
+    MelodyEntryRhythm, ClosingHold, CompoundBeat, EntriesTogether, EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -709,6 +727,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen.append(ClosingHold(span))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter
         chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
+    if not primed and coupled and not melody:
+        chosen.append(EntriesTogether(int(beat * TICKS_PER_QUARTER)))
     if coupled:
         chosen.append(EighthGrid())
     return Rules(tuple(chosen))

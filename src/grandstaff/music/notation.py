@@ -55,9 +55,12 @@ def build_score(
     score.metadata.movementName = title or "Untitled"  # one title: work-title too would repeat it
     score.metadata.composer = composer or DEFAULT_COMPOSER
     names = _names_by_note(spelled_as, key) if spelled_as is not None else None
+    lead = opening_silence(staves, bar_length(time_signature))
     parts = []
     for clef_name in CLEFS:
         part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature, names)
+        if lead:
+            _as_pickup(part, lead)
         if clef_name == "treble" and tempo is not None:
             first = part.getElementsByClass(stream.Measure).first()
             mark = m21tempo.MetronomeMark(number=tempo)
@@ -69,6 +72,48 @@ def build_score(
     group.barTogether = True
     score.insert(0, group)
     return score
+
+
+def opening_silence(staves: Mapping[str, Sequence[Event]], bar: Fraction) -> Fraction:
+    """The silence every staff opens with, when it is shorter than a bar: the notes after it
+    are a pickup (0 when a staff sounds at once or a whole bar is silent).
+
+    >>> from fractions import Fraction as F
+    >>> opening_silence({"treble": [Event((), F(3)), Event((72,), F(1))],
+    ...                  "bass": [Event((), F(2)), Event((48,), F(2))]}, F(4))
+    Fraction(2, 1)
+    """
+    leads = [events[0].duration if events and events[0].is_rest else Fraction(0)
+             for events in staves.values()]
+    lead = min(leads, default=Fraction(0))
+    return lead if 0 < lead < bar else Fraction(0)
+
+
+def _as_pickup(part, lead: Fraction) -> None:
+    """Write ``part``'s first bar as a pickup (an anacrusis): its first ``lead`` quarters,
+    silent in every staff, are left out, and the bars after it are numbered from 1."""
+    from music21 import note, stream
+
+    measures = list(part.getElementsByClass(stream.Measure))
+    first = measures[0]
+    for holder in [first, *first.voices]:
+        for element in list(holder.notesAndRests):
+            start = Fraction(element.offset).limit_denominator(10_000)
+            end = start + Fraction(element.quarterLength).limit_denominator(10_000)
+            if start >= lead:
+                holder.setElementOffset(element, start - lead)
+                continue
+            holder.remove(element)  # a rest: the silence is common to every staff
+            if end > lead:
+                rest = note.Rest(quarterLength=end - lead)
+                rest.style.hideObjectOnPrint = element.style.hideObjectOnPrint
+                holder.insert(0, rest)
+    first.paddingLeft = lead
+    first.showNumber = stream.enums.ShowNumber.NEVER  # MusicXML's implicit="yes"
+    for number, measure in enumerate(measures):
+        measure.number = number
+        if number:
+            part.setElementOffset(measure, measure.offset - lead)
 
 
 def _names_by_note(staves: Mapping[str, Sequence[Event]], key: Key) -> dict:
