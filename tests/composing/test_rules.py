@@ -22,7 +22,7 @@ from grandstaff.music.vocab import Vocabulary, duration_ticks
 
 TREBLE = ["rest", "60", "62", "64", "67", "71", "72", "79", "84", "64.67", "64.67.72",
           "62.67.71", "60~.64", "68"]
-BASS = ["rest", "36", "43", "48", "55", "60", "67", "43.55"]
+BASS = ["rest", "36", "43", "48", "55", "60", "67", "43.55", "47", "50", "53"]
 DURATIONS = ["1/4", "1/3", "1/2", "3/4", "1", "3/2", "2", "3", "4"]
 
 
@@ -224,6 +224,63 @@ def test_the_eighth_note_grid(tables):
     assert on == {"1/4", "1/2", "1", "3/2", "2", "3", "4"}  # no 1/3, no 3/4
     off = allowed(rule, view(vocab, tables["bass"], elapsed=30), arrays, durations)
     assert off == {"1/4"}
+
+
+def test_the_bass_above_c2(tables):
+    table = PitchTable.build(tables["bass"])
+    at = dict(zip(table.tokens, r.BassAboveC2().costs(table, "bass", "major", 0)))
+    assert at["36"] == 0 and at["43.55"] == 0
+    lower = dict(zip(table.tokens, r.BassAboveC2().costs(table, "bass", "major", -2)))
+    assert lower["36"] == r.LOW_BASS_PENALTY and lower["43.55"] == 0  # B♭1 is below C2
+    assert not r.BassAboveC2().costs(PitchTable.build(tables["treble"]), "treble", "major",
+                                     -24).any()
+
+
+def test_the_hands_enter_within_a_beat_of_each_other(tables):
+    """The bass rests three beats: the treble's opening rest ends within a beat of the bass's
+    entry; under a bass that sounds at once it lasts a beat at most; later rests are free."""
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    rule = r.EntriesTogether(beat=24)
+    waiting = view(vocab, tables["bass"], pitch="rest", heard="rest", partner_end=72,
+                   elapsed=0, count=0, sounded=False)
+    assert allowed(rule, waiting, arrays, durations) == {"2", "3", "4"}
+    at_once = waiting._replace(heard=np.array([tables["bass"].id("48")]))
+    assert allowed(rule, at_once, arrays, durations) == {"1/4", "1/3", "1/2", "3/4", "1"}
+    later = waiting._replace(elapsed=np.array([48]))
+    assert allowed(rule, later, arrays, durations) == set(durations.tokens)
+
+
+def test_the_leading_tone_is_not_doubled_in_a_dominant(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    rule, arrays = r.LeadingToneOnce(leading=11, root=7), tables["arrays"]("treble")
+    over_b = allowed(rule, view(treble, bass, heard="47", partner_end=24), arrays, treble)
+    assert "62.67.71" not in over_b and {"71", "64.67.72"} <= over_b  # B4 alone: no G
+    over_g = allowed(rule, view(treble, bass, heard="43", partner_end=24), arrays, treble)
+    assert {"62.67.71", "71"} <= over_g
+    ended = view(treble, bass, heard="47", partner_end=0, elapsed=24)  # the B has ended
+    assert "62.67.71" in allowed(rule, ended, arrays, treble)
+
+
+def test_the_top_voice_moves_in_the_v_and_a_pre_dominant_comes_before_it(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    moves = r.DominantTopMoves(span=48, dominant=48)
+    inside = allowed(moves, view(treble, bass, previous="67", remaining=96),
+                     tables["arrays"]("treble"), treble)
+    assert "67" not in inside and "64.67" not in inside and {"71", "64.67.72"} <= inside
+    before = view(treble, bass, previous="67", remaining=120)
+    assert allowed(moves, before, tables["arrays"]("treble"), treble) == set(treble.tokens)
+    low = r.PreDominant(span=48, dominant=48, beat=24, above=False, tonic=0)
+    bass_kept = allowed(low, view(bass, treble, previous="48", heard="72", heard_before="72",
+                             remaining=120),
+                        tables["arrays"]("bass"), bass)
+    assert bass_kept == {"50", "53"}  # D3 (ii), F3 (IV or ii6/5); not G, C or B
+    high = r.PreDominant(span=48, dominant=48, beat=24, above=True, tonic=0)
+    treble_kept = allowed(high, view(treble, bass, remaining=120), tables["arrays"]("treble"),
+                          treble)
+    assert "71" not in treble_kept and "62.67.71" not in treble_kept and "72" in treble_kept
+    in_v = view(bass, treble, heard="72", heard_before="72", remaining=96)
+    assert allowed(low, in_v, tables["arrays"]("bass"), bass) == set(bass.tokens)  # free
 
 
 def test_every_rule_is_in_the_default_list_in_order():

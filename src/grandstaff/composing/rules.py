@@ -339,6 +339,71 @@ class CadenceTop(Rule):
 
 
 @dataclass(frozen=True)
+class DominantTopMoves(Rule):
+    """In the cadence's dominant span the treble's top note is not struck again (held or
+    moved instead): no note hammered in the V"""
+
+    name: ClassVar[str] = "the V's top voice moves"
+    kind: ClassVar[str] = WISH
+    span: int = 0
+    dominant: int = 0
+
+    def __call__(self, view, arrays, xp):
+        top, before = arrays.outer, arrays.outer[view.previous]
+        held_top = xp.take_along_axis(arrays.held, xp.maximum(top, 0)[:, None], axis=1)[:, 0]
+        again = (top[None, :] == before[:, None]) & (top >= 0)[None, :] & ~held_top[None, :]
+        inside = (view.remaining > self.span) & (view.remaining <= _reach(self))
+        return ~(inside[:, None] & again)
+
+
+@dataclass(frozen=True)
+class PreDominant(Rule):
+    """In the beat before the cadence's dominant span the bass takes the second, fourth or
+    sixth degree and the treble leaves out the leading tone: a pre-dominant (ii, IV, ii6/5,
+    IV6) leads into the V"""
+
+    name: ClassVar[str] = "pre-dominant before the V"
+    kind: ClassVar[str] = WISH
+    span: int = 0
+    dominant: int = 0
+    beat: int = TICKS_PER_QUARTER
+    above: bool = True
+    tonic: int = 0
+    minor: bool = False
+
+    def __call__(self, view, arrays, xp):
+        window = (view.remaining > _reach(self)) & (view.remaining <= _reach(self) + self.beat)
+        if self.above:
+            fits = ~arrays.sounding[:, (self.tonic + 11) % 12::12].any(axis=1)
+        else:
+            degrees = (2, 5, 8 if self.minor else 9)
+            low = arrays.lowest % 12
+            fits = (arrays.lowest < 128) & xp.isin(low, xp.asarray(
+                [(self.tonic + d) % 12 for d in degrees]))
+        return ~window[:, None] | fits[None, :]
+
+
+@dataclass(frozen=True)
+class LeadingToneOnce(Rule):
+    """The leading tone sounds once in a dominant harmony: not twice in one hand, nor in one
+    hand while the other sounds it"""
+
+    name: ClassVar[str] = "leading tone not doubled"
+    kind: ClassVar[str] = WISH
+    leading: int = 11  # its pitch class in the reference key
+    root: int = 7      # the dominant's
+
+    def __call__(self, view, arrays, xp):
+        sounding = view.partner_end > view.elapsed
+        partner = arrays.heard_classes[view.heard] * sounding[:, None]
+        own_leading = arrays.sounding[:, self.leading::12].sum(axis=1)
+        own_root = arrays.sounding[:, self.root::12].any(axis=1)
+        doubled = own_leading[None, :] + partner[:, self.leading][:, None] > 1
+        dominant = own_root[None, :] | (partner[:, self.root] > 0)[:, None]
+        return ~(doubled & dominant)
+
+
+@dataclass(frozen=True)
 class CadenceVoicing(Rule):
     """In the cadence's spans the treble's lowest note stays above the bass's lowest"""
 
@@ -599,7 +664,9 @@ class EighthGrid(Rule):
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
-    NoParallels, MelodyParallels, CadenceVoicing, CadenceTop, MelodyEntry, KeyKept,
+    NoParallels, MelodyParallels, LeadingToneOnce, PreDominant, DominantTopMoves,
+    CadenceVoicing,
+    CadenceTop, MelodyEntry, KeyKept,
     TrebleOnStaff, BassAboveC2, Consonance, MelodyHeard, BarFilling, MelodyRhythm,
     MelodyEntryRhythm, ClosingHold, CompoundBeat, EntriesTogether, EighthGrid)
 
@@ -708,6 +775,13 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if under:
         chosen.append(MelodyParallels())
     if coupled:
+        tonic = TONIC[mode][0]
+        chosen.append(LeadingToneOnce((tonic + 11) % 12, (tonic + 7) % 12))
+        if span and not melody:
+            chosen.append(PreDominant(span, dominant, int(beat * TICKS_PER_QUARTER), above,
+                                      tonic, mode == "minor"))
+        if span and above and not guided:
+            chosen.append(DominantTopMoves(span, dominant))
         if span:
             chosen.append(CadenceVoicing(span, above, dominant))
             if above and not guided:

@@ -117,6 +117,82 @@ def cadence_top(treble: Sequence[Event], *, tonic: int) -> tuple[bool, bool | No
     return ends, tops[-1] == tops[-2] + 1
 
 
+def doubled_leading_tones(treble: Sequence[Event], bass: Sequence[Event], *,
+                          tonic: int) -> tuple[int, int]:
+    """(dominant sonorities with the leading tone sounding twice or more, dominant
+    sonorities): at every onset of either staff where both sound, the dominant's root and
+    the leading tone, counted over both staves' notes.
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> doubled_leading_tones([Event((71, 74, 79), q), Event((71, 74, 83), q)],
+    ...                       [Event((43,), q), Event((43, 59), q)], tonic=0)
+    (1, 2)
+    """
+    leading, root = (tonic + 11) % 12, (tonic + 7) % 12
+    doubled = total = 0
+    for _, up, low in _together(treble, bass):
+        notes = [p % 12 for p in up + low]
+        if up and low and leading in notes and root in notes:
+            total += 1
+            doubled += notes.count(leading) > 1
+    return doubled, total
+
+
+def cadence_approach(treble: Sequence[Event], bass: Sequence[Event], *,
+                     tonic: int) -> tuple[bool | None, int]:
+    """(the harmony just before the final V is a pre-dominant, the longest run of strikes of
+    one top-voice note in the final V), or ``(None, 0)`` where the bass does not end V–I.
+
+    The final V is the stretch from the onset where the bass last arrives on the dominant to
+    the final tonic in the bass. A pre-dominant holds the fourth or second degree and not the
+    leading tone, over a bass off the tonic and the dominant (IV, ii, ii6, ii6/5, IV6).
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> treble = [Event((65, 69, 74), q), Event((67, 71, 74), q), Event((67, 71, 74), q),
+    ...           Event((64, 67, 72), q)]
+    >>> bass = [Event((53,), q), Event((43,), 2 * q), Event((48,), q)]   # ii6/5? IV–V–I
+    >>> cadence_approach(treble, bass, tonic=0)
+    (True, 2)
+    """
+    dominant = (tonic + 7) % 12
+    moments = [(t, up, low) for t, up, low in _together(treble, bass) if low]
+    if len(moments) < 2 or min(moments[-1][2]) % 12 != tonic:
+        return None, 0
+    index = len(moments) - 1
+    while index > 0 and min(moments[index][2]) % 12 == tonic:
+        index -= 1
+    if min(moments[index][2]) % 12 != dominant:
+        return None, 0
+    end = index
+    while index > 0 and min(moments[index - 1][2]) % 12 == dominant:
+        index -= 1
+    strikes = _top_strikes(treble, moments[index][0], moments[end + 1][0])
+    run = longest = 0
+    for before, after in zip([None, *strikes], strikes):
+        run = run + 1 if after == before else 1
+        longest = max(longest, run)
+    if index == 0:
+        return None, longest
+    _, up, low = moments[index - 1]
+    classes = {p % 12 for p in up + low}
+    bass_degree = (min(low) - tonic) % 12
+    pre = (bool(classes & {(tonic + 5) % 12, (tonic + 2) % 12})
+           and (tonic + 11) % 12 not in classes and bass_degree not in (0, 7))
+    return pre, longest
+
+
+def _top_strikes(treble: Sequence[Event], start: Fraction, end: Fraction) -> list[int]:
+    """The treble's top note at each event from ``start`` until ``end`` where it is struck."""
+    found, time = [], Fraction(0)
+    for event in treble:
+        if start <= time < end and event.pitches and max(event.pitches) not in event.held:
+            found.append(max(event.pitches))
+        time += event.duration
+    return found
+
+
 def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],
                  time_signature: str = "4/4") -> float:
     """Share of beats whose sounding pitch classes (both staves, at the beat) fit one major or

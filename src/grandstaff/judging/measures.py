@@ -93,7 +93,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "final tonic", "final V-I", "top ends on tonic", "leading tone resolves",
         "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
-        "hands apart by key", "left-hand ledger lines", "wide left hand")}
+        "hands apart by key", "left-hand ledger lines", "wide left hand",
+        "doubled leading tone", "pre-dominant", "dominant restrikes")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
         cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
@@ -112,6 +113,15 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
             for ts in sorted(set(meters))}
         found["parallels"][s] = _summary([en.parallels_per_100_beats(p["treble"], p["bass"], ts)
                                           for p, ts in zip(pieces, meters)])
+        doubled = [en.doubled_leading_tones(p["treble"], p["bass"], tonic=_tonic(m))
+                   for p, m in zip(pieces, modes)]
+        found["doubled leading tone"][s] = (sum(d for d, _ in doubled)
+                                            / max(1, sum(t for _, t in doubled)))
+        approach = [en.cadence_approach(p["treble"], p["bass"], tonic=_tonic(m))
+                    for p, m in zip(pieces, modes)]
+        found["pre-dominant"][s] = _share([pre for pre, _ in approach if pre is not None])
+        found["dominant restrikes"][s] = _share([run > 2 for pre, run in approach
+                                                 if pre is not None])
         found["voice parallels"][s] = _summary(
             [en.voice_parallels_per_100_moves(p["treble"], p["bass"]) for p in pieces])
         crossings = [en.crossing_share(p["treble"], p["bass"]) for p in sets[s].written]
@@ -136,6 +146,11 @@ def _by_key(values: Sequence[float], keys: Sequence[Key]) -> dict[str, float]:
     """The mean of ``values`` for each key, in the order the keys first appear."""
     return {str(key): _summary([v for v, k in zip(values, keys) if k == key])["mean"]
             for key in dict.fromkeys(keys)}
+
+
+def _tonic(mode: str) -> int:
+    """The tonic's pitch class in the reference key of ``mode`` (C major, A minor)."""
+    return 0 if mode == "major" else 9
 
 
 def _share(flags: Sequence[bool]) -> float:

@@ -120,6 +120,13 @@ def _ensemble_rows(both: dict) -> list[str]:
            "| a leading tone on top before the last onset rises to the tonic (share) | "
            + " | ".join(f"{both['leading tone resolves'][s]:.2f}" for s in SETS) + " |"]
           if "top ends on tonic" in both else []),
+        *(["| a pre-dominant (IV, ii, ii6/5, IV6) just before the final V (share) | "
+            + " | ".join(f"{both['pre-dominant'][s]:.2f}" for s in SETS) + " |",
+            "| a top-voice note struck more than twice in a row in the final V (share) | "
+            + " | ".join(f"{both['dominant restrikes'][s]:.2f}" for s in SETS) + " |",
+            "| the leading tone doubled (share of dominant sonorities) | "
+            + " | ".join(f"{both['doubled leading tone'][s]:.3f}" for s in SETS) + " |"]
+          if "pre-dominant" in both else []),
         "| harmonic fit: beats that one triad or dominant seventh explains | " + " | ".join(
             mean("harmonic fit", s) for s in SETS) + " |"]
     for ts in sorted({ts for s in SETS for ts in both["strong beats"][s]}):
