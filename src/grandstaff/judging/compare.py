@@ -70,10 +70,33 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
     result = {"models": models, "samples": samples, "seed": seed, "bars": BARS, "rules": rules,
               "held_out_pieces": len(held), "source": str(source),
               **measure(sets, training, progress)}
+    result["two_sample"] = two_sample_tests(sets, corpus, train, seed)
     result["both"]["mode_agreement_chosen"] = round(sum(chosen_in_mode) / len(keys), 3)
     result["both"]["candidates"] = DEFAULT_CANDIDATES
     result["examples"] = {s: sets[s].pieces[0] for s in SETS}
     return result
+
+
+def two_sample_tests(sets: dict[str, PieceSet], corpus, train: list[str], seed: int) -> dict:
+    """The classifier two-sample test (:mod:`~grandstaff.judging.two_sample`) of the model's
+    and the 4-gram's pieces against the held-out chorales in 4/4, each cut to
+    :data:`BARS` bars, and the control: as many training chorales in 4/4 against the same
+    held-out ones (near 0.5 if the test is sound)."""
+    from .two_sample import classifier_auc, cut, piece_features
+
+    def features(pieces: Sequence[Staves]) -> list[dict]:
+        return [piece_features(cut(p, BARS)) for p in pieces]
+
+    held = [p for p, ts in zip(sets["corpus"].pieces, sets["corpus"].meters) if ts == "4/4"]
+    meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
+    pool = sorted(name for name in train if meters[name] == "4/4")
+    chosen = np.random.default_rng(seed).choice(pool, size=min(len(held), len(pool)),
+                                                replace=False)
+    training = [{c: corpus.events(c, name) for c in CLEFS} for name in chosen]
+    bach = features(held)
+    return {"model": classifier_auc(features(sets["model"].pieces), bach, seed=seed),
+            "ngram": classifier_auc(features(sets["ngram"].pieces), bach, seed=seed),
+            "control": classifier_auc(features(training), bach, seed=seed)}
 
 
 def held_out_set(corpus, names: list[str]) -> PieceSet:

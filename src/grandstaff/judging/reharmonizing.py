@@ -22,6 +22,7 @@ from ..music.events import CLEFS, Event, bar_length
 from ..music.melody import soprano
 from . import quality as q
 from .ensemble import STRONG_BEATS, harmonic_fit, sounding_at, voice_parallels_per_100_moves
+from .two_sample import classifier_auc, piece_features
 
 #: The sets a reharmonisation compares, and how the report names them.
 REHARMONIZED = {"model": "model set", "ngram": "4-gram", "bach": "Bach's own setting"}
@@ -70,6 +71,7 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
     train = [p for p in corpus.piece_names() if p not in set(names)]
     ngram = ngram_generators(corpus, train)
     rows: dict[str, list[dict]] = {name: [] for name in REHARMONIZED}
+    features: dict[str, list[dict]] = {name: [] for name in REHARMONIZED}
     refused: list[str] = []
     for index, name in enumerate(tqdm(names, desc="reharmonising", disable=not progress)):
         bach = {c: corpus.events(c, name) for c in CLEFS}
@@ -88,11 +90,15 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
         rows["ngram"].append(_measures(theirs, bach, meter,
                                        melody_kept(tune, theirs["treble"])))
         rows["bach"].append(_measures(bach, bach, meter, 1.0))
+        for kind, staves in (("model", ours), ("ngram", theirs), ("bach", bach)):
+            features[kind].append(piece_features(staves, meter))
     summary = {kind: {measure: _mean([row[measure] for row in found])
                       for measure in (found[0] if found else {})}
                for kind, found in rows.items()}
+    two_sample = ({kind: classifier_auc(features[kind], features["bach"], seed=seed)
+                   for kind in ("model", "ngram")} if len(features["bach"]) >= 4 else {})
     return {"models": models, "seed": seed, "rules": rules, "pieces": len(rows["model"]),
-            "refused": refused, "summary": summary}
+            "refused": refused, "summary": summary, "two_sample": two_sample}
 
 
 def _measures(staves, bach, meter: str, kept: float) -> dict[str, float]:
@@ -152,6 +158,11 @@ def format_reharmonization(result: dict) -> str:
         lines.append(f"| {label} | " + " | ".join(
             f"{summary.get(kind, {}).get(measure, float('nan')):.3f}"
             for kind in REHARMONIZED) + " |")
+    for kind, test in result.get("two_sample", {}).items():
+        lines.append(f"| classifier two-sample AUC against Bach's settings, {REHARMONIZED[kind]} "
+                     f"(logistic / boosted; 0.5: cannot be told apart) | "
+                     + " | ".join(f"{test['logistic']['auc']:.3f} / {test['boosted']['auc']:.3f}"
+                                  if k == kind else "–" for k in REHARMONIZED) + " |")
     if result["refused"]:
         lines += ["", f"Not harmonised ({len(result['refused'])}): "
                   + "; ".join(result["refused"]) + "."]
