@@ -83,6 +83,31 @@ def test_the_cache_is_used_and_a_changed_file_is_read_again(mixed_folder, tmp_pa
     assert changed.events("treble", "mine") == [Event((72,), Fraction(4))]
 
 
+def test_fermatas_are_read_as_phrase_ends_and_a_file_without_any_says_unknown(
+        mixed_folder, tmp_path, chorale_paths):
+    """A chorale's fermatas (on its own time line, the pickup's rest included) survive the
+    cache; a MIDI file, which has no fermatas, and the one chorale of the two that marks none
+    (BWV 1.6) record None, never an empty list."""
+    from music21 import converter
+
+    from grandstaff.music.events import bar_length
+    from grandstaff.music.reading import _pickup_rest, _time_signature, fermata_onsets
+
+    cache = tmp_path / "cache"
+    cold = load_corpus(mixed_folder, cache_dir=cache, workers=1, progress=False)
+    warm = load_corpus(mixed_folder, cache_dir=cache, workers=1, progress=False)
+    assert warm.cached and warm.fermatas("mine") is None and cold.fermatas("mine") is None
+    assert warm.fermatas("one") is None
+    score = converter.parse(chorale_paths[1])
+    lead = _pickup_rest(score, bar_length(_time_signature(score)))
+    marked = list(fermata_onsets(score, lead))
+    assert len(marked) >= 3 and warm.fermatas("sub/two") == cold.fermatas("sub/two") == marked
+    ends = [Fraction(0)]  # every fermata falls on an onset of the soprano's staff
+    for event in warm.events("treble", "sub/two"):
+        ends.append(ends[-1] + event.duration)
+    assert set(marked) <= set(ends)
+
+
 def test_keys_are_normalised_by_mode(tmp_path):
     score = _score([Event((66, 69), Fraction(2)), Event((64, 67), Fraction(2)),
                     Event((66, 71), Fraction(4))], [Event((47,), Fraction(4)),

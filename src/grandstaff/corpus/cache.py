@@ -25,7 +25,7 @@ from .sources import TOKENS_VERSION, shown
 from .tables import PIECE_COLUMNS, Corpus
 
 #: Bump when the cache's layout or the naming of pieces changes: older caches are passed over.
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"  # 4: the pieces table records each piece's fermatas
 
 
 def cache_folder(cache_dir: str | os.PathLike, fingerprint: str) -> Path:

@@ -176,5 +176,8 @@ def _assemble(pieces, skipped, fingerprint) -> Corpus:
         "shift": p.shift, "time_signature": p.time_signature, "tempo": p.tempo,
         "snaps": p.snaps, "events_treble": len(p.staves["treble"]),
         "events_bass": len(p.staves["bass"]),
+        "fermatas": (None if p.fermatas is None
+                     else " ".join(str(onset) for onset in p.fermatas)),
     } for p in pieces], columns=PIECE_COLUMNS)
+    meta["fermatas"] = meta["fermatas"].astype("string")
     return Corpus(tables=tables, pieces=meta, skipped=list(skipped), fingerprint=fingerprint)

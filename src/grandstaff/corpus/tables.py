@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import pandas as pd
 
@@ -10,7 +11,7 @@ from ..music.codec import table_to_events
 from ..music.events import CLEFS, Event, start_token
 
 PIECE_COLUMNS = ["piece", "source", "title", "key", "mode", "shift", "time_signature", "tempo",
-                 "snaps", "events_treble", "events_bass"]
+                 "snaps", "events_treble", "events_bass", "fermatas"]
 
 
 @dataclass
@@ -35,6 +36,12 @@ class Corpus:
     def events(self, clef: str, piece: str) -> list[Event]:
         table = self.tables[clef]
         return table_to_events(table[table["piece"] == piece])
+
+    def fermatas(self, piece: str) -> list[Fraction] | None:
+        """Where ``piece``'s phrases end (the onsets of its fermatas, in quarters), or
+        ``None`` where its file marks none (unknown)."""
+        text = self.pieces.loc[self.pieces["piece"] == piece, "fermatas"].iloc[0]
+        return None if pd.isna(text) else [Fraction(t) for t in str(text).split()]
 
     def sequences(self, clef: str, pieces: list[str] | None = None) -> list[tuple[list, list]]:
         """(pitch tokens, duration tokens) per piece, each opening with its mode's start token."""

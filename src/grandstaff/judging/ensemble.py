@@ -193,6 +193,59 @@ def _top_strikes(treble: Sequence[Event], start: Fraction, end: Fraction) -> lis
     return found
 
 
+def cadence_harmonies(tonic: int, mode: str) -> tuple[frozenset[int], ...]:
+    """The pitch-class sets a phrase may end on: I, V (or V7) and vi in major; i (or I, a
+    Picardy third), V (V7) and VI in minor.
+
+    >>> sorted(cadence_harmonies(0, "major")[1])
+    [2, 5, 7, 11]
+    """
+    def chord(root: int, *steps: int) -> frozenset[int]:
+        return frozenset((tonic + root + step) % 12 for step in (0, *steps))
+
+    if mode == "minor":
+        return (chord(0, 3, 7), chord(0, 4, 7), chord(7, 4, 7, 10), chord(8, 4, 7))
+    return chord(0, 4, 7), chord(7, 4, 7, 10), chord(9, 3, 7)
+
+
+def cadence_at(treble: Sequence[Event], bass: Sequence[Event], time: Fraction, *,
+               tonic: int, mode: str, time_signature: str = "4/4") -> bool:
+    """A cadence at ``time``: both staves sound, the top treble note and the lowest bass
+    note there last at least a beat from it, and what sounds is I, V or vi (see
+    :func:`cadence_harmonies`).
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> treble = [Event((67, 74), q), Event((64, 72), 2 * q)]
+    >>> bass = [Event((43,), q), Event((48,), 2 * q)]
+    >>> cadence_at(treble, bass, q, tonic=0, mode="major")          # V–I, held two beats
+    True
+    >>> cadence_at(treble, bass, Fraction(0), tonic=0, mode="major")  # V for one beat: yes
+    True
+    >>> cadence_at(treble, [Event((45,), 3 * q)], q, tonic=0, mode="major")  # A under C–E
+    True
+    """
+    up = sounding_at(treble, time)
+    low = sounding_at(bass, time)
+    if not up or not low:
+        return False
+    beat = beat_length(time_signature)
+    lasting = all(any(start <= time and end >= time + beat and pitch == edge
+                      for start, end, pitch in notes(staff))
+                  for staff, edge in ((treble, max(up)), (bass, min(low))))
+    classes = {p % 12 for p in up + low}
+    return lasting and any(classes <= chord for chord in cadence_harmonies(tonic, mode))
+
+
+def cadences_on(treble: Sequence[Event], bass: Sequence[Event], times: Sequence[Fraction], *,
+                tonic: int, mode: str, time_signature: str = "4/4") -> float:
+    """Share of ``times`` (a piece's fermatas) with a cadence on them (:func:`cadence_at`)."""
+    if not times:
+        return float("nan")
+    return sum(cadence_at(treble, bass, t, tonic=tonic, mode=mode,
+                          time_signature=time_signature) for t in times) / len(times)
+
+
 def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],
                  time_signature: str = "4/4") -> float:
     """Share of beats whose sounding pitch classes (both staves, at the beat) fit one major or

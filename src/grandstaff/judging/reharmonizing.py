@@ -21,7 +21,13 @@ import numpy as np
 from ..music.events import CLEFS, Event, bar_length
 from ..music.melody import soprano
 from . import quality as q
-from .ensemble import STRONG_BEATS, harmonic_fit, sounding_at, voice_parallels_per_100_moves
+from .ensemble import (
+    STRONG_BEATS,
+    cadences_on,
+    harmonic_fit,
+    sounding_at,
+    voice_parallels_per_100_moves,
+)
 from .two_sample import classifier_auc, piece_features
 
 #: The sets a reharmonisation compares, and how the report names them.
@@ -85,11 +91,15 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
             refused.append(f"{name}: {exc}")
             continue
         ours = {c: [e.transposed(-piece.info["shift"]) for e in piece.staves[c]] for c in CLEFS}
-        rows["model"].append(_measures(ours, bach, meter, piece.info["melody_kept"]))
+        fermatas = corpus.fermatas(name) or []
         theirs = _ngram_setting(ngram, tune, seed + index, rules)
-        rows["ngram"].append(_measures(theirs, bach, meter,
-                                       melody_kept(tune, theirs["treble"])))
-        rows["bach"].append(_measures(bach, bach, meter, 1.0))
+        for kind, staves, kept in (("model", ours, piece.info["melody_kept"]),
+                                   ("ngram", theirs, melody_kept(tune, theirs["treble"])),
+                                   ("bach", bach, 1.0)):
+            rows[kind].append({**_measures(staves, bach, meter, kept), "fermata_cadences":
+                               cadences_on(staves["treble"], staves["bass"], fermatas,
+                                           tonic=key.pitch_class, mode=mode,
+                                           time_signature=meter)})
         for kind, staves in (("model", ours), ("ngram", theirs), ("bach", bach)):
             features[kind].append(piece_features(staves, meter))
     summary = {kind: {measure: _mean([row[measure] for row in found])
@@ -143,7 +153,9 @@ def format_reharmonization(result: dict) -> str:
              "consonance": "consonant treble/bass pairs (share)",
              "voice_parallels": "parallel fifths/octaves between any two voices (per 100 "
                                 "moves)",
-             "bass_agreement": "bass pitch class = Bach's on strong beats (share)"}
+             "bass_agreement": "bass pitch class = Bach's on strong beats (share)",
+             "fermata_cadences": "a cadence (I, V or vi held a beat) on the chorale's "
+                                 "fermatas (share)"}
     lines = ["## Reharmonising the held-out chorales", "",
              f"The soprano of each of the {result['pieces']} held-out pieces harmonised by "
              f"`{result['models']}` (one sample each, seeds from {result['seed']}"

@@ -61,6 +61,10 @@ class ReadPiece:
     title: str
     snaps: int = 0
     notes: dict[str, int] = field(default_factory=dict)
+    #: Where phrases end: the onsets (in quarters, on the events' time line) of the notes
+    #: that carry a fermata on any staff; ``None`` where the file marks none (unknown, not
+    #: "no phrase end": most MIDI files).
+    fermatas: tuple[Fraction, ...] | None = None
 
 
 def parse_file(path: Path):
@@ -247,7 +251,30 @@ def read_score(
         name=name, source=source, staves=staves, key=key_name, mode=mode, shift=shift,
         time_signature=time_signature, tempo=_tempo(score), title=str(title),
         snaps=snaps, notes={c: len(notes[c]) for c in CLEFS},
+        fermatas=fermata_onsets(score, lead, end),
     )
+
+
+def fermata_onsets(score, lead: Fraction = Fraction(0),
+                   end: Fraction | None = None) -> tuple[Fraction, ...] | None:
+    """The onsets of every note or chord with a fermata, in any part, moved by ``lead`` (the
+    rest that makes a pickup a whole bar) and before ``end``; ``None`` where there is none.
+
+    >>> from music21 import corpus
+    >>> fermata_onsets(corpus.parse("bach/bwv66.6"), Fraction(3))[:3]
+    (Fraction(6, 1), Fraction(10, 1), Fraction(14, 1))
+    """
+    from music21 import expressions
+
+    found = set()
+    for part in score.parts:
+        flat = part.flatten()
+        for element in flat.notes:
+            if any(isinstance(e, expressions.Fermata) for e in element.expressions):
+                onset = Fraction(flat.elementOffset(element)).limit_denominator(10_000) + lead
+                if end is None or onset < end:
+                    found.add(onset)
+    return tuple(sorted(found)) or None
 
 
 def _check_range(staves: dict[str, list[Event]], name: str) -> None:
