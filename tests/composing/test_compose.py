@@ -311,13 +311,17 @@ def test_a_png_alone_is_engraved_and_written(tmp_path, formats):
 def test_both_hands_move_by_one_octave_and_keep_their_spacing(key):
     """The keys whose bass was written an octave below the treble's transposition (hands 17
     semitones apart on average, more than an octave apart on 94 % of beats) now keep the
-    spacing the models learned."""
+    spacing the models learned: over three pieces (one piece alone may drift apart for a
+    phrase: E minor seed 6 does on 19 % of its beats)."""
     import grandstaff as gs
     from grandstaff.judging.ensemble import hands_apart_share
 
-    piece = gs.compose(bars=8, key=key, seed=5, candidates=1)
-    assert piece.info["shift"] == piece.info["bass_shift"]
-    assert hands_apart_share(piece.staves["treble"], piece.staves["bass"]) < 0.15
+    shares = []
+    for seed in (5, 6, 7):
+        piece = gs.compose(bars=8, key=key, seed=seed, candidates=1)
+        assert piece.info["shift"] == piece.info["bass_shift"]
+        shares.append(hands_apart_share(piece.staves["treble"], piece.staves["bass"]))
+    assert sum(shares) / len(shares) < 0.15, shares
 
 
 def test_a_primer_file_has_the_budget_of_a_corpus_file():

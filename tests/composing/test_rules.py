@@ -283,6 +283,18 @@ def test_the_top_voice_moves_in_the_v_and_a_pre_dominant_comes_before_it(tables)
     assert allowed(low, in_v, tables["arrays"]("bass"), bass) == set(bass.tokens)  # free
 
 
+def test_fewer_re_strikes(tables):
+    """After C4–E4–G4, striking E4 again costs; holding it, or moving, does not."""
+    treble, bass = tables["treble"], tables["bass"]
+    rule = r.FewerRestrikes(penalty=0.5)
+    costs = dict(zip(treble.tokens, np.asarray(rule(view(treble, bass, previous="64.67.72"),
+                                                    tables["arrays"]("treble"), np))[0]))
+    assert costs["64.67"] == costs["64"] == costs["62.67.71"] == 0.5
+    assert costs["60"] == costs["71"] == costs["rest"] == 0.0
+    assert costs["60~.64"] == 0.5  # E4 struck again (the held C4 is not in the chord before)
+    assert r.RESTRIKE_PENALTY == {"treble": 0.5, "bass": 0.25}
+
+
 def test_every_rule_is_in_the_default_list_in_order():
     """A composed piece's treble takes every rule but the melody's; a harmonised melody's
     treble takes the melody's instead of its own opening and cadence top voice, and its bass
