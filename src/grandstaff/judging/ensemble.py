@@ -246,6 +246,72 @@ def cadences_on(treble: Sequence[Event], bass: Sequence[Event], times: Sequence[
                           time_signature=time_signature) for t in times) / len(times)
 
 
+def cadence_points(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int, mode: str,
+                   time_signature: str = "4/4") -> list[Fraction]:
+    """Where the music stops to breathe: beats at which both staves sound, nothing moves in
+    either for more than a beat, and the harmony is I, V or vi (:func:`cadence_harmonies`).
+    A held chord is one point, at its first beat. (A chorale's quarter note under a fermata
+    is not one: the fermata is not in the notes.)
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> treble = [Event((67, 72), q)] * 3 + [Event((67, 71), 2 * q)] + [Event((64, 72), 3 * q)]
+    >>> bass = [Event((48,), q)] * 3 + [Event((43,), 2 * q)] + [Event((48,), 3 * q)]
+    >>> cadence_points(treble, bass, tonic=0, mode="major")   # V held 2 beats, I held 3
+    [Fraction(3, 1), Fraction(5, 1)]
+    """
+    beat = beat_length(time_signature)
+    onsets = sorted(set(_onsets(treble)) | set(_onsets(bass)))
+    end = min(sum((e.duration for e in treble), Fraction(0)),
+              sum((e.duration for e in bass), Fraction(0)))
+    harmonies = cadence_harmonies(tonic, mode)
+    found: list[Fraction] = []
+    for index, time in enumerate(onsets):
+        following = onsets[index + 1] if index + 1 < len(onsets) else end
+        if time % beat or following - time <= beat:
+            continue
+        up, low = sounding_at(treble, time), sounding_at(bass, time)
+        classes = {p % 12 for p in up + low}
+        if up and low and any(classes <= chord for chord in harmonies):
+            found.append(time)
+    return found
+
+
+def breathing(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int, mode: str,
+              time_signature: str = "4/4") -> tuple[float, float]:
+    """(cadence points per 16 bars, the longest stretch without one, in bars), the piece's
+    start and end counting as the stretch's ends (see :func:`cadence_points`)."""
+    bar = bar_length(time_signature)
+    end = min(sum((e.duration for e in treble), Fraction(0)),
+              sum((e.duration for e in bass), Fraction(0)))
+    if not end:
+        return float("nan"), float("nan")
+    points = cadence_points(treble, bass, tonic=tonic, mode=mode,
+                            time_signature=time_signature)
+    edges = [Fraction(0), *points, end]
+    longest = max(b - a for a, b in zip(edges, edges[1:]))
+    return float(len(points) * 16 * bar / end), float(longest / bar)
+
+
+def top_voice_motion(treble: Sequence[Event]) -> tuple[float, float]:
+    """(share of the top voice's struck notes that repeat the note before, share that move
+    by a step: one or two semitones), the top voice being the highest treble note, held
+    notes joined.
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> top_voice_motion([Event((72,), q), Event((72,), q), Event((74,), q), Event((79,), q)])
+    (0.333, 0.333)
+    """
+    tops = [max(e.pitches) for e in treble if e.pitches and max(e.pitches) not in e.held]
+    moves = list(zip(tops, tops[1:]))
+    if not moves:
+        return float("nan"), float("nan")
+    repeats = sum(a == b for a, b in moves) / len(moves)
+    steps = sum(1 <= abs(a - b) <= 2 for a, b in moves) / len(moves)
+    return round(repeats, 3), round(steps, 3)
+
+
 def harmonic_fit(treble: Sequence[Event], bass: Sequence[Event],
                  time_signature: str = "4/4") -> float:
     """Share of beats whose sounding pitch classes (both staves, at the beat) fit one major or

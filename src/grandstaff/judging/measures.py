@@ -94,7 +94,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
         "hands apart by key", "left-hand ledger lines", "wide left hand",
-        "doubled leading tone", "pre-dominant", "dominant restrikes")}
+        "doubled leading tone", "pre-dominant", "dominant restrikes", "cadence points",
+        "longest without", "top repeats", "top steps")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
         cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
@@ -122,6 +123,13 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         found["pre-dominant"][s] = _share([pre for pre, _ in approach if pre is not None])
         found["dominant restrikes"][s] = _share([run > 2 for pre, run in approach
                                                  if pre is not None])
+        breaths = [en.breathing(p["treble"], p["bass"], tonic=_tonic(m), mode=m,
+                                time_signature=ts) for p, m, ts in zip(pieces, modes, meters)]
+        found["cadence points"][s] = _summary([points for points, _ in breaths])
+        found["longest without"][s] = _summary([longest for _, longest in breaths])
+        motion = [en.top_voice_motion(p["treble"]) for p in pieces]
+        found["top repeats"][s] = _summary([repeats for repeats, _ in motion])
+        found["top steps"][s] = _summary([steps for _, steps in motion])
         found["voice parallels"][s] = _summary(
             [en.voice_parallels_per_100_moves(p["treble"], p["bass"]) for p in pieces])
         crossings = [en.crossing_share(p["treble"], p["bass"]) for p in sets[s].written]

@@ -149,6 +149,15 @@ def _ensemble_rows(both: dict) -> list[str]:
             "| the leading tone doubled (share of dominant sonorities) | "
             + " | ".join(f"{both['doubled leading tone'][s]:.3f}" for s in SETS) + " |"]
           if "pre-dominant" in both else []),
+        *(["| cadence points per 16 bars (I, V or vi held more than a beat in both hands, "
+           "nothing moving) | " + " | ".join(mean("cadence points", s) for s in SETS) + " |",
+           "| longest stretch without a cadence point (bars) | "
+           + " | ".join(mean("longest without", s) for s in SETS) + " |",
+           "| top voice: repeated notes (share of its moves) | "
+           + " | ".join(mean("top repeats", s) for s in SETS) + " |",
+           "| top voice: steps of one or two semitones (share of its moves) | "
+           + " | ".join(mean("top steps", s) for s in SETS) + " |"]
+          if "cadence points" in both else []),
         "| harmonic fit: beats that one triad or dominant seventh explains | " + " | ".join(
             mean("harmonic fit", s) for s in SETS) + " |"]
     for ts in sorted({ts for s in SETS for ts in both["strong beats"][s]}):
