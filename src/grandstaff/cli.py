@@ -492,7 +492,7 @@ def _compose(args) -> int:
         return 0
 
     from .composing.composer import check_bars, check_candidates, compose
-    from .composing.piece import parse_formats, plan_outputs
+    from .composing.piece import check_outputs, parse_formats
     from .music.keys import Key
     from .output.engrave import Engraver, check_engraver
     from .text import clean_text
@@ -510,7 +510,7 @@ def _compose(args) -> int:
         if text is not None:
             clean_text(text, what)
     if args.out is not None:  # a path that cannot be written is refused before composing
-        plan_outputs(args.out, formats, force=args.force)
+        check_outputs(args.out, formats, force=args.force)
     if args.seed is None:  # drawn here, so that an interrupted run can say which it was
         import numpy as np
 
@@ -577,7 +577,7 @@ def _harmonize(args) -> int:
 
     from .composing.composer import check_candidates
     from .composing.harmonizing import as_melody, harmonize
-    from .composing.piece import parse_formats, plan_outputs
+    from .composing.piece import check_outputs, parse_formats
     from .music.keys import Key
     from .output.engrave import Engraver, check_engraver
     from .text import clean_text
@@ -590,7 +590,7 @@ def _harmonize(args) -> int:
         if text is not None:
             clean_text(text, what)
     if args.out is not None:
-        plan_outputs(args.out, formats, force=args.force)
+        check_outputs(args.out, formats, force=args.force)
     key = Key.parse(args.key) if args.key is not None else None
     tune = as_melody(args.abc if args.abc is not None else args.melody, key=key,
                      time_signature=args.time, abc=args.abc is not None)

@@ -148,7 +148,7 @@ class Piece:
         from ..output.engrave import check_engraver
 
         check_engraver(engraver)
-        targets = plan_outputs(path, formats, force=force)
+        targets = check_outputs(path, formats, force=force)
         if "wav" in targets:
             from ..bounds import check_audio_length
             from ..output.audio import check_soundfont
@@ -223,6 +223,22 @@ def locked_folder(folder: Path):
 
 def _engraver_name(engraver) -> str:
     return str(getattr(engraver, "engraver", engraver))
+
+
+def check_outputs(path: str | Path, formats: Iterable[str] | str, *,
+                  force: bool = False) -> dict[str, Path]:
+    """:func:`plan_outputs` for a check made before the work, outside the writer's lock: it
+    waits for a run that is writing into the same folder to finish, so that its set is seen
+    whole ("exists already"), never half-written ("an earlier run stopped halfway")."""
+    folder = output_stem(path).parent
+    try:
+        waits = folder.is_dir() and os.access(folder, os.R_OK)
+    except OSError:  # a name too long, say: plan_outputs says what is wrong with it
+        waits = False
+    if not waits:
+        return plan_outputs(path, formats, force=force)
+    with locked_folder(folder):
+        return plan_outputs(path, formats, force=force)
 
 
 def plan_outputs(path: str | Path, formats: Iterable[str] | str, *,
