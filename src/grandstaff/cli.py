@@ -210,8 +210,8 @@ def _add_evaluate(commands, parents: dict) -> None:
 
 
 def _add_sampling(command, made: str) -> None:
-    """The tempo and sampling options ``compose`` and ``harmonize`` share; ``made``: what the
-    command writes (for the seed's help)."""
+    """The tempo, sampling and staff options ``compose`` and ``harmonize`` share; ``made``:
+    what the command writes (for the seed's help)."""
     command.add_argument("--tempo", type=_tempo, default=96,
                          help=f"quarter notes per minute, {MIN_TEMPO:g} to {MAX_TEMPO:g} "
                               "(default 96)")

@@ -153,6 +153,7 @@ class StaffArrays(NamedTuple):
     rest: Any          # (pitch tokens,) the rest
     sounding: Any      # (pitch tokens, 128) the notes each token sounds
     held: Any          # (pitch tokens, 128) the notes each token holds from the one before
+    struck: Any        # (pitch tokens, 128) float32: 1 for the notes each token strikes
     closing: Any       # (pitch tokens,) tokens the final span of a cadence allows
     dominant: Any      # (pitch tokens,) tokens its dominant span allows
     lowest: Any        # (pitch tokens,) lowest note (SILENT_ABOVE for silence)
@@ -178,6 +179,7 @@ class StaffArrays(NamedTuple):
         silent = SILENT_BELOW if above else SILENT_ABOVE
         return cls(
             special=pitch.special, rest=pitch.rest, sounding=pitch.sounding, held=pitch.held,
+            struck=pitch.struck.astype("float32"),
             closing=closing_tokens(pitch, clef, mode),
             dominant=dominant_tokens(pitch, clef, mode),
             lowest=pitch.lowest(SILENT_ABOVE),
@@ -549,9 +551,8 @@ class FewerRestrikes(Rule):
     penalty: float = 0.5
 
     def __call__(self, view, arrays, xp):
-        struck = (arrays.sounding & ~arrays.held).astype("float32")
         before = arrays.sounding[view.previous].astype("float32")
-        again = xp.einsum("vn,bn->bv", struck, before) > 0
+        again = xp.einsum("vn,bn->bv", arrays.struck, before) > 0
         return self.penalty * again.astype("float32")
 
 
@@ -689,10 +690,9 @@ class EighthGrid(Rule):
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
     NoParallels, MelodyParallels, LeadingToneOnce, PreDominant, DominantTopMoves,
-    CadenceVoicing,
-    CadenceTop, MelodyEntry, KeyKept,
-    TrebleOnStaff, BassAboveC2, FewerRestrikes, Consonance, MelodyHeard, BarFilling, MelodyRhythm,
-    MelodyEntryRhythm, ClosingHold, CompoundBeat, EntriesTogether, EighthGrid)
+    CadenceVoicing, CadenceTop, MelodyEntry, KeyKept, TrebleOnStaff, BassAboveC2,
+    FewerRestrikes, Consonance, MelodyHeard, BarFilling, MelodyRhythm, MelodyEntryRhythm,
+    ClosingHold, CompoundBeat, EntriesTogether, EighthGrid)
 
 
 @dataclass(frozen=True)

@@ -303,7 +303,7 @@ def top_voice_motion(treble: Sequence[Event]) -> tuple[float, float]:
     >>> top_voice_motion([Event((72,), q), Event((72,), q), Event((74,), q), Event((79,), q)])
     (0.333, 0.333)
     """
-    tops = [max(e.pitches) for e in treble if e.pitches and max(e.pitches) not in e.held]
+    tops = _top_strikes(treble, Fraction(0), sum((e.duration for e in treble), Fraction(0)))
     moves = list(zip(tops, tops[1:]))
     if not moves:
         return float("nan"), float("nan")

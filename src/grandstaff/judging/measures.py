@@ -98,11 +98,11 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "longest without", "top repeats", "top steps")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
-        cadences = [en.final_cadence(p["treble"], p["bass"], tonic=0 if m == "major" else 9,
-                                     mode=m) for p, m in zip(pieces, modes)]
+        cadences = [en.final_cadence(p["treble"], p["bass"], tonic=_tonic(m), mode=m)
+                    for p, m in zip(pieces, modes)]
         found["final tonic"][s] = _share([t for t, _ in cadences])
         found["final V-I"][s] = _share([v for _, v in cadences])
-        tops = [en.cadence_top(p["treble"], tonic=0 if m == "major" else 9)
+        tops = [en.cadence_top(p["treble"], tonic=_tonic(m))
                 for p, m in zip(pieces, modes)]
         found["top ends on tonic"][s] = _share([ends for ends, _ in tops])
         found["leading tone resolves"][s] = _share([up for _, up in tops if up is not None])

@@ -54,11 +54,11 @@ def build_score(
     score.metadata = metadata.Metadata()
     score.metadata.movementName = title or "Untitled"  # one title: work-title too would repeat it
     score.metadata.composer = composer or DEFAULT_COMPOSER
-    names = _names_by_note(spelled_as, key) if spelled_as is not None else None
+    by_note = _names_by_note(spelled_as, key) if spelled_as is not None else None
     lead = opening_silence(staves, bar_length(time_signature))
     parts = []
     for clef_name in CLEFS:
-        part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature, names)
+        part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature, by_note)
         if lead:
             _as_pickup(part, lead)
         if clef_name == "treble" and tempo is not None:
@@ -137,7 +137,7 @@ def _strikes(events: Sequence[Event]) -> list[tuple[Fraction, int]]:
 
 
 def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: str,
-           names: Mapping[tuple[Fraction, int], str] | None = None):
+           by_note: Mapping[tuple[Fraction, int], str] | None = None):
     from music21 import chord, clef, instrument, meter, note, stream, tie
 
     part = stream.PartStaff(id=clef_name)
@@ -152,9 +152,9 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     events = [Event(tuple(sorted(e.pitches)), e.duration, e.held) for e in events]
     spelled = spell_staff([event.pitches for event in events], key,
                           held=[event.held for event in events])
-    if names:
+    if by_note:
         strikes = iter(_strikes(events))
-        spelled = [[names.get(next(strikes), own) for own in event_names]
+        spelled = [[by_note.get(next(strikes), own) for own in event_names]
                    for event_names in spelled]
     beat, bar = compound_beat(time_signature), bar_length(time_signature)
     for number, (event, names) in enumerate(zip(events, spelled)):
