@@ -34,14 +34,21 @@ def test_both_staves_fill_the_same_whole_bars(duet, meter, bars):
         assert all(total_duration(staff) == length for staff in staves[clef])
 
 
-@pytest.mark.parametrize("meter", ["4/4", "3/4"])
-def test_every_draw_read_the_inputs_training_computes(duet, meter):
+@pytest.mark.parametrize("meter,ends", [("4/4", None), ("3/4", [66, 144]),
+                                         ("4/4", [48, 120, 312])])
+def test_every_draw_read_the_inputs_training_computes(duet, meter, ends):
     """Rebuild each staff from the raw draws and compute its inputs the way training does:
-    the partner each draw heard (bass first on shared onsets), its metric position and
-    countdown must be exactly those."""
+    the partner each draw heard (bass first on shared onsets), its metric position,
+    countdown and phrase ids (for the phrase ends planned, in ticks) must be exactly those."""
+    from fractions import Fraction
+
+    from grandstaff.music.vocab import TICKS_PER_QUARTER
+
+    assert duet.phrased
     length = 4 * bar_length(meter)
     drawn = duet.sample(mode="major", length=length, time_signature=meter,
-                        samplers=_samplers(5), candidates=3)
+                        samplers=_samplers(5), candidates=3, phrase_ends=ends)
+    fermatas = None if ends is None else [Fraction(t, TICKS_PER_QUARTER) for t in ends]
     for row in range(3):
         tokens = {}
         for clef in CLEFS:
@@ -50,7 +57,7 @@ def test_every_draw_read_the_inputs_training_computes(duet, meter):
             tokens[clef] = ([vocab.pitch.tokens[i] for i in drawn[clef]["pitch"][row, :count]],
                             [vocab.duration.tokens[i]
                              for i in drawn[clef]["duration"][row, :count]])
-        expected = piece_conditions(tokens, meter)
+        expected = piece_conditions(tokens, meter, fermatas)
         for clef in CLEFS:
             vocab = duet.generators[clef].vocab
             count = drawn[clef]["count"][row]
@@ -62,6 +69,7 @@ def test_every_draw_read_the_inputs_training_computes(duet, meter):
                                  for p in expected[clef].position]
             assert (drawn[clef]["countdown"][row, :count] - 1).tolist() == \
                 expected[clef].countdown
+            assert drawn[clef]["phrase"][row, :count].tolist() == expected[clef].phrase
 
 
 def test_a_set_from_before_coupling_still_composes_as_before(tiny_independent_models, tmp_path):

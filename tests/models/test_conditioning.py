@@ -1,4 +1,5 @@
-"""The three coupling inputs on hand-made staves whose answer is known."""
+"""The coupling inputs (partner, meter, position, countdown, phrase) on hand-made staves
+whose answer is known, and on real chorales."""
 
 from __future__ import annotations
 
@@ -81,3 +82,66 @@ def test_transposed_copies_move_the_partner_too(small_corpus):
     index = sequence[2][1:].index(original)
     moved = Event.from_tokens(original, "1").transposed(2).tokens()[0]
     assert copy[2][index] == moved and copy[3:] == tuple(row[1:] for row in sequence[3:])
+
+
+def test_the_phrase_input_counts_beats_to_the_next_fermata(small_corpus):
+    """A piece read from a chorale's file hears its fermatas: the events that start on one
+    read 'phrase end', the others the whole beats to the next; the rows line up with the
+    other inputs and reach the chunks as ``phrase_in``."""
+    from fractions import Fraction
+
+    from grandstaff.models.conditioning import PHRASE_AHEAD, PHRASE_CAP, PHRASE_END
+    from grandstaff.models.sequences import build_vocab
+
+    name = next(n for n in small_corpus.piece_names() if small_corpus.fermatas(n))
+    fermatas = small_corpus.fermatas(name)
+    sequence = corpus_sequences(small_corpus, "treble", [name], coupled=True, phrases=True)[0]
+    assert len(sequence) == 7 and len(sequence[6]) == len(sequence[0])
+    lengths = [Fraction(d) for d in sequence[1][1:]]
+    onsets, total = np.cumsum([0] + lengths[:-1]), sum(lengths)
+    beat = Fraction(1)  # the chorales here are in 4/4 or 3/4
+    for onset, phrase in zip(onsets, sequence[6][1:]):
+        if onset in fermatas:
+            assert phrase == PHRASE_END
+            continue
+        following = [f for f in fermatas if f > onset] or [total]
+        assert PHRASE_AHEAD <= phrase <= PHRASE_AHEAD + PHRASE_CAP
+        if following[0] - onset < PHRASE_CAP:
+            assert phrase == PHRASE_AHEAD + int((following[0] - onset) // beat)
+    assert sum(p == PHRASE_END for p in sequence[6]) >= len(fermatas) - 1
+    vocab = build_vocab(small_corpus, "treble", coupled=True)
+    chunks = make_chunks(encode_sequences([sequence], vocab), length=8)
+    assert chunks["phrase_in"][0, 3] == sequence[6][4]
+    unphrased = corpus_sequences(small_corpus, "treble", [name], coupled=True)[0]
+    assert unphrased == sequence[:6]
+
+
+def test_hidden_phrases_read_as_unknown_and_padding_stays():
+    from grandstaff.models.conditioning import PHRASE_UNKNOWN
+    from grandstaff.models.sequences import hide_phrases
+
+    data = {"phrase_in": np.array([[3, 2, 5, 0]] * 400), "weight": np.ones((400, 4))}
+    hidden = hide_phrases(data, 0.25, seed=0)["phrase_in"]
+    share = (hidden[:, 0] == PHRASE_UNKNOWN).mean()
+    assert 0.18 < share < 0.32
+    assert (hidden[:, 3] == 0).all()
+    assert ((hidden == data["phrase_in"]).all(axis=1) | (hidden[:, :3] == PHRASE_UNKNOWN).all(
+        axis=1)).all()
+    assert hide_phrases(data, 0.0, seed=0) is data
+
+
+def test_phrase_statistics_count_bars_between_fermatas(small_corpus):
+    from grandstaff.models.conditioning import bar_ticks, phrase_statistics, ticks_of
+
+    found = phrase_statistics(small_corpus)
+    meters = dict(zip(small_corpus.pieces["piece"], small_corpus.pieces["time_signature"]))
+    expected_ends = 0
+    for name in small_corpus.piece_names():
+        fermatas = small_corpus.fermatas(name)
+        if fermatas:
+            bar = bar_ticks(meters[name])
+            expected_ends += len({ticks_of(f) // bar for f in fermatas})
+    assert sum(sum(m["lengths"].values()) for m in found.values()) == expected_ends
+    for meter, counts in found.items():
+        assert sum(counts["positions"].values()) == sum(counts["lengths"].values())
+        assert all(0 <= int(t) < bar_ticks(meter) for t in counts["positions"])

@@ -40,9 +40,13 @@ def test_the_reference_layers_are_built_with_named_heads():
     names = [layer.name for layer in model.layers]
     for name in ("spatial_dropout", "layer_norm", "lstm_1", "lstm_2", "lstm_3", "dense",
                  "pitch", "duration", "partner_embedding", "meter_embedding",
-                 "position_embedding", "countdown_embedding"):
+                 "position_embedding", "countdown_embedding", "phrase_embedding"):
         assert name in names
-    assert model.get_layer("embed").output.shape[-1] == 128 + 32 + 64 + 8 + 16 + 8
+    assert model.get_layer("embed").output.shape[-1] == 128 + 32 + 64 + 8 + 16 + 8 + 8
+    unphrased = build_clef_model(ClefConfig(phrases=False), pitch_size=40, duration_size=9,
+                                 conditions={"partner": 50, "meter": 5, "position": 20})
+    assert "phrase_in" not in [i.name for i in unphrased.inputs]
+    assert unphrased.get_layer("embed").output.shape[-1] == 128 + 32 + 64 + 8 + 16 + 8
     with pytest.raises(BadArgumentError, match="needs the sizes"):
         build_clef_model(ClefConfig(), pitch_size=40, duration_size=9)
     alone = build_clef_model(ClefConfig(coupled=False), pitch_size=40, duration_size=9)
@@ -108,7 +112,8 @@ def test_a_model_folder_holds_everything_and_loads_identically(tiny_models, smal
     reloaded = ClefModel.load(folder)
     ids = {"pitch_in": np.array([[1, 5, 6, 7]]), "duration_in": np.array([[1, 4, 4, 5]]),
            "partner_in": np.array([[0, 6, 6, 9]]), "meter_in": np.array([[3, 3, 3, 3]]),
-           "position_in": np.array([[3, 4, 5, 3]]), "countdown_in": np.array([[9, 9, 9, 8]])}
+           "position_in": np.array([[3, 4, 5, 3]]), "countdown_in": np.array([[9, 9, 9, 8]]),
+           "phrase_in": np.array([[1, 7, 6, 2]])}
     a = loaded.model.predict_on_batch(ids)
     b = reloaded.model.predict_on_batch(ids)
     for head in ("pitch", "duration"):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from grandstaff.errors import BadInputError
+from grandstaff.models.conditioning import PHRASE_IDS
 from grandstaff.models.model import (
     CONDITIONS,
     ClefModel,
@@ -32,6 +33,7 @@ def _random_inputs(step: ClefStep, batch: int, seed: int) -> list[np.ndarray]:
     sizes = [len(vocab.pitch), len(vocab.duration)]
     if step.config.coupled:
         sizes += [len(vocab.condition(name)) for name in CONDITIONS] + [10]
+        sizes += [PHRASE_IDS] if step.config.phrased else []
     ids = [rng.integers(0, size, (batch, 1)).astype("int32") for size in sizes]
     state = [rng.normal(0, 0.5, (batch, units)).astype("float32")
              for units in step.config.lstm_units for _ in range(2)]

@@ -21,7 +21,14 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import BadArgumentError, ModelMismatchError
-from ..models.conditioning import COUNTDOWN_CAP, bar_ticks, piece_conditions, position_token
+from ..models.conditioning import (
+    COUNTDOWN_CAP,
+    PHRASE_UNKNOWN,
+    bar_ticks,
+    phrase_ids,
+    piece_conditions,
+    position_token,
+)
 from ..music.events import CLEFS, Event, start_token
 from ..music.vocab import TICKS_PER_QUARTER
 from .generation import ClefGenerator, key_seed, on_device
@@ -53,6 +60,17 @@ class CoupledGenerator:
     def partners(self) -> dict[str, PitchTable]:
         """Each clef's partner vocabulary (the other staff's tokens) as a table."""
         return {clef: PitchTable.build(self.generators[clef].vocab.partner) for clef in CLEFS}
+
+    @property
+    def phrased(self) -> bool:
+        """Whether both clefs hear a phrase plan."""
+        return all(self.generators[clef].phrased for clef in CLEFS)
+
+    @property
+    def phrase_statistics(self) -> dict | None:
+        """How the corpus this set learned from cuts its phrases, per meter (``None`` for a
+        set trained before phrases)."""
+        return self.generators[CLEFS[0]].metrics.get("phrases")
 
     @cached_property
     def centres(self) -> dict[str, float]:
@@ -102,7 +120,8 @@ class CoupledGenerator:
                  primer: Mapping[str, list[Event]] | None = None,
                  ending: str = "cadence", shift: int | None = None, rules: bool = True,
                  notes: dict | None = None, melody=None,
-                 spans: tuple[int, int] | None = None) -> dict[str, list[list[Event]]]:
+                 spans: tuple[int, int] | None = None,
+                 phrase_ends: list[int] | None = None) -> dict[str, list[list[Event]]]:
         """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
         reference key: ``{clef: [staff of each candidate]}``. ``shift``: the semitones the
         piece will be transposed by to be written, so that the treble keeps to its staff
@@ -113,11 +132,12 @@ class CoupledGenerator:
         step (they left no token to draw) and were skipped there. ``melody``: (MIDI number
         in the reference key or ``None``, ticks) pairs filling ``length``, kept as the
         treble's top voice (or a list of such, one per candidate); ``spans``: the cadence's final
-        and dominant spans in ticks."""
+        and dominant spans in ticks. ``phrase_ends``: the onsets (ticks) where the phrases of
+        the plan end, for a set that hears phrases (``None``: no plan, read as unknown)."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
                             samplers=samplers, candidates=candidates, primer=primer,
                             ending=ending, shift=shift, rules=rules, melody=melody,
-                            spans=spans)
+                            spans=spans, phrase_ends=phrase_ends)
         staves = {}
         for clef in CLEFS:
             generator = self.generators[clef]
@@ -133,11 +153,12 @@ class CoupledGenerator:
                primer: Mapping[str, list[Event]] | None = None,
                ending: str = "cadence", shift: int | None = None,
                rules: bool = True, melody=None,
-               spans: tuple[int, int] | None = None) -> dict[str, dict]:
+               spans: tuple[int, int] | None = None,
+               phrase_ends: list[int] | None = None) -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, the ids of the inputs each draw read
-        (``partner``, ``position``, ``countdown``), the bitmask of pitch bans skipped
-        (``emptied``) and their names per row (``skipped``)."""
+        (``partner``, ``position``, ``countdown``, ``phrase``), the bitmask of pitch bans
+        skipped (``emptied``) and their names per row (``skipped``)."""
         target, bar = self._target(length, time_signature)
         if ending not in ENDINGS:
             raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
@@ -166,6 +187,10 @@ class CoupledGenerator:
             guides = (guide, guide)  # the bass hears the melody ahead (see its rules)
         loop = self.loops.get(settings, lambda: self._compile(
             target, bar, time_signature, mode, primed, chosen, ks))
+        plans = None
+        if self.phrased:
+            ids = phrase_ids(range(target + 1), phrase_ends, target, time_signature)
+            plans = [on_device(np.asarray(ids, dtype="int32"))] * len(CLEFS)
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         seed = key_seed(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = loop(
@@ -174,9 +199,9 @@ class CoupledGenerator:
              for c in CLEFS],
             [self._token_costs(c, chosen[c], shift, mode) for c in CLEFS],
             [tuple(np.float32(s.temperature) for s in samplers[c]) for c in CLEFS],
-            guides)
+            guides, plans)
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown",
-                 "emptied")
+                 "phrase", "emptied")
         drawn = {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
                  for index, clef in enumerate(CLEFS)}
         for clef in CLEFS:  # the names of the bans each row skipped
@@ -254,7 +279,8 @@ class CoupledGenerator:
             if p not in vocab.pitch or d not in vocab.duration:
                 continue
             ids = [_id(vocab.partner, inputs.partner[index]), _id(vocab.meter, inputs.meter[0]),
-                   _id(vocab.position, inputs.position[index]), COUNTDOWN_CAP + 1]
+                   _id(vocab.position, inputs.position[index]), COUNTDOWN_CAP + 1,
+                   *([PHRASE_UNKNOWN] if generator.phrased else [])]
             _, _, state = generator.step(pitch, duration, state,
                                          [np.full(candidates, i) for i in ids])
             pitch = np.full(candidates, vocab.pitch.id(p), dtype="int32")

@@ -59,6 +59,8 @@ class ClefGenerator:
         self.clef = step.clef
         self.vocab = step.vocab
         self.units = step.config.lstm_units
+        self.phrased = step.config.phrased
+        self.metrics = step.metrics or {}
         self.apply = step.apply
         self.params = jax.tree.map(on_device, step.params)
         self._run = jax.jit(self.apply)
@@ -103,7 +105,8 @@ class ClefGenerator:
         arrays = StaffArrays.build(self.clef, coupling.pop("mode", "major"), self.table,
                                    partner, durations)
         return Staff(self.apply, rules, StaffArrays(*(on_device(a) for a in arrays)), ks,
-                     durations.longest, conditioned=bool(coupling), **coupling)
+                     durations.longest, conditioned=bool(coupling),
+                     phrased=bool(coupling) and self.phrased, **coupling)
 
     def initial_state(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((batch, units), dtype="float32")

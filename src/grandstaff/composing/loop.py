@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..models.conditioning import COUNTDOWN_CAP, ORDER
+from ..models.conditioning import COUNTDOWN_CAP, ORDER, PHRASE_UNKNOWN
 from ..music.events import Event, canonical, split_silence
 from ..music.vocab import TICKS_PER_QUARTER
 from .rules import DURATION, PITCH, Rules, StaffArrays, StepView
@@ -36,7 +36,8 @@ from .tables import PitchTable
 class Staff:
     """What the loop knows of one staff: its model step, its rules and their arrays (on the
     device), top-k per head, and, for a coupled model, the meter and metric-position ids it
-    reads beside each event (``conditioned``)."""
+    reads beside each event (``conditioned``), and whether it hears the phrase plan
+    (``phrased``)."""
 
     apply: Callable
     rules: Rules
@@ -47,6 +48,7 @@ class Staff:
     meter: int = 0
     positions: Any = None        # (ticks of a bar,) metric position ids
     as_partner: Any = None       # own pitch ids as the other staff's partner ids
+    phrased: bool = False
 
 
 class Fed(NamedTuple):
@@ -55,6 +57,7 @@ class Fed(NamedTuple):
     partner: Any
     position: Any
     countdown: Any
+    phrase: Any
 
 
 class Lane(NamedTuple):
@@ -141,19 +144,26 @@ class Pair(NamedTuple):
 
 def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs,
          temperatures, *, bar: int, bars: int, check: bool = False,
-         guide: Guide | None = None) -> Lane:
+         guide: Guide | None = None, plan=None) -> Lane:
     """One event for the rows that are ``chosen``: the model step, the rules of each head,
     the draws, the bookkeeping. Runs compiled inside the loop, or eagerly (with ``check``, a
     ban that empties a row raises :class:`~grandstaff.composing.rules.RuleEmptiedError`).
-    ``guide``: a melody this staff's top voice keeps (read by the melody rules)."""
+    ``guide``: a melody this staff's top voice keeps (read by the melody rules); ``plan``:
+    the phrase id of every tick of the piece and one past its end (see
+    :func:`~grandstaff.models.conditioning.phrase_ids`), for a staff that hears phrases
+    (``None``: unknown throughout)."""
     import jax.numpy as jnp
 
     rows = lane.remaining.shape[0]
     position = staff.positions[lane.elapsed % bar] if staff.conditioned else lane.elapsed
     countdown = jnp.clip(bars - 1 - lane.elapsed // bar, 0, COUNTDOWN_CAP) + 1
+    phrase = (jnp.full((rows,), PHRASE_UNKNOWN, "int32") if plan is None
+              else plan[jnp.clip(lane.elapsed, 0, plan.shape[-1] - 1)])
     inputs = [lane.pitch, lane.duration]
     if staff.conditioned:
         inputs += [partner.heard, jnp.full((rows,), staff.meter), position, countdown]
+        if staff.phrased:
+            inputs.append(phrase)
     outputs = staff.apply(params, [*(x[:, None].astype("int32") for x in inputs), *lane.state])
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
                     partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded)
@@ -178,7 +188,7 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     stuck = chosen & ~allowed.any(axis=1)
     take = chosen & ~stuck
     return _record(staff, lane, take, stuck, new_p, new_d, list(outputs[2:]),
-                   Fed(partner.heard, position, countdown), emptied)
+                   Fed(partner.heard, position, countdown, phrase), emptied)
 
 
 def _record(staff: Staff, lane: Lane, take, stuck, new_p, new_d, state, fed: Fed,
@@ -212,24 +222,26 @@ def start_lane(staff: Staff, pitch, duration, state, target: int) -> Lane:
     zeros = jnp.zeros((rows, staff.longest), dtype="int32")
     none = jnp.zeros((rows,), "int32")
     return Lane(pitch, duration, list(state), none, jnp.full((rows,), target, "int32"), zeros,
-                zeros, none, none, Fed(zeros, zeros, zeros), jnp.zeros((rows,), bool), none)
+                zeros, none, none, Fed(zeros, zeros, zeros, zeros), jnp.zeros((rows,), bool), none)
 
 
 def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
     """The whole loop for one or two ``staves``, compiled: ``run(params, seed, starts, costs,
-    temperatures, guides=None)`` with per staff its parameters, its start (pitch ids,
-    duration ids, ids of the other staff's last pitch as heard, LSTM states), its token costs,
-    its (pitch, duration) temperatures and, in ``guides``, its :class:`Guide` or ``None``.
-    Returns each lane's (pitch ids, duration ids, count, left, partner ids, position ids,
-    countdowns, emptied)."""
+    temperatures, guides=None, plans=None)`` with per staff its parameters, its start (pitch
+    ids, duration ids, ids of the other staff's last pitch as heard, LSTM states), its token
+    costs, its (pitch, duration) temperatures, in ``guides`` its :class:`Guide` or ``None``
+    and in ``plans`` its phrase ids per tick or ``None`` (see :func:`step`). Returns each
+    lane's (pitch ids, duration ids, count, left, partner ids, position ids, countdowns,
+    phrase ids, emptied)."""
     import jax
     import jax.numpy as jnp
 
     bars = target // bar
     longest = sum(staff.longest for staff in staves)
 
-    def run(params, seed, starts, costs, temperatures, guides=None):
+    def run(params, seed, starts, costs, temperatures, guides=None, plans=None):
         guides = tuple(guides) if guides is not None else (None,) * len(staves)
+        plans = tuple(plans) if plans is not None else (None,) * len(staves)
         lanes = tuple(start_lane(staff, p, d, state, target)
                       for staff, (p, d, _, state) in zip(staves, starts))
         heard = tuple(start[2] for start in starts)
@@ -237,7 +249,8 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
         pair = Pair(0, jax.random.key(seed), lanes, heard, heard, (none,) * len(staves))
 
         def body(pair: Pair) -> Pair:
-            return _advance(staves, pair, params, costs, temperatures, bar, bars, guides)
+            return _advance(staves, pair, params, costs, temperatures, bar, bars, guides,
+                            plans)
 
         def going(pair: Pair):
             unfinished = jnp.stack([lane.remaining > 0 for lane in pair.lanes]).any()
@@ -251,7 +264,7 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
 
 
 def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: int,
-             guides) -> Pair:
+             guides, plans) -> Pair:
     """One step of the loop: who moves, their draws, what each staff now hears."""
     import jax
     import jax.numpy as jnp
@@ -262,7 +275,8 @@ def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: in
         key, key_p, key_d = jax.random.split(pair.key, 3)
         partner = Partner(pair.heard[0], pair.before[0], pair.onsets[0], lanes[0].elapsed * 0)
         lane = step(staves[0], params[0], (key_p, key_d), lanes[0], partner, active[0],
-                    costs[0], temperatures[0], bar=bar, bars=bars, guide=guides[0])
+                    costs[0], temperatures[0], bar=bar, bars=bars, guide=guides[0],
+                    plan=plans[0])
         return pair._replace(step=pair.step + 1, key=key, lanes=(lane,))
     treble, bass = lanes
     # the staff whose next onset comes first; on a tie the one first in ORDER
@@ -275,7 +289,8 @@ def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: in
     lanes = tuple(
         step(staff, params[n], jax.random.split(keys[n]), lanes[n],
              Partner(pair.heard[n], pair.before[n], pair.onsets[1 - n], ends[1 - n]),
-             turns[n], costs[n], temperatures[n], bar=bar, bars=bars, guide=guides[n])
+             turns[n], costs[n], temperatures[n], bar=bar, bars=bars, guide=guides[n],
+             plan=plans[n])
         for n, staff in enumerate(staves))
     onsets = tuple(jnp.where(turns[n], ends[n], pair.onsets[n]) for n in range(2))
     # each staff now hears the other's newest event (and remembers the one before)

@@ -1,5 +1,5 @@
-"""The three inputs that let a clef model hear the other hand, feel the meter and count
-toward the end, computed for every event from the token lists of both staves.
+"""The inputs that let a clef model hear the other hand, feel the meter, count toward the
+end and breathe at phrase ends, computed for every event from the token lists of both staves.
 
 For the event of one staff that starts at onset ``t``:
 
@@ -12,6 +12,10 @@ For the event of one staff that starts at onset ``t``:
   eighth of beat 3 in 4/4; the beat of 6/8 is the dotted quarter).
 - **countdown**: how many whole bars follow the bar of ``t``, capped at :data:`COUNTDOWN_CAP`
   (0 in the last bar, where the position tells how far into it ``t`` is).
+- **phrase**: how far ``t`` is from the next phrase end (the onset of a fermata in the corpus,
+  of a planned phrase end at generation), in whole beats capped at :data:`PHRASE_CAP`, or
+  that ``t`` falls on one; the end of the piece always ends a phrase. A piece whose phrase
+  ends are unknown (a file without fermatas) reads :data:`PHRASE_UNKNOWN` throughout.
 
 >>> staves = {"treble": (["67", "69", "71"], ["2", "1", "1"]), "bass": (["48", "43"], ["3", "1"])}
 >>> found = piece_conditions(staves, "4/4")
@@ -19,6 +23,8 @@ For the event of one staff that starts at onset ``t``:
 (['48', '48', '43'], ['<pad>', '69'])
 >>> found["treble"].position, found["treble"].countdown
 (['0:0', '2:0', '3:0'], [0, 0, 0])
+>>> found["treble"].phrase, piece_conditions(staves, "4/4", fermatas=[2])["treble"].phrase
+([1, 1, 1], [5, 2, 4])
 """
 
 from __future__ import annotations
@@ -35,6 +41,13 @@ from ..music.vocab import TICKS_PER_QUARTER
 ORDER: tuple[str, str] = ("bass", "treble")
 #: Whole bars after the current one that the countdown tells apart; more read as this many.
 COUNTDOWN_CAP = 8
+#: Whole beats to the next phrase end that the phrase input tells apart; more read as this.
+PHRASE_CAP = 12
+#: The phrase ids: 0 is padding, then "unknown", then "on a phrase end", then
+#: ``PHRASE_AHEAD + beats`` for 0..PHRASE_CAP whole beats before the next one.
+PHRASE_UNKNOWN, PHRASE_END, PHRASE_AHEAD = 1, 2, 3
+#: How many phrase ids there are (the size of the phrase embedding).
+PHRASE_IDS = PHRASE_AHEAD + PHRASE_CAP + 1
 
 
 def ticks_of(duration: str | Fraction) -> int:
@@ -78,6 +91,31 @@ def countdown(tick: int, total: int, time_signature: str) -> int:
     return max(0, min(COUNTDOWN_CAP, bars - 1 - tick // bar))
 
 
+def phrase_ids(ticks: Sequence[int], ends: Sequence[int] | None, total: int,
+               time_signature: str) -> list[int]:
+    """The phrase id of each onset in ``ticks``, for phrases ending at the onsets ``ends``
+    (ticks; ``None``: unknown) in a piece of ``total`` ticks, which ends the last phrase.
+
+    >>> phrase_ids([0, 24, 48, 72, 96], [48], 192, "4/4")
+    [5, 4, 2, 8, 7]
+    >>> phrase_ids([0, 96], None, 192, "4/4")
+    [1, 1]
+    """
+    if ends is None:
+        return [PHRASE_UNKNOWN] * len(ticks)
+    beat = ticks_of(beat_length(time_signature))
+    marks = sorted({*(int(e) for e in ends), int(total)})
+    found = []
+    for tick in ticks:
+        index = bisect.bisect_left(marks, tick)
+        if index < len(marks) and marks[index] == tick:
+            found.append(PHRASE_END)
+            continue
+        ahead = (marks[index] if index < len(marks) else int(total)) - tick
+        found.append(PHRASE_AHEAD + min(PHRASE_CAP, max(0, ahead) // beat))
+    return found
+
+
 def partner_tokens(own: Sequence[int], other: Sequence[int], other_pitches: Sequence[str], *,
                    same_onset: bool) -> list[str]:
     """The other staff's pitch token at each of ``own`` onsets: its latest event starting at
@@ -92,20 +130,24 @@ def partner_tokens(own: Sequence[int], other: Sequence[int], other_pitches: Sequ
 
 @dataclass(frozen=True)
 class Conditions:
-    """The three inputs for every event of one staff (lists as long as its events)."""
+    """The inputs for every event of one staff (lists as long as its events)."""
 
     partner: list[str]
     meter: list[str]
     position: list[str]
     countdown: list[int]
+    phrase: list[int]
 
 
 def piece_conditions(staves: Mapping[str, tuple[Sequence[str], Sequence[str]]],
-                     time_signature: str) -> dict[str, Conditions]:
+                     time_signature: str,
+                     fermatas: Sequence[Fraction] | None = None) -> dict[str, Conditions]:
     """The inputs of both staves of one piece, from each staff's (pitch tokens, duration
-    tokens); the piece lasts as long as its longer staff."""
+    tokens); the piece lasts as long as its longer staff. ``fermatas``: where its phrases end
+    (onsets in quarters), ``None`` where that is unknown."""
     starts = {clef: onsets(staves[clef][1]) for clef in CLEFS}
     total = max(sum(ticks_of(d) for d in staves[clef][1]) for clef in CLEFS)
+    ends = None if fermatas is None else [ticks_of(Fraction(f)) for f in fermatas]
     found = {}
     for clef in CLEFS:
         other = CLEFS[1 - CLEFS.index(clef)]
@@ -115,5 +157,34 @@ def piece_conditions(staves: Mapping[str, tuple[Sequence[str], Sequence[str]]],
                                    same_onset=hears_same_onset),
             meter=[time_signature] * len(starts[clef]),
             position=[position_token(t, time_signature) for t in starts[clef]],
-            countdown=[countdown(t, total, time_signature) for t in starts[clef]])
+            countdown=[countdown(t, total, time_signature) for t in starts[clef]],
+            phrase=phrase_ids(starts[clef], ends, total, time_signature))
     return found
+
+
+def phrase_statistics(corpus, pieces: Sequence[str] | None = None) -> dict[str, dict]:
+    """How the phrases of ``pieces`` (every piece of ``corpus`` by default) are cut, per meter:
+    how many phrases last each number of bars (``lengths``), and how many phrase ends fall
+    at each tick into their bar (``positions``). Only pieces whose files mark fermatas count.
+    Saved with a trained model, so that a phrase plan follows its corpus."""
+    from collections import Counter
+
+    meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"].astype(str)))
+    found: dict[str, dict[str, Counter]] = {}
+    for name in corpus.piece_names() if pieces is None else pieces:
+        fermatas = corpus.fermatas(name)
+        if not fermatas:
+            continue
+        meter = meters[name]
+        bar = bar_ticks(meter)
+        counts = found.setdefault(meter, {"lengths": Counter(), "positions": Counter()})
+        last_bar = -1
+        for onset in sorted(ticks_of(f) for f in fermatas):
+            bar_index = onset // bar
+            if bar_index > last_bar:
+                counts["lengths"][str(bar_index - last_bar)] += 1
+                counts["positions"][str(onset % bar)] += 1
+                last_bar = bar_index
+    return {meter: {part: dict(sorted(counter.items(), key=lambda kv: int(kv[0])))
+                    for part, counter in counts.items()}
+            for meter, counts in sorted(found.items())}

@@ -60,7 +60,8 @@ def evaluate_clef(clef_model: ClefModel, corpus: Corpus, train_pieces: list[str]
     vocab, coupled = clef_model.vocab, clef_model.config.coupled
     train = encode_sequences(corpus.sequences(clef_model.clef, train_pieces), vocab)
     held = encode_sequences(corpus_sequences(corpus, clef_model.clef, held_pieces,
-                                             coupled=coupled), vocab)
+                                             coupled=coupled,
+                                             phrases=clef_model.config.phrased), vocab)
     model = model_scores(clef_model, held)
     ngrams = ngram_scores(train, held, {"pitch": len(vocab.pitch),
                                         "duration": len(vocab.duration)})

@@ -27,7 +27,7 @@ from ..errors import (
 from ..files import give_normal_mode
 from ..music.events import CLEFS, is_special, parse_duration, parse_pitches
 from ..music.vocab import Vocabulary
-from .conditioning import COUNTDOWN_CAP
+from .conditioning import COUNTDOWN_CAP, PHRASE_IDS
 
 HEADS: tuple[str, str] = ("pitch", "duration")
 MODEL_FILE, VOCAB_FILE, CONFIG_FILE, METRICS_FILE = (
@@ -65,6 +65,17 @@ class ClefConfig:
     #: Share of training chunks whose meter is hidden (read as padding), so that a meter the
     #: corpus lacks still gets a trained input.
     meter_dropout: float = 0.1
+    #: Hear how far each event is from the next phrase end (a coupled model only; see
+    #: models/conditioning.py), and the share of training chunks that read it as unknown,
+    #: as a file without fermatas does, so that composing without a phrase plan still works.
+    phrases: bool = True
+    phrase_embedding: int = 8
+    phrase_dropout: float = 0.2
+
+    @property
+    def phrased(self) -> bool:
+        """Whether the model has the phrase input (it needs the other inputs too)."""
+        return self.coupled and self.phrases
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lstm_units", tuple(int(u) for u in self.lstm_units))
@@ -74,12 +85,14 @@ class ClefConfig:
                 f"transpositions={self.transpositions!r} must be non-zero semitones within ±6")
         for name in ("pitch_embedding", "duration_embedding", "dense_units", "chunk_length",
                      "chunk_stride", "batch_size", "epochs", "partner_embedding",
-                     "meter_embedding", "position_embedding", "countdown_embedding"):
+                     "meter_embedding", "position_embedding", "countdown_embedding",
+                     "phrase_embedding"):
             if int(getattr(self, name)) < 1:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be 1 or more")
         if not self.lstm_units or min(self.lstm_units) < 1:
             raise BadArgumentError(f"lstm_units={self.lstm_units!r} needs one or more sizes ≥ 1")
-        for name in ("spatial_dropout", "lstm_dropout", "ema_momentum", "meter_dropout"):
+        for name in ("spatial_dropout", "lstm_dropout", "ema_momentum", "meter_dropout",
+                     "phrase_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise BadArgumentError(f"{name}={getattr(self, name)!r} must be in [0, 1)")
         if not 0 < self.validation_share < 1:
@@ -108,8 +121,9 @@ class ClefConfig:
             warnings.warn(f"clef config keys {', '.join(map(repr, unknown))} are unknown to "
                           "this version of grandstaff and were left out",
                           GrandstaffWarning, stacklevel=2)
-        # folders saved before weight averaging, and before the staves heard each other
-        data = {"ema_momentum": 0.0, "coupled": False, **data}
+        # folders saved before weight averaging, before the staves heard each other, and
+        # before the models heard phrases
+        data = {"ema_momentum": 0.0, "coupled": False, "phrases": False, **data}
         values = {}
         for name, value in data.items():
             if name not in known:
@@ -249,7 +263,7 @@ def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
         if not conditions:
             raise BadArgumentError("a coupled clef model needs the sizes of its partner, "
                                    "meter and position vocabularies")
-        for name in (*CONDITIONS, "countdown"):
+        for name in (*CONDITIONS, "countdown", *(("phrase",) if config.phrased else ())):
             inputs[f"{name}_in"] = keras.Input((length,), dtype="int32", name=f"{name}_in")
         heard = layers.Embedding(conditions["partner"], PARTNER_FEATURES, trainable=False,
                                  name="partner_pitches")(inputs["partner_in"])
@@ -263,6 +277,9 @@ def build_clef_model(config: ClefConfig, pitch_size: int, duration_size: int, *,
             layers.Embedding(COUNTDOWN_CAP + 2, config.countdown_embedding,
                              name="countdown_embedding")(inputs["countdown_in"]),
         ]
+        if config.phrased:
+            parts.append(layers.Embedding(PHRASE_IDS, config.phrase_embedding,
+                                          name="phrase_embedding")(inputs["phrase_in"]))
     x = layers.Concatenate(name="embed")(parts)
     x = layers.SpatialDropout1D(config.spatial_dropout, name="spatial_dropout")(x)
     x = layers.LayerNormalization(name="layer_norm")(x)

@@ -16,15 +16,17 @@ from ..corpus import Corpus
 from ..errors import BadInputError
 from ..music.events import CLEFS, PAD, REST, format_pitches, is_special, parse_pitch_token
 from ..music.vocab import Vocabulary
-from .conditioning import piece_conditions
+from .conditioning import PHRASE_UNKNOWN, piece_conditions
 from .model import CONDITIONS, ClefVocab
 
 #: Per piece: (pitch tokens, duration tokens), and for a coupled model also the partner,
-#: meter and position tokens and the countdown of every position (see ``conditioning.py``).
+#: meter and position tokens and the countdown of every position, and for a model that
+#: hears phrases their phrase ids (see ``conditioning.py``).
 Sequences = list[tuple[list, ...]]
 #: The model inputs of a coupled model beside its own tokens, in the order of the rows of an
-#: encoded piece after the pitch and duration ids.
-CONDITION_INPUTS: tuple[str, ...] = tuple(f"{name}_in" for name in (*CONDITIONS, "countdown"))
+#: encoded piece after the pitch and duration ids (the phrase row only where it hears them).
+CONDITION_INPUTS: tuple[str, ...] = tuple(f"{name}_in" for name in (*CONDITIONS, "countdown",
+                                                                    "phrase"))
 
 
 def other_clef(clef: str) -> str:
@@ -32,9 +34,10 @@ def other_clef(clef: str) -> str:
 
 
 def corpus_sequences(corpus: Corpus, clef: str, pieces: list[str] | None = None, *,
-                     coupled: bool = False) -> Sequences:
+                     coupled: bool = False, phrases: bool = False) -> Sequences:
     """Each piece's sequence of ``clef`` (its start token, then its events); for a coupled
-    model with its inputs, which hear the other clef of the same piece. The start token's
+    model with its inputs, which hear the other clef of the same piece, and with ``phrases``
+    the phrase ids from its fermatas (unknown where its file has none). The start token's
     inputs are padding."""
     own = corpus.sequences(clef, pieces)
     if not coupled:
@@ -46,9 +49,11 @@ def corpus_sequences(corpus: Corpus, clef: str, pieces: list[str] | None = None,
     for name, mine, theirs in zip(names, own, other):
         staves = {clef: (mine[0][1:], mine[1][1:]), other_clef(clef): (theirs[0][1:],
                                                                         theirs[1][1:])}
-        found = piece_conditions(staves, meters[name])[clef]
-        result.append((*mine, [PAD, *found.partner], [PAD, *found.meter],
-                       [PAD, *found.position], [-1, *found.countdown]))
+        found = piece_conditions(staves, meters[name],
+                                 corpus.fermatas(name) if phrases else None)[clef]
+        rows = (*mine, [PAD, *found.partner], [PAD, *found.meter], [PAD, *found.position],
+                [-1, *found.countdown])
+        result.append((*rows, [0, *found.phrase]) if phrases else rows)
     return result
 
 
@@ -114,7 +119,7 @@ def build_vocab(corpus: Corpus, clef: str, transpositions: tuple[int, ...] = (),
     if not coupled:
         return ClefVocab(pitch, duration)
     meters = sorted(set(corpus.pieces["time_signature"].astype(str)))
-    positions = {t for _, _, _, _, row, _ in corpus_sequences(corpus, clef, coupled=True)
+    positions = {t for _, _, _, _, row, *_ in corpus_sequences(corpus, clef, coupled=True)
                  for t in row[1:]}
     return ClefVocab(pitch, duration, partner=_pitch_vocab(corpus, other_clef(clef),
                                                            transpositions),
@@ -129,14 +134,16 @@ def _ids_or_padding(vocab: Vocabulary, tokens: list[str]) -> list[int]:
 def encode_sequences(sequences: Sequences, vocab: ClefVocab) -> list[np.ndarray]:
     """Each piece as an int32 array of shape (rows, length): pitch ids and duration ids, then
     for a coupled model the ids of its partner, meter and position inputs (a token the
-    vocabulary lacks reads as padding) and its countdown plus one (0 is padding)."""
+    vocabulary lacks reads as padding), its countdown plus one (0 is padding) and, where it
+    hears phrases, its phrase ids."""
     encoded = []
     for pitches, durations, *inputs in sequences:
         rows = [vocab.pitch.encode(pitches), vocab.duration.encode(durations)]
         if inputs:
             rows += [_ids_or_padding(vocab.condition(name), row)
                      for name, row in zip(CONDITIONS, inputs)]
-            rows.append([count + 1 for count in inputs[-1]])
+            rows.append([count + 1 for count in inputs[len(CONDITIONS)]])
+            rows += [list(row) for row in inputs[len(CONDITIONS) + 1:]]
         encoded.append(np.array(rows, dtype="int32"))
     return encoded
 
@@ -182,6 +189,18 @@ def hide_meter(data: dict[str, np.ndarray], share: float, seed: int) -> dict[str
         return data
     hidden = np.random.default_rng(seed).random(len(data["meter_in"])) < share
     return {**data, "meter_in": np.where(hidden[:, None], 0, data["meter_in"])}
+
+
+def hide_phrases(data: dict[str, np.ndarray], share: float, seed: int) -> dict[str, np.ndarray]:
+    """``data`` with the phrase ids of a random ``share`` of its chunks read as unknown, as
+    a piece without fermatas reads, so that composing without a phrase plan still has a
+    trained input (padding stays padding)."""
+    if "phrase_in" not in data or not share:
+        return data
+    hidden = np.random.default_rng(seed + 1).random(len(data["phrase_in"])) < share
+    phrase = data["phrase_in"]
+    return {**data, "phrase_in": np.where(hidden[:, None] & (phrase > 0), PHRASE_UNKNOWN,
+                                          phrase)}
 
 
 def model_inputs(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

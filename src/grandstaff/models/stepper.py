@@ -68,7 +68,8 @@ class ClefStep:
     def apply(self):
         """``apply(params, inputs) -> [pitch probs, duration probs, *next LSTM states]``,
         shaped as the keras step model's outputs (see :func:`apply`)."""
-        return partial(apply, coupled=self.config.coupled, epsilon=self.epsilon)
+        return partial(apply, coupled=self.config.coupled, phrased=self.config.phrased,
+                       epsilon=self.epsilon)
 
     @classmethod
     def load(cls, folder: str | Path) -> ClefStep:
@@ -86,6 +87,7 @@ class ClefStep:
     def from_model(cls, model: ClefModel) -> ClefStep:
         """The step of a keras clef model in memory (one just trained, say)."""
         layers = [*EMBEDDINGS, *(COUPLED_LAYERS if model.config.coupled else ()),
+                  *(("phrase_embedding",) if model.config.phrased else ()),
                   "layer_norm", *(f"lstm_{i}" for i in range(1, len(model.config.lstm_units) + 1)),
                   "dense", *HEADS]
         params = {name: tuple(np.asarray(w) for w in model.model.get_layer(name).get_weights())
@@ -108,18 +110,20 @@ class ClefStep:
                                      f"config.json says {tuple(self.config.lstm_units)}")
 
 
-def apply(params: dict[str, tuple], inputs: list, *, coupled: bool, epsilon: float) -> list:
+def apply(params: dict[str, tuple], inputs: list, *, coupled: bool, epsilon: float,
+          phrased: bool = False) -> list:
     """One step of the clef model in ``jax.numpy``.
 
     ``inputs`` is what the keras step model takes: the pitch and duration ids of the event
     before, (for a coupled model) the partner, meter, position and countdown ids of the event
-    to draw, each shaped (batch, 1), then each LSTM's h and c. Returns the pitch and duration
+    to draw, (with ``phrased``) its phrase id, each shaped (batch, 1), then each LSTM's h and
+    c. Returns the pitch and duration
     probabilities, shaped (batch, 1, tokens), and each LSTM's next h and c.
     """
     import jax
     import jax.numpy as jnp
 
-    count = 2 + (len(CONDITIONS) + 1 if coupled else 0)
+    count = 2 + (len(CONDITIONS) + 1 + int(phrased) if coupled else 0)
     ids, state = [jnp.asarray(x)[:, 0] for x in inputs[:count]], list(inputs[count:])
 
     def embed(name, index):
@@ -130,6 +134,8 @@ def apply(params: dict[str, tuple], inputs: list, *, coupled: bool, epsilon: flo
         parts += [embed("partner_pitches", ids[2]) @ params["partner_embedding"][0],
                   embed("meter_embedding", ids[3]), embed("position_embedding", ids[4]),
                   embed("countdown_embedding", ids[5])]
+        if phrased:
+            parts.append(embed("phrase_embedding", ids[6]))
     x = jnp.concatenate(parts, axis=-1)
     gamma, beta = params["layer_norm"]
     mean = jnp.mean(x, axis=-1, keepdims=True)

@@ -23,6 +23,7 @@ from ..backend import keras as _keras
 from ..corpus import Corpus
 from ..errors import BadArgumentError
 from ..music.events import CLEFS
+from .conditioning import phrase_statistics
 from .model import (
     HEADS,
     ClefConfig,
@@ -37,6 +38,7 @@ from .sequences import (
     corpus_sequences,
     encode_sequences,
     hide_meter,
+    hide_phrases,
     make_chunks,
     model_inputs,
     split_pieces,
@@ -184,12 +186,16 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
     keras = _keras()
     keras.utils.set_random_seed(seed)
     vocab = build_vocab(corpus, clef, config.transpositions, coupled=config.coupled)
-    sequences = corpus_sequences(corpus, clef, train_pieces, coupled=config.coupled)
+    sequences = corpus_sequences(corpus, clef, train_pieces, coupled=config.coupled,
+                                 phrases=config.phrased)
     sequences += transposed_copies(sequences, config.transpositions)
-    train_data = hide_meter(make_chunks(encode_sequences(sequences, vocab), config.chunk_length,
-                                        config.chunk_stride), config.meter_dropout, seed)
+    train_data = make_chunks(encode_sequences(sequences, vocab), config.chunk_length,
+                             config.chunk_stride)
+    train_data = hide_phrases(hide_meter(train_data, config.meter_dropout, seed),
+                              config.phrase_dropout, seed)
     held_data = make_chunks(encode_sequences(
-        corpus_sequences(corpus, clef, held_pieces, coupled=config.coupled), vocab),
+        corpus_sequences(corpus, clef, held_pieces, coupled=config.coupled,
+                         phrases=config.phrased), vocab),
         config.chunk_length)
     batch_size = config.batch_size
     if whole_batches:
@@ -227,6 +233,7 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
         "history": {k: [round(float(v), 5) for v in vals]
                     for k, vals in history.history.items()},
         "versions": versions(),
+        "phrases": phrase_statistics(corpus, train_pieces),
     }
     return ClefModel(clef=clef, model=model, vocab=vocab, config=config, metrics=metrics)
 

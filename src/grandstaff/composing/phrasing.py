@@ -1,0 +1,170 @@
+"""Phrase plans: where a piece breathes.
+
+A plan is the number of bars of each phrase; the phrases fill the piece, and the last ends
+with it. Each phrase but the last ends in its last bar at the place where the corpus's phrases
+end most often in that meter (beat 3 of 4/4, the downbeat of 3/4: the fermatas' onsets); the
+last ends where the closing chord begins. A model that hears phrases (see
+:mod:`grandstaff.models.conditioning`) reads, at every onset, how far the next phrase end is.
+
+``"auto"`` draws the lengths from the corpus's own phrases in that meter (saved with the
+model as ``metrics["phrases"]``), fitted to the bars asked for; ``"4,4,2,2"`` is the user's
+own plan; ``"none"`` composes without one (the models read "unknown", as for a file without
+fermatas).
+
+>>> plan = parse_phrases("4,4,8", 16)
+>>> plan.lengths, plan.text
+((4, 4, 8), '4+4+8')
+>>> plan.end_bars()
+[4, 8, 16]
+>>> parse_phrases("none", 16) is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import BadArgumentError
+from ..models.conditioning import bar_ticks, phrase_ids, ticks_of
+
+#: What ``phrases`` may be besides bars per phrase.
+AUTO, NO_PHRASES = "auto", "none"
+#: Phrase lengths (bars) a drawn plan takes from the corpus; longer or shorter ones there are
+#: mostly a fermata the file lacks or a short phrase across a barline.
+DRAWN_LENGTHS = range(2, 9)
+#: Phrases of this many bars where the model set carries no statistics for the meter.
+DEFAULT_LENGTH = 4
+_LIST = re.compile(r"^\s*\d+(\s*[,+]\s*\d+)*\s*$")
+
+
+@dataclass(frozen=True)
+class PhrasePlan:
+    """Bars per phrase, and where in its last bar each phrase but the last ends (ticks)."""
+
+    lengths: tuple[int, ...]
+    position: int = 0
+
+    @property
+    def text(self) -> str:
+        """The plan as ``piece.info["phrases"]`` records it: ``"4+4+2+2"``."""
+        return "+".join(str(n) for n in self.lengths)
+
+    def end_bars(self) -> list[int]:
+        """The bar (counted from 1) in which each phrase ends."""
+        return np.cumsum(self.lengths).tolist()
+
+    def ends(self, time_signature: str, closing: Fraction | None = None) -> list[int]:
+        """The onset (ticks from the start) of each phrase's last chord: ``position`` into its
+        last bar, and for the last phrase ``closing`` quarters before the end (the closing
+        chord's span; its last bar's downbeat when ``None``).
+
+        >>> PhrasePlan((2, 2), position=48).ends("4/4", Fraction(2))
+        [144, 336]
+        """
+        bar = bar_ticks(time_signature)
+        position = self.position if self.position < bar else 0
+        found = [(end - 1) * bar + position for end in self.end_bars()[:-1]]
+        total = sum(self.lengths) * bar
+        found.append(total - ticks_of(closing) if closing else total - bar)
+        return found
+
+    def ids(self, time_signature: str, closing: Fraction | None = None) -> np.ndarray:
+        """The phrase id of every tick of the piece and one past its end, as the loop reads
+        them (:func:`~grandstaff.models.conditioning.phrase_ids`)."""
+        total = sum(self.lengths) * bar_ticks(time_signature)
+        return np.array(phrase_ids(range(total + 1), self.ends(time_signature, closing),
+                                   total, time_signature), dtype="int32")
+
+
+def unknown_ids(bars: int, time_signature: str) -> np.ndarray:
+    """Phrase ids that say "unknown" at every tick (composing without a plan)."""
+    total = bars * bar_ticks(time_signature)
+    return np.array(phrase_ids(range(total + 1), None, total, time_signature), dtype="int32")
+
+
+def parse_phrases(phrases: str | None, bars: int) -> PhrasePlan | str | None:
+    """``"auto"`` (drawn later, :func:`draw_plan`), ``None`` for ``"none"``, or the plan of
+    bars per phrase (``"4,4,2,2"``), which must add up to ``bars``."""
+    text = NO_PHRASES if phrases is None else str(phrases).strip().lower()
+    if text == AUTO:
+        return AUTO
+    if text == NO_PHRASES:
+        return None
+    if not _LIST.match(text):
+        raise BadArgumentError(f"phrases {phrases!r} must be 'auto', 'none' or bars per phrase "
+                               "such as 4,4,2,2")
+    lengths = tuple(int(n) for n in re.split(r"[,+]", text))
+    if min(lengths) < 1:
+        raise BadArgumentError(f"phrases {phrases!r}: every phrase needs at least one bar")
+    if sum(lengths) != bars:
+        raise BadArgumentError(f"phrases {phrases!r} add up to {sum(lengths)} bars, not the "
+                               f"{bars} asked for; make them add up to {bars}")
+    return PhrasePlan(lengths)
+
+
+def meter_statistics(statistics: Mapping[str, Mapping] | None,
+                     time_signature: str) -> Mapping | None:
+    """The corpus's phrase statistics for ``time_signature``, or for a meter with bars as long
+    (3/4 for 6/8), or ``None``."""
+    if not statistics:
+        return None
+    if time_signature in statistics:
+        return statistics[time_signature]
+    bar = bar_ticks(time_signature)
+    same = [m for m in sorted(statistics) if _bar_or_none(m) == bar]
+    return statistics[same[0]] if same else None
+
+
+def _bar_or_none(meter: str) -> int | None:
+    try:
+        return bar_ticks(meter)
+    except (BadArgumentError, ValueError):
+        return None
+
+
+def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] | None,
+              seed: int) -> PhrasePlan:
+    """A plan for ``bars`` bars with phrase lengths drawn from ``statistics`` (the corpus's,
+    :func:`~grandstaff.models.conditioning.phrase_statistics`) for the meter, the last
+    phrase cut to fit (a remainder under two bars joins the phrase before it).
+
+    >>> stats = {"4/4": {"lengths": {"2": 3, "4": 1}, "positions": {"48": 5, "0": 2}}}
+    >>> plan = draw_plan(16, "4/4", stats, seed=1)
+    >>> sum(plan.lengths), plan.position, set(plan.lengths) <= {2, 4}
+    (16, 48, True)
+    """
+    found = meter_statistics(statistics, time_signature)
+    lengths = {int(n): c for n, c in (found or {}).get("lengths", {}).items()
+               if int(n) in DRAWN_LENGTHS and c > 0}
+    positions = {int(t): c for t, c in (found or {}).get("positions", {}).items()}
+    position = max(positions, key=lambda t: (positions[t], -t)) if positions else 0
+    if not lengths:
+        lengths = {DEFAULT_LENGTH: 1}
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 25]))
+    choices = np.array(sorted(lengths))
+    weights = np.array([lengths[n] for n in choices], dtype=float)
+    drawn: list[int] = []
+    while sum(drawn) < bars:
+        drawn.append(int(rng.choice(choices, p=weights / weights.sum())))
+    drawn[-1] -= sum(drawn) - bars
+    if drawn[-1] < 2 and len(drawn) > 1:
+        drawn[-2] += drawn.pop()
+    return PhrasePlan(tuple(drawn), position if position < bar_ticks(time_signature) else 0)
+
+
+def plan_for(phrases: str | None, bars: int, time_signature: str,
+             statistics: Mapping[str, Mapping] | None, seed: int) -> PhrasePlan | None:
+    """The plan ``phrases`` asks for (see :func:`parse_phrases`); a given plan's phrases end
+    where the corpus's end in that meter."""
+    parsed = parse_phrases(phrases, bars)
+    if parsed == AUTO:
+        return draw_plan(bars, time_signature, statistics, seed)
+    if parsed is None:
+        return None
+    drawn = draw_plan(bars, time_signature, statistics, seed)
+    return PhrasePlan(parsed.lengths, drawn.position)
