@@ -32,6 +32,8 @@ def _one_line_error(capsys, argv) -> str:
     (["--composer", "A\\"], "backslash"),
     (["--engraver", "sibelius"], "invalid choice: 'sibelius'"),
     (["--staves", "organ"], "invalid choice: 'organ'"),
+    (["--phrases", "1,2"], "phrases '1,2' add up to 3 bars, not the 2 asked for"),
+    (["--phrases", "long"], "phrases 'long' must be 'auto', 'none' or bars per phrase"),
     (["--temperature", "1e-200"], "temperature '1e-200' must be from 0.05 to 5"),
     (["--tempo", "3.6"], "tempo '3.6' must be from 20 to 400"),
     (["--formats", "wav", "--bars", "200", "--tempo", "20"], "the piece would last 40.0 minutes"),

@@ -258,6 +258,14 @@ def _add_compose(commands, parents: dict) -> None:
                               "them evenly): a repeated letter restates the earlier phrase's "
                               "melody under new harmony, a primed one (B') keeps its first "
                               "half and ends differently (default none: no plan)")
+    compose.add_argument("--phrases", default="auto", metavar="PLAN",
+                         help="where the piece breathes: auto (default) draws phrase lengths "
+                              "from the corpus's own for the meter; bars per phrase such as "
+                              "4,4,2,2 (adding up to --bars) sets them; none composes without "
+                              "a plan. The models hear how far each phrase end is")
+    compose.add_argument("--no-fermatas", dest="fermatas", action="store_false",
+                         help="leave the fermatas off the phrase ends (the plan still shapes "
+                              "the music; the MIDI keeps an even tempo)")
     compose.add_argument("--no-rules", dest="rules", action="store_false",
                          help="sample the models alone: only the rules a valid piece needs "
                               "stay (--list-rules marks them essential); the ending still "
@@ -505,6 +513,9 @@ def _compose(args) -> int:
     from .composing.form import parse_form
 
     parse_form(args.form, args.bars)
+    from .composing.phrasing import parse_phrases
+
+    parse_phrases(args.phrases, args.bars)
     key = Key.parse(args.key)
     for text, what in ((args.title, "title"), (args.composer, "composer")):
         if text is not None:
@@ -523,7 +534,8 @@ def _compose(args) -> int:
                         top_k_duration=args.top_k_duration, temperature=args.temperature,
                         primer=args.primer, title=args.title, composer=args.composer,
                         candidates=args.candidates, ending=args.ending, rules=args.rules,
-                        form=args.form, staves=args.staves)
+                        form=args.form, staves=args.staves, phrases=args.phrases,
+                        fermatas=args.fermatas)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
         written = _write(args, piece, out, formats, engraver)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import replace
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from ..errors import BadArgumentError, GrandstaffWarning
 from ..music.events import CLEFS, Event, bar_length
 from ..music.hands import check_staff_split
 from ..music.keys import Key
+from ..music.vocab import TICKS_PER_QUARTER
 from ..text import clean_text
 from .piece import (
     Piece,
@@ -118,11 +120,12 @@ def compose_many(
     top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
     primer: str | os.PathLike | None = None, title: str | None = None,
     composer: str | None = None, ending: str = "cadence", rules: bool = True,
-    form: str = "none", staves: str = "piano",
+    form: str = "none", staves: str = "piano", phrases: str = "auto", fermatas: bool = True,
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
     from .coupled import ENDINGS
     from .form import parse_form
+    from .phrasing import parse_phrases
 
     if ending not in ENDINGS:
         raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
@@ -133,6 +136,7 @@ def compose_many(
     temperature = check_temperature(temperature)
     bar = bar_length(time_signature)
     check_candidates(candidates, bars)
+    parse_phrases(phrases, bars)  # a bad plan is refused before any work
     plan = parse_form(form, bars)
     form_text = "".join(letter + ("'" if primed else "") for letter, primed, *_ in plan)
     form_text = form_text or "none"
@@ -149,15 +153,17 @@ def compose_many(
     primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
     generators = _generators(str(models))
     ending = _possible_ending(generators, ending, models, time_signature, key.mode)
+    phrase_plan = _phrase_plan(generators, phrases, bars, time_signature, seed)
+    phrase_ends = (phrase_plan.ends(time_signature, _closing(ending, time_signature))
+                   if phrase_plan else None)
     coupled, staves, shifts, skipped = _sample_staves(
         generators, key=key, length=bar * bars, time_signature=time_signature,
         samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
-        rules=rules)
+        rules=rules, phrase_ends=phrase_ends)
     if plan and len({letter for letter, *_ in plan}) < len(plan):  # something comes back
         if not coupled:
             raise BadArgumentError(f"model set {models!r} has clefs that do not hear each "
                                    "other; a form needs a coupled set")
-        from ..music.vocab import TICKS_PER_QUARTER
         from .form import cadence_bars, form_melody
 
         free_from = bars - cadence_bars(time_signature) if ending == "cadence" else bars
@@ -166,7 +172,8 @@ def compose_many(
         coupled, staves, shifts, skipped = _sample_staves(
             generators, key=key, length=bar * bars, time_signature=time_signature,
             samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
-            rules=rules, melody=melodies)
+            rules=rules, melody=melodies, phrase_ends=phrase_ends)
+    held = tuple(Fraction(t, TICKS_PER_QUARTER) for t in phrase_ends or ()) if fermatas else ()
     pieces = []
     for index in range(candidates):
         piece_staves = {c: tuple(fit_to_piano(e.transposed(shifts[index][c]))
@@ -180,10 +187,30 @@ def compose_many(
                   "shift": shifts[index]["treble"], "bass_shift": shifts[index]["bass"],
                   "ending": ending if coupled else "open", "rules": rules and coupled,
                   "skipped_rules": skipped[index],
-                  "form": form_text},
-            staff_split=staff_split,
+                  "form": form_text,
+                  "phrases": phrase_plan.text if phrase_plan else "none",
+                  "phrase_ends": ([str(Fraction(t, TICKS_PER_QUARTER)) for t in phrase_ends]
+                                  if phrase_ends else [])},
+            staff_split=staff_split, fermatas=held,
         ))
     return pieces
+
+
+def _phrase_plan(generators, phrases: str, bars: int, time_signature: str, seed: int):
+    """The phrase plan of a piece (``None`` for ``"none"``, or where the set was trained
+    before its models heard phrases: a plan they cannot hear is not claimed)."""
+    from .phrasing import plan_for
+
+    if not getattr(generators, "phrased", False):
+        return None
+    return plan_for(phrases, bars, time_signature, generators.phrase_statistics, seed)
+
+
+def _closing(ending: str, time_signature: str) -> Fraction | None:
+    """How long the closing chord of a cadence ending lasts (``None`` for an open end)."""
+    from .rules import final_span
+
+    return final_span(time_signature) if ending == "cadence" else None
 
 
 def _possible_ending(generators, ending: str, models: str, time_signature: str,
@@ -200,7 +227,8 @@ def _possible_ending(generators, ending: str, models: str, time_signature: str,
 
 
 def _sample_staves(generators, *, key: Key, length, time_signature: str, samplers,
-                   candidates: int, primer, ending: str, rules: bool, melody=None):
+                   candidates: int, primer, ending: str, rules: bool, melody=None,
+                   phrase_ends: list[int] | None = None):
     """(coupled, {clef: staves}, each candidate's {clef: shift}, each candidate's skipped
     rules). A coupled set writes the treble for the shift planned before sampling; a set from
     before coupling is placed after, one shift for both staves."""
@@ -216,7 +244,7 @@ def _sample_staves(generators, *, key: Key, length, time_signature: str, sampler
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer, ending=ending,
                                      shift=planned, rules=rules, notes=notes,
-                                     melody=melody)
+                                     melody=melody, phrase_ends=phrase_ends)
         skipped = [sorted({name for clef in CLEFS for name in notes["skipped_rules"][clef][i]})
                    for i in range(candidates)]
         return True, staves, [shift] * candidates, skipped
@@ -237,7 +265,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             primer: str | os.PathLike | None = None, title: str | None = None,
             composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
             ending: str = "cadence", rules: bool = True, form: str = "none",
-            staves: str = "piano") -> Piece:
+            staves: str = "piano", phrases: str = "auto", fermatas: bool = True) -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
@@ -256,6 +284,11 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     (the default) writes straight through. ``staves="piano"`` (the default) writes the
     tenor in the right hand where it fits there (:mod:`grandstaff.music.hands`; the sound is
     the same); ``"as-sampled"`` keeps the models' split, tenor and bass in the left hand.
+    ``phrases``: where the piece breathes (:mod:`grandstaff.composing.phrasing`): ``"auto"``
+    (the default) draws phrase lengths from the corpus's for the meter, ``"4,4,2,2"`` gives
+    bars per phrase, ``"none"`` composes without a plan; ``piece.info["phrases"]`` records
+    the plan and ``piece.info["phrase_ends"]`` where each phrase ends (in quarters).
+    ``fermatas``: mark each phrase end with a fermata (held a little in the MIDI too).
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -266,7 +299,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
                           top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
                           temperature=temperature, primer=primer, title=title,
                           composer=composer, ending=ending, rules=rules, form=form,
-                          staves=staves)
+                          staves=staves, phrases=phrases, fermatas=fermatas)
     wanted = pieces[0].key.mode
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None

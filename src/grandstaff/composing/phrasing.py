@@ -153,7 +153,8 @@ def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] 
         drawn.append(int(rng.choice(choices, p=weights / weights.sum())))
     drawn[-1] -= sum(drawn) - bars
     if drawn[-1] < 2 and len(drawn) > 1:
-        drawn[-2] += drawn.pop()
+        remainder = drawn.pop()
+        drawn[-1] += remainder
     return PhrasePlan(tuple(drawn), position if position < bar_ticks(time_signature) else 0)
 
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,9 @@ class Piece:
     #: How the notes are shared between the staves on the page: "piano" (the tenor in the
     #: right hand where it fits; :mod:`grandstaff.music.hands`) or "as-sampled".
     staff_split: str = "piano"
+    #: Where phrases end (onsets in quarters): the notes struck there carry fermatas in the
+    #: score and are held a little longer in the MIDI and audio.
+    fermatas: tuple[Fraction, ...] = ()
 
     def __post_init__(self) -> None:  # titles reach engravers: plain text only (see text.py)
         check_staff_split(self.staff_split)
@@ -94,7 +98,7 @@ class Piece:
 
         return build_score(self.written_staves, key=self.key, time_signature=self.time_signature,
                            tempo=self.tempo, title=self.title, composer=self.composer,
-                           spelled_as=self.staves)
+                           spelled_as=self.staves, fermatas=self.fermatas)
 
     @cached_property
     def performance(self):
@@ -102,7 +106,7 @@ class Piece:
         from ..music.notation import build_performance
 
         return build_performance(self.staves, key=self.key, time_signature=self.time_signature,
-                                 tempo=self.tempo)
+                                 tempo=self.tempo, fermatas=self.fermatas)
 
     def analysed_mode(self) -> str:
         """The mode music21's key analysis (Krumhansl–Schmuckler) hears: major or minor."""

@@ -28,12 +28,15 @@ def build_score(
     title: str | None = None,
     composer: str | None = None,
     spelled_as: Mapping[str, Sequence[Event]] | None = None,
+    fermatas: Sequence[Fraction] = (),
 ):
     """A music21 Score with one piano part on a braced treble + bass grand staff.
 
     ``spelled_as``: other staves of the same notes (the staves as sampled, when ``staves``
     shares them between the hands differently) whose voices name each note: a note keeps
     the name it has there, so that moving it to the other staff never respells it.
+    ``fermatas``: onsets (quarters from the start) where a phrase ends; every note or chord
+    struck there carries a fermata.
 
     >>> from fractions import Fraction
     >>> staves = {"treble": [Event((60, 64), Fraction(4))], "bass": [Event((), Fraction(4))]}
@@ -58,7 +61,8 @@ def build_score(
     lead = opening_silence(staves, bar_length(time_signature))
     parts = []
     for clef_name in CLEFS:
-        part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature, by_note)
+        part = _staff(staves.get(clef_name, ()), clef_name, key, time_signature, by_note,
+                      fermatas)
         if lead:
             _as_pickup(part, lead)
         if clef_name == "treble" and tempo is not None:
@@ -137,7 +141,8 @@ def _strikes(events: Sequence[Event]) -> list[tuple[Fraction, int]]:
 
 
 def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: str,
-           by_note: Mapping[tuple[Fraction, int], str] | None = None):
+           by_note: Mapping[tuple[Fraction, int], str] | None = None,
+           fermatas: Sequence[Fraction] = ()):
     from music21 import chord, clef, instrument, meter, note, stream, tie
 
     part = stream.PartStaff(id=clef_name)
@@ -157,6 +162,7 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
         spelled = [[by_note.get(next(strikes), own) for own in event_names]
                    for event_names in spelled]
     beat, bar = compound_beat(time_signature), bar_length(time_signature)
+    held_at = {Fraction(f) for f in fermatas}
     for number, (event, names) in enumerate(zip(events, spelled)):
         segments = beat_segments(offset, Fraction(event.duration), beat, bar)
         following = events[number + 1].held if number + 1 < len(events) else ()
@@ -168,6 +174,9 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
             else:
                 element = chord.Chord([_pitch(p, n) for p, n in zip(event.pitches, names)])
             element.duration.quarterLength = length
+            if index == 0 and offset in held_at and not event.is_rest:
+                element.expressions.append(_fermata("upright" if clef_name == "treble"
+                                                    else "inverted"))
             members = [] if event.is_rest else (
                 [element] if len(event.pitches) == 1 else list(element.notes))
             for pitch, member in zip(event.pitches, members):
@@ -209,10 +218,10 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
     """Write ``measure`` as two voices: the top note of every chord stems up, the notes below
     it stem down, and in each voice notes tied to one another are joined where one note can
     be written without hiding a compound ``beat``. A pause of the lower voice is a hidden
-    rest."""
+    rest. A fermata stands over the upper voice and, inverted, under the lower."""
     import copy
 
-    from music21 import chord, note, stream
+    from music21 import chord, expressions, note, stream
 
     elements = list(measure.notesAndRests)
     upper, lower = stream.Voice(id=ids[0]), stream.Voice(id=ids[1])
@@ -225,6 +234,9 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
         members = sorted(_members(element), key=lambda m: m.pitch.midi)
         top = note.Note(copy.deepcopy(members[-1].pitch), quarterLength=length)
         top.tie = copy.deepcopy(members[-1].tie)
+        held = any(isinstance(e, expressions.Fermata) for e in element.expressions)
+        if held:
+            top.expressions.append(_fermata("upright"))
         upper.insert(offset, top)
         if len(members) == 1:
             lower.insert(offset, _hidden_rest(length))
@@ -232,7 +244,10 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
         below = [note.Note(copy.deepcopy(m.pitch), quarterLength=length) for m in members[:-1]]
         for made, member in zip(below, members[:-1]):
             made.tie = copy.deepcopy(member.tie)
-        lower.insert(offset, below[0] if len(below) == 1 else chord.Chord(below))
+        under = below[0] if len(below) == 1 else chord.Chord(below)
+        if held:
+            under.expressions.append(_fermata("inverted"))
+        lower.insert(offset, under)
     for element in elements:
         measure.remove(element)
     for voice, stem in ((upper, "up"), (lower, "down")):
@@ -272,6 +287,15 @@ def _join_whole_ties(voice, beat: Fraction | None, bar: Fraction) -> None:
         before = element
 
 
+def _fermata(kind: str):
+    """A fermata, ``"upright"`` (over the notes) or ``"inverted"`` (under them)."""
+    from music21 import expressions
+
+    made = expressions.Fermata()
+    made.type = kind
+    return made
+
+
 def _hidden_rest(length):
     from music21 import note
 
@@ -290,9 +314,13 @@ def build_performance(
     key: Key | None = None,
     time_signature: str = "4/4",
     tempo: float | None = None,
+    fermatas: Sequence[Fraction] = (),
 ):
     """A music21 Score of what is heard, for MIDI: one part per staff, each held pitch one
     sustained note (a MIDI file has no ties, and music21 joins only ties of whole chords).
+    Under a fermata (``fermatas``: onsets in quarters) the tempo eases to
+    :data:`FERMATA_TEMPO` of itself until the next onset of either staff, as a player holds
+    it; where the notes fall, in quarters, stays the same.
 
     >>> from fractions import Fraction
     >>> staves = {"treble": [Event((60, 64), Fraction(1)), Event((60, 65), Fraction(1), (60,))],
@@ -312,6 +340,9 @@ def build_performance(
         part.insert(0, meter.TimeSignature(time_signature))
         if clef_name == "treble" and tempo is not None:
             part.insert(0, m21tempo.MetronomeMark(number=tempo))
+            for start, end in fermata_spans(staves, fermatas):
+                part.insert(start, m21tempo.MetronomeMark(number=tempo * FERMATA_TEMPO))
+                part.insert(end, m21tempo.MetronomeMark(number=tempo))
         offset, sounding = Fraction(0), {}
         for event in staves.get(clef_name, ()):
             following = {}
@@ -327,6 +358,37 @@ def build_performance(
             offset += event.duration
         score.insert(0, part)
     return score
+
+
+#: The share of the tempo a fermata's chord is played at (it lasts half as long again).
+FERMATA_TEMPO = 2 / 3
+
+
+def fermata_spans(staves: Mapping[str, Sequence[Event]],
+                  fermatas: Sequence[Fraction]) -> list[tuple[Fraction, Fraction]]:
+    """(start, end) of every fermata that a note is struck on: from its onset to the next
+    onset of either staff (or the end of the piece).
+
+    >>> from fractions import Fraction as F
+    >>> staves = {"treble": [Event((72,), F(2)), Event((71,), F(2))],
+    ...           "bass": [Event((48,), F(3)), Event((43,), F(1))]}
+    >>> fermata_spans(staves, [F(0), F(2), F(1)])
+    [(Fraction(0, 1), Fraction(2, 1)), (Fraction(2, 1), Fraction(3, 1))]
+    """
+    onsets, struck, end = set(), set(), Fraction(0)
+    for events in staves.values():
+        at = Fraction(0)
+        for event in events:
+            onsets.add(at)
+            if not event.is_rest:
+                struck.add(at)
+            at += event.duration
+        end = max(end, at)
+    ordered = sorted(onsets | {end})
+    spans = []
+    for start in sorted({Fraction(f) for f in fermatas} & struck):
+        spans.append((start, next(t for t in ordered if t > start)))
+    return spans
 
 
 def analysed_mode(staves: Mapping[str, Sequence[Event]]) -> str:
