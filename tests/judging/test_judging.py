@@ -6,9 +6,9 @@ from grandstaff.judging import judge, write_report
 
 def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, tmp_path):
     first = judge(models=str(tiny_models), samples=3, seed=4, corpus=small_corpus,
-                  progress=False)
+                  progress=False, phrase_samples=2)
     again = judge(models=str(tiny_models), samples=3, seed=4, corpus=small_corpus,
-                  progress=False)
+                  progress=False, phrase_samples=2)
     assert first["clefs"] == again["clefs"] and first["novelty"] == again["novelty"]
     assert set(first["both"]["mode_agreement"]) == {"corpus", "model", "ngram"}
     for clef in ("treble", "bass"):
@@ -31,6 +31,16 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     assert "| pitch classes |" in text and "mode agreement" in text
     assert "| last two harmonies V(7)–I (share) |" in text and "| G major |" in text
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written[1:])
+    # how the music breathes, in each meter, for two pieces each with a drawn plan
+    assert list(first["phrases"]) == ["4/4", "3/4", "6/8"]
+    assert first["phrases"] == again["phrases"]
+    for meter, found in first["phrases"].items():
+        assert found["model"]["pieces"] == 2 and len(found["plans"]) == 2
+        assert all(plan != "none" for plan in found["plans"])
+        heard = found["model"]["phrase_ends_heard"]
+        assert heard is None or 0 <= heard <= 1
+    assert first["phrases"]["6/8"]["bach"]["pieces"] == 0
+    assert "## Phrases, by meter" in text and "| 6/8 | 2 / 0 |" in text
 
 
 def test_a_report_needs_samples(tiny_models, capsys):

@@ -119,7 +119,9 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
     at once; the first that keeps every melody note and is heard in the melody's mode is
     returned. ``piece.info`` holds ``melody_kept`` (the share of its notes kept, 1.0 unless a
     rule had to give way), the ending and the seed. ``staves``: as in
-    :func:`~grandstaff.composing.composer.compose`.
+    :func:`~grandstaff.composing.composer.compose`. The models hear the melody's phrase
+    ends (:meth:`~grandstaff.music.melody.Melody.phrase_ends`: its fermatas, else its rests
+    and long notes; ``piece.info["phrase_ends"]``), and its fermatas are written.
     """
     staff_split = check_staff_split(staves)
     tune = as_melody(melody, key=key, time_signature=time_signature, abc=abc)
@@ -150,11 +152,13 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
                        TopKSampler(top_k_duration, temperature, streams[2 * i + 1]))
                 for i, clef in enumerate(CLEFS)}
     notes: dict = {}
+    phrase_ends = tune.phrase_ends()
     staves = generators.generate(
         mode=tune.key.mode, length=bar_length(tune.time_signature) * bars,
         time_signature=tune.time_signature, samplers=samplers, candidates=candidates,
         primer=None, ending=ending, shift=shift, rules=rules, notes=notes,
-        melody=tune.ticks(shift), spans=spans if ending == "cadence" else None)
+        melody=tune.ticks(shift), spans=spans if ending == "cadence" else None,
+        phrase_ends=[int(f * TICKS_PER_QUARTER) for f in phrase_ends])
     pieces = []
     for index in range(candidates):
         piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
@@ -170,8 +174,10 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
                   "temperature": temperature, "shift": shift, "bass_shift": shift,
                   "ending": ending, "rules": rules, "skipped_rules": skipped,
                   "harmonized": True, "melody_notes": len(tune.sounding()),
-                  "melody_kept": melody_kept(tune, piece_staves["treble"])},
-            staff_split=staff_split))
+                  "melody_kept": melody_kept(tune, piece_staves["treble"]),
+                  "phrase_ends": ([str(f) for f in phrase_ends] if generators.phrased
+                                  else [])},
+            staff_split=staff_split, fermatas=tune.fermatas or ()))
     kept = [p for p in pieces if p.info["melody_kept"] == 1.0] or pieces
     wanted = tune.key.mode
     chosen = next((p for p in kept if p.analysed_mode() == wanted), None)

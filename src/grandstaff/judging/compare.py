@@ -46,10 +46,12 @@ def _sample_ngram(corpus, train_pieces, keys, seed, top_k=(10, 5)) -> list[Stave
 
 
 def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
-          progress: bool = True, rules: bool = True) -> dict:
+          progress: bool = True, rules: bool = True, phrase_samples: int | None = None) -> dict:
     """Compose ``samples`` pieces (both modes, several keys), sample as many from the n-gram
     baseline, and measure them (:func:`~grandstaff.judging.measures.measure`) beside the model
-    set's held-out corpus pieces. ``rules=False`` composes with the models alone (see
+    set's held-out corpus pieces; then ``phrase_samples`` pieces (default
+    :data:`PHRASE_SAMPLES`) in each meter of :data:`PHRASE_METERS` for how the music breathes
+    (:func:`breathing_by_meter`). ``rules=False`` composes with the models alone (see
     :func:`~grandstaff.composing.compose`)."""
     from ..composing.composer import DEFAULT_CANDIDATES
     from ..corpus import load_corpus
@@ -71,6 +73,9 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
               "held_out_pieces": len(held), "source": str(source),
               **measure(sets, training, progress)}
     result["two_sample"] = two_sample_tests(sets, corpus, train, seed)
+    result["phrases"] = breathing_by_meter(
+        models, corpus, held, seed, rules, progress=progress,
+        samples=PHRASE_SAMPLES if phrase_samples is None else phrase_samples)
     result["both"]["mode_agreement_chosen"] = round(sum(chosen_in_mode) / len(keys), 3)
     result["both"]["candidates"] = DEFAULT_CANDIDATES
     result["examples"] = {s: sets[s].pieces[0] for s in SETS}
@@ -97,6 +102,74 @@ def two_sample_tests(sets: dict[str, PieceSet], corpus, train: list[str], seed: 
     return {"model": classifier_auc(features(sets["model"].pieces), bach, seed=seed),
             "ngram": classifier_auc(features(sets["ngram"].pieces), bach, seed=seed),
             "control": classifier_auc(features(training), bach, seed=seed)}
+
+
+#: The meters the phrase measures compose in, and the pieces composed in each.
+PHRASE_METERS: tuple[str, ...] = ("4/4", "3/4", "6/8")
+PHRASE_SAMPLES = 10
+
+
+def breathing_by_meter(models: str, corpus, held: list[str], seed: int, rules: bool, *,
+                       samples: int = PHRASE_SAMPLES, progress: bool = True) -> dict:
+    """How the music breathes in each meter of :data:`PHRASE_METERS`: ``samples`` pieces of
+    :data:`BARS` bars composed in it with the default phrase plan (single samples, keys taken
+    in turn), and the held-out pieces in that meter, each with its cadence points per 16
+    bars and its longest stretch without one (from the notes alone: a fermata earns
+    nothing), and for the composed pieces the share of their planned phrase ends (the last
+    excepted: the closing cadence is a rule) heard as a cadence, and for the held-out pieces
+    the same share of their fermatas."""
+    from fractions import Fraction
+
+    from tqdm import tqdm
+
+    from ..composing.composer import compose
+    from .ensemble import breathing, cadences_on
+    from .measures import _tonic
+
+    meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
+    modes = dict(zip(corpus.pieces["piece"], corpus.pieces["mode"]))
+    found: dict = {}
+    jobs = [(m, i) for m in PHRASE_METERS for i in range(samples)]
+    rows: dict[str, list] = {m: [] for m in PHRASE_METERS}
+    for meter, index in tqdm(jobs, desc="phrases by meter", disable=not progress):
+        key = Key.parse(KEYS[index % len(KEYS)])
+        piece = compose(bars=BARS, key=key, time_signature=meter, seed=seed + index,
+                        models=models, candidates=1, rules=rules)
+        staves = {c: [e.transposed(-piece.info["shift"]) for e in piece.staves[c]]
+                  for c in CLEFS}
+        tonic, mode = _tonic(key.mode), key.mode
+        points, longest = breathing(staves["treble"], staves["bass"], tonic=tonic, mode=mode,
+                                    time_signature=meter)
+        ends = [Fraction(t) for t in piece.info.get("phrase_ends", [])][:-1]
+        heard = cadences_on(staves["treble"], staves["bass"], ends, tonic=tonic, mode=mode,
+                            time_signature=meter)
+        rows[meter].append((points, longest, heard, piece.info.get("phrases", "none")))
+    for meter in PHRASE_METERS:
+        bach = []
+        for name in held:
+            if meters[name] != meter:
+                continue
+            treble, bass = corpus.events("treble", name), corpus.events("bass", name)
+            mode = modes[name]
+            points, longest = breathing(treble, bass, tonic=_tonic(mode), mode=mode,
+                                        time_signature=meter)
+            fermatas = corpus.fermatas(name) or []
+            heard = cadences_on(treble, bass, fermatas[:-1], tonic=_tonic(mode), mode=mode,
+                                time_signature=meter)
+            bach.append((points, longest, heard))
+        found[meter] = {"model": _breath_summary(rows[meter]), "bach": _breath_summary(bach),
+                        "plans": [row[3] for row in rows[meter]]}
+    return found
+
+
+def _breath_summary(rows: list[tuple]) -> dict:
+    def mean(values) -> float | None:
+        values = [v for v in values if v == v]  # NaN: a piece with no phrase end to judge
+        return round(float(np.mean(values)), 3) if values else None
+
+    return {"pieces": len(rows), "cadence_points": mean(r[0] for r in rows),
+            "longest_without": mean(r[1] for r in rows),
+            "phrase_ends_heard": mean(r[2] for r in rows)}
 
 
 def held_out_set(corpus, names: list[str]) -> PieceSet:

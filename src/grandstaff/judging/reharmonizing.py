@@ -84,7 +84,8 @@ def reharmonize(models: str = "bach", seed: int = 0, corpus=None, progress: bool
         meter, mode = meters[name], modes[name]
         key = Key("C", "major") if mode == "major" else Key("A", "minor")
         try:
-            tune = Melody.of(soprano(bach["treble"]), key=key, time_signature=meter)
+            tune = Melody.of(soprano(bach["treble"]), key=key, time_signature=meter,
+                             fermatas=corpus.fermatas(name))
             piece = harmonize(tune, seed=seed + index, models=models, candidates=1,
                               rules=rules)
         except Exception as exc:  # a meter or melody the set cannot take: said, not hidden

@@ -97,6 +97,8 @@ def format_quality(result: dict, figures: Sequence[Path] = (),
               "crossings and ledger lines in the requested keys. Novelty is measured per "
               "staff against every training piece of that staff; for the held-out pieces it "
               "shows how much the corpus's pieces themselves share.", ""]
+    if "phrases" in result:
+        lines += _phrase_rows(result["phrases"], result["bars"], held) + [""]
     if "two_sample" in result:
         lines += _two_sample_rows(result["two_sample"], result["bars"]) + [""]
     if "reharmonization" in result:
@@ -106,6 +108,32 @@ def format_quality(result: dict, figures: Sequence[Path] = (),
     for figure in figures:
         lines += [f"![{figure.stem}]({figure.name})", ""]
     return "\n".join(lines)
+
+
+def _phrase_rows(phrases: dict, bars: int, held: str) -> list[str]:
+    """How the music breathes in each meter: the model's pieces beside the held-out ones."""
+    def cell(value) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    rows = ["## Phrases, by meter", "",
+            f"Pieces of {bars} bars composed in each meter with the default phrase plan "
+            "(`--phrases auto`), one sample each, beside the held-out pieces in that meter "
+            "(the corpus has no 6/8). A cadence point is a beat where I, V or vi is held more "
+            "than a beat in both hands with nothing moving, judged from the notes alone (a "
+            "fermata earns nothing). A phrase end is heard when I, V or vi sounds there and "
+            "its outer notes last a beat; the last one (the closing cadence, a rule) is left "
+            "out, and for the held-out pieces their fermatas are the phrase ends.", "",
+            f"| meter | pieces (model / {held}) | cadence points per 16 bars (model / "
+            f"{held}) | longest stretch without one, bars | phrase ends heard as cadences |",
+            "|---|---|---|---|---|"]
+    for meter, found in phrases.items():
+        model, bach = found["model"], found["bach"]
+        rows.append(
+            f"| {meter} | {model['pieces']} / {bach['pieces']} | "
+            f"{cell(model['cadence_points'])} / {cell(bach['cadence_points'])} | "
+            f"{cell(model['longest_without'])} / {cell(bach['longest_without'])} | "
+            f"{cell(model['phrase_ends_heard'])} / {cell(bach['phrase_ends_heard'])} |")
+    return rows
 
 
 def _two_sample_rows(tests: dict, bars: int) -> list[str]:

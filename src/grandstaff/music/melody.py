@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import BadArgumentError
-from .events import Event, bar_length
+from .events import Event, bar_length, beat_length
 from .keys import Key
 from .vocab import TICKS_PER_QUARTER
 
@@ -41,20 +41,24 @@ def note_name(midi: int) -> str:
 class Melody:
     """One line of (MIDI number or ``None`` for a rest, quarter notes) pairs, in ``key`` and
     ``time_signature``; ``lead``: the rest before its first note in the first bar (a pickup's
-    missing part, 0 when it starts on a downbeat)."""
+    missing part, 0 when it starts on a downbeat); ``fermatas``: the onsets of its notes that
+    carry one, in quarters from the start of its first bar (``None``: it marks none)."""
 
     notes: tuple[tuple[int | None, Fraction], ...]
     key: Key
     time_signature: str = "4/4"
     lead: Fraction = Fraction(0)
     title: str | None = None
+    fermatas: tuple[Fraction, ...] | None = None
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[int | None, object]], *, key: str | Key,
-           time_signature: str = "4/4", lead: object = 0, title: str | None = None) -> Melody:
+           time_signature: str = "4/4", lead: object = 0, title: str | None = None,
+           fermatas: Iterable[object] | None = None) -> Melody:
         """A melody from (MIDI number or ``None``, quarter notes) pairs, checked: at least one
         note, whole MIDI numbers from 0 to 127, durations above zero on grandstaff's grid of
-        1/24 of a quarter; consecutive rests are joined."""
+        1/24 of a quarter; consecutive rests are joined. ``fermatas``: onsets (quarters from
+        the start of the first bar) of the notes that carry one; others are left out."""
         key = key if isinstance(key, Key) else Key.parse(str(key))
         try:
             bar = bar_length(time_signature)
@@ -80,7 +84,15 @@ class Melody:
         if lead >= bar:
             raise BadArgumentError(f"a pickup's lead {lead} must be shorter than a bar of "
                                    f"{time_signature} ({bar} quarters)")
-        return cls(tuple(notes), key, time_signature, lead, title)
+        marked = None
+        if fermatas is not None:
+            onsets, at = set(), lead
+            for pitch, length in notes:
+                if pitch is not None:
+                    onsets.add(at)
+                at += length
+            marked = tuple(sorted({Fraction(f) for f in fermatas} & onsets)) or None
+        return cls(tuple(notes), key, time_signature, lead, title, marked)
 
     @property
     def length(self) -> Fraction:
@@ -122,13 +134,51 @@ class Melody:
                                    f"{self.key.mode} key, not to {key}")
         semitones = (key.pitch_class - self.key.pitch_class + 6) % 12 - 6
         return Melody(tuple((None if p is None else p + semitones, d) for p, d in self.notes),
-                      key, self.time_signature, self.lead, self.title)
+                      key, self.time_signature, self.lead, self.title, self.fermatas)
 
     def with_meter(self, time_signature: str) -> Melody:
         """The same notes read in another meter (the lead kept if it still fits a bar)."""
         lead = self.lead if self.lead < bar_length(time_signature) else Fraction(0)
+        moved = (None if self.fermatas is None
+                 else [f - self.lead + lead for f in self.fermatas])
         return Melody.of(self.notes, key=self.key, time_signature=time_signature, lead=lead,
-                         title=self.title)
+                         title=self.title, fermatas=moved)
+
+    def phrase_ends(self) -> list[Fraction]:
+        """Where its phrases end (quarters from the start of its first bar): its fermatas
+        where it marks them; otherwise each note that a rest follows or that lasts at least
+        twice the middle note length and a beat (of two within two bars, the one a rest
+        follows, else the longer), two bars or more before the last note, which always ends
+        a phrase.
+
+        >>> tune = Melody.of([(67, 1), (69, 1), (71, 2), (72, 1), (71, 1), (69, 4), (None, 1),
+        ...                   (67, 1), (69, 1), (71, 1), (67, 4)], key="G major")
+        >>> tune.phrase_ends(), tune.fermatas
+        ([Fraction(6, 1), Fraction(14, 1)], None)
+        >>> Melody.of(tune.notes, key="G major", fermatas=[2, 3, 6, 14]).phrase_ends()
+        [Fraction(2, 1), Fraction(6, 1), Fraction(14, 1)]
+        """
+        if self.fermatas:
+            return list(self.fermatas)
+        beat = beat_length(self.time_signature)
+        lengths = sorted(length for pitch, length in self.notes if pitch is not None)
+        long = max(2 * lengths[len(lengths) // 2], beat)
+        bar = bar_length(self.time_signature)
+        ends: list[tuple[Fraction, tuple]] = []  # (onset, strength)
+        at, last = self.lead, self.lead
+        for index, (pitch, length) in enumerate(self.notes):
+            following = self.notes[index + 1][0] if index + 1 < len(self.notes) else None
+            if pitch is not None:
+                last = at
+                strength = (following is None, length)
+                if following is None or length >= long:
+                    if not ends or at - ends[-1][0] >= 2 * bar:
+                        ends.append((at, strength))
+                    elif strength > ends[-1][1]:  # two close together: the stronger ends
+                        ends[-1] = (at, strength)
+            at += length
+        kept = [onset for onset, _ in ends if last - onset >= 2 * bar]
+        return [*kept, last]
 
 
 def _duration(value: object, number: int, zero: bool = False) -> Fraction:

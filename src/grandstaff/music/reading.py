@@ -543,8 +543,8 @@ def _tempo(score) -> float | None:
 def read_melody(source: str, *, abc: bool = False):
     """The melody of a file (its first part's top line: the highest note at each onset, cut
     where the next begins) or, with ``abc``, of ABC text typed by the user (which must be one
-    line: a chord is refused, naming its bar and beat). Key, meter, title and a pickup come from
-    the music. Returns a :class:`~grandstaff.music.melody.Melody`."""
+    line: a chord is refused, naming its bar and beat). Key, meter, title, a pickup and the
+    fermatas come from the music. Returns a :class:`~grandstaff.music.melody.Melody`."""
     from music21 import converter, stream
 
     from ..errors import BadArgumentError
@@ -591,8 +591,10 @@ def read_melody(source: str, *, abc: bool = False):
         at = end
     lead = (lead + first) % bar if lead else first % bar
     title = score.metadata.title if score.metadata is not None else None
+    marked = fermata_onsets(score)
+    fermatas = None if marked is None else [f - first + lead for f in marked if f >= first]
     return Melody.of(pairs, key=Key.parse(key_name), time_signature=time_signature, lead=lead,
-                     title=title or None)
+                     title=title or None, fermatas=fermatas)
 
 
 def _top_line(notes: list[Note]) -> list[Note]:
