@@ -34,7 +34,7 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     # how the music breathes, in each meter, for two pieces each with a drawn plan
     assert list(first["phrases"]) == ["4/4", "3/4", "6/8"]
     assert first["phrases"] == again["phrases"]
-    for meter, found in first["phrases"].items():
+    for found in first["phrases"].values():
         assert found["model"]["pieces"] == 2 and len(found["plans"]) == 2
         assert all(plan != "none" for plan in found["plans"])
         heard = found["model"]["phrase_ends_heard"]

@@ -86,6 +86,9 @@ def test_a_variant_is_a_new_piece_in_the_new_key_and_tempo(served):
     ({"volume": 11}, "unknown control 'volume'"),
     ({"bars": 6, "form": "AABA"}, "do not divide into evenly"),
     ({"form": "<script>"}, "is not a letter per phrase"),
+    ({"bars": 4, "phrases": "2,3"}, "add up to 5 bars, not the 4"),
+    ({"phrases": "9" * 300}, "add up to more than a million bars, not the 2 asked for"),
+    ({"phrases": "1," * 3000 + "1"}, "must be 'auto', 'none' or bars per phrase"),
 ])
 def test_bad_input_is_one_clear_line_and_the_server_goes_on(served, form, says):
     client, _ = served
@@ -132,7 +135,7 @@ def test_the_page_offers_every_control_of_compose(served):
     page = client.get("/").text
     for control in ("tonic", "mode", "time_signature", "tempo", "bars", "seed", "temperature",
                     "top_k_pitch", "top_k_duration", "primer", "models", "candidates", "ending",
-                    "form", "h-temperature", "h-candidates", "h-top_k_pitch",
+                    "form", "phrases", "h-temperature", "h-candidates", "h-top_k_pitch",
                     "h-top_k_duration"):
         assert re.search(rf'id="{control}"', page), control
     options = client.get("/api/options").json()
@@ -333,3 +336,12 @@ def test_a_form_on_the_page_restates_a_phrase(served):
     made = client.post("/api/compose", json={**SMALL, "bars": 4, "form": "ABAB"})
     assert made.status_code == 200, made.text
     assert made.json()["form"] == "ABAB"
+
+
+def test_a_phrase_plan_on_the_page_is_kept_and_said(served):
+    client, _ = served
+    made = client.post("/api/compose", json={**SMALL, "bars": 4, "phrases": "2,2"})
+    assert made.status_code == 200, made.text
+    assert made.json()["phrases"] == "2+2"
+    drawn = client.post("/api/compose", json={**SMALL, "bars": 4, "phrases": ""})
+    assert drawn.status_code == 200 and sum(map(int, drawn.json()["phrases"].split("+"))) == 4

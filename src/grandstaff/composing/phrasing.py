@@ -29,6 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..bounds import MAX_BARS
 from ..errors import BadArgumentError
 from ..models.conditioning import bar_ticks, phrase_ids, ticks_of
 
@@ -39,6 +40,8 @@ AUTO, NO_PHRASES = "auto", "none"
 DRAWN_LENGTHS = range(2, 9)
 #: Phrases of this many bars where the model set carries no statistics for the meter.
 DEFAULT_LENGTH = 4
+#: The longest plan text taken (a plan of one-bar phrases for the most bars fits).
+MAX_PLAN_CHARACTERS = 4 * MAX_BARS
 _LIST = re.compile(r"^\s*\d+(\s*[,+]\s*\d+)*\s*$")
 
 
@@ -95,14 +98,16 @@ def parse_phrases(phrases: str | None, bars: int) -> PhrasePlan | str | None:
         return AUTO
     if text == NO_PHRASES:
         return None
-    if not _LIST.match(text):
-        raise BadArgumentError(f"phrases {phrases!r} must be 'auto', 'none' or bars per phrase "
-                               "such as 4,4,2,2")
+    shown = repr(text if len(text) <= 40 else text[:40] + "…")
+    if len(text) > MAX_PLAN_CHARACTERS or not _LIST.match(text):
+        raise BadArgumentError(f"phrases {shown} must be 'auto', 'none' or bars per phrase "
+                               f"such as 4,4,2,2 (at most {MAX_PLAN_CHARACTERS} characters)")
     lengths = tuple(int(n) for n in re.split(r"[,+]", text))
     if min(lengths) < 1:
-        raise BadArgumentError(f"phrases {phrases!r}: every phrase needs at least one bar")
+        raise BadArgumentError(f"phrases {shown}: every phrase needs at least one bar")
     if sum(lengths) != bars:
-        raise BadArgumentError(f"phrases {phrases!r} add up to {sum(lengths)} bars, not the "
+        total = sum(lengths) if sum(lengths) < 10**6 else "more than a million"
+        raise BadArgumentError(f"phrases {shown} add up to {total} bars, not the "
                                f"{bars} asked for; make them add up to {bars}")
     return PhrasePlan(lengths)
 
