@@ -140,3 +140,46 @@ def test_melody_pairs_are_checked_before_any_work():
         Melody.of([(None, 4)], key="C major")
     with pytest.raises(BadArgumentError, match="lead 4 must be shorter than a bar"):
         Melody.of([(60, 1)], key="C major", lead=4)
+
+
+def test_a_chorale_melody_brings_its_fermatas_and_the_setting_writes_them(tiny_models,
+                                                                         tmp_path):
+    """The soprano of a chorale music21 ships, read as a melody, keeps its fermatas (at its
+    own notes, counted from the start of its first bar, a pickup's lead included); they are
+    its phrase ends, the models hear them and the setting writes them."""
+    from grandstaff.music.reading import read_melody
+
+    path = MUSIC21 / "bach" / "bwv66.6.mxl"
+    tune = read_melody(str(path))
+    assert tune.lead == 3  # one quarter of pickup in 4/4
+    # bwv66.6 holds its fermatas on beat 3 of bars 1, 2, 3, 5, 7 and 9 (bar 0 the pickup),
+    # where reading it as a corpus piece finds them too
+    assert tune.fermatas == tuple(Fraction(t) for t in (6, 10, 14, 22, 30, 38))
+    from music21 import corpus
+
+    from grandstaff.music.reading import fermata_onsets
+
+    assert fermata_onsets(corpus.parse("bach/bwv66.6"), Fraction(3)) == tune.fermatas
+    assert tune.phrase_ends() == list(tune.fermatas)
+    onsets, at = set(), tune.lead
+    for pitch, length in tune.notes:
+        if pitch is not None:
+            onsets.add(at)
+        at += length
+    assert set(tune.fermatas) <= onsets
+    piece = harmonize(tune, seed=1, models=str(tiny_models), candidates=1)
+    assert [Fraction(f) for f in piece.info["phrase_ends"]] == list(tune.fermatas)
+    assert piece.fermatas == tune.fermatas
+    text = piece.write(tmp_path / "chorale", ["musicxml"])["musicxml"].read_text()
+    assert text.count('<fermata type="upright"') >= len(tune.fermatas)
+
+
+def test_a_melody_without_fermatas_breathes_at_its_rests_and_long_notes():
+    # TUNE (onsets from its first bar): the B4 before its rest at 10 outweighs the half-note
+    # D5 at 4, but ends less than two bars before the last note (16), which ends the tune
+    tune = Melody.of(TUNE, key="G major", time_signature="4/4", lead=2)
+    assert tune.fermatas is None and tune.phrase_ends() == [Fraction(16)]
+    twice = Melody.of([*TUNE, (None, 1), *TUNE[2:]], key="G major", time_signature="4/4",
+                      lead=2)
+    # the same again after a rest: its first G4 (at 16), held and then resting, ends a phrase
+    assert twice.phrase_ends() == [Fraction(16), Fraction(32)]
