@@ -25,11 +25,11 @@ from ..models.conditioning import (
     COUNTDOWN_CAP,
     PHRASE_UNKNOWN,
     bar_ticks,
-    phrase_ids,
+    phrase_ahead,
     piece_conditions,
     position_token,
 )
-from ..music.events import CLEFS, Event, start_token
+from ..music.events import CLEFS, Event, beat_length, start_token
 from ..music.vocab import TICKS_PER_QUARTER
 from .generation import ClefGenerator, key_seed, on_device
 from .loop import LoopCache, Staff, compile_loop, decode_rows
@@ -189,8 +189,8 @@ class CoupledGenerator:
             target, bar, time_signature, mode, primed, chosen, ks))
         plans = None
         if self.phrased:
-            ids = phrase_ids(range(target + 1), phrase_ends, target, time_signature)
-            plans = [on_device(np.asarray(ids, dtype="int32"))] * len(CLEFS)
+            ahead = phrase_ahead(range(target + 1), phrase_ends, target)
+            plans = [on_device(np.asarray(ahead, dtype="int32"))] * len(CLEFS)
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         seed = key_seed(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = loop(
@@ -243,7 +243,8 @@ class CoupledGenerator:
             staves.append(generator.staff(
                 chosen[clef], ks[index], target, None if primed else bar, mode=mode,
                 partner=self.partners[clef], meter=meter, positions=on_device(positions),
-                as_partner=on_device(as_partner)))
+                as_partner=on_device(as_partner),
+                beat=int(beat_length(time_signature) * TICKS_PER_QUARTER)))
         return staves
 
     def token_penalty(self, clef: str, shift: int | None, mode: str) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..models.conditioning import COUNTDOWN_CAP, ORDER, PHRASE_UNKNOWN
+from ..models.conditioning import COUNTDOWN_CAP, ORDER, phrase_id
 from ..music.events import Event, canonical, split_silence
 from ..music.vocab import TICKS_PER_QUARTER
 from .rules import DURATION, PITCH, Rules, StaffArrays, StepView
@@ -49,6 +49,7 @@ class Staff:
     positions: Any = None        # (ticks of a bar,) metric position ids
     as_partner: Any = None       # own pitch ids as the other staff's partner ids
     phrased: bool = False
+    beat: int = TICKS_PER_QUARTER  # ticks of the meter's beat (the phrase input counts them)
 
 
 class Fed(NamedTuple):
@@ -149,16 +150,18 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     the draws, the bookkeeping. Runs compiled inside the loop, or eagerly (with ``check``, a
     ban that empties a row raises :class:`~grandstaff.composing.rules.RuleEmptiedError`).
     ``guide``: a melody this staff's top voice keeps (read by the melody rules); ``plan``:
-    the phrase id of every tick of the piece and one past its end (see
-    :func:`~grandstaff.models.conditioning.phrase_ids`), for a staff that hears phrases
-    (``None``: unknown throughout)."""
+    for every tick of the piece and one past its end, the ticks to the next phrase end (see
+    :func:`~grandstaff.models.conditioning.phrase_ahead`; ``None``: unknown throughout),
+    which a staff that hears phrases reads as its phrase id and the phrase rules read as
+    it is."""
     import jax.numpy as jnp
 
     rows = lane.remaining.shape[0]
     position = staff.positions[lane.elapsed % bar] if staff.conditioned else lane.elapsed
     countdown = jnp.clip(bars - 1 - lane.elapsed // bar, 0, COUNTDOWN_CAP) + 1
-    phrase = (jnp.full((rows,), PHRASE_UNKNOWN, "int32") if plan is None
-              else plan[jnp.clip(lane.elapsed, 0, plan.shape[-1] - 1)])
+    ahead = (jnp.full((rows,), -1, "int32") if plan is None
+             else plan[jnp.clip(lane.elapsed, 0, plan.shape[-1] - 1)])
+    phrase = phrase_id(ahead, staff.beat, jnp)
     inputs = [lane.pitch, lane.duration]
     if staff.conditioned:
         inputs += [partner.heard, jnp.full((rows,), staff.meter), position, countdown]
@@ -166,7 +169,8 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
             inputs.append(phrase)
     outputs = staff.apply(params, [*(x[:, None].astype("int32") for x in inputs), *lane.state])
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
-                    partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded)
+                    partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded,
+                    phrase_ahead=ahead)
     if guide is not None:
         at = jnp.clip(lane.elapsed, 0, guide.note.shape[-1] - 1)
         if guide.note.ndim == 1:  # one melody for every row

@@ -131,6 +131,7 @@ class StepView(NamedTuple):
     melody_room: Any = None    # ticks from this onset to the melody's next onset
     melody_before: Any = None  # the melody's note just before this onset
     melody_opening: Any = None  # whether the melody's first note is still to come
+    phrase_ahead: Any = None   # ticks to the next planned phrase end (0: on one; -1: none)
 
     @classmethod
     def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:

@@ -91,6 +91,39 @@ def countdown(tick: int, total: int, time_signature: str) -> int:
     return max(0, min(COUNTDOWN_CAP, bars - 1 - tick // bar))
 
 
+def phrase_ahead(ticks: Sequence[int], ends: Sequence[int] | None, total: int) -> list[int]:
+    """Ticks from each onset in ``ticks`` to the next phrase end (0 on one), for phrases
+    ending at the onsets ``ends`` (``None``: unknown, read as -1) in a piece of ``total``
+    ticks, which ends the last phrase.
+
+    >>> phrase_ahead([0, 30, 48, 200], [48], 192)
+    [48, 18, 0, 0]
+    """
+    if ends is None:
+        return [-1] * len(ticks)
+    marks = sorted({*(int(e) for e in ends), int(total)})
+    found = []
+    for tick in ticks:
+        index = bisect.bisect_left(marks, tick)
+        found.append(marks[index] - tick if index < len(marks) else 0)
+    return found
+
+
+def phrase_id(ahead, beat: int, xp=None):
+    """The phrase id of ``ahead`` ticks to the next phrase end (-1: unknown), for a meter
+    whose beat lasts ``beat`` ticks; an int, or an array with ``xp`` (numpy or jax.numpy).
+
+    >>> [phrase_id(a, 24) for a in (-1, 0, 23, 24, 1000)]
+    [1, 2, 3, 4, 15]
+    """
+    if xp is None:
+        if ahead < 0:
+            return PHRASE_UNKNOWN
+        return PHRASE_END if ahead == 0 else PHRASE_AHEAD + min(PHRASE_CAP, ahead // beat)
+    return xp.where(ahead < 0, PHRASE_UNKNOWN, xp.where(
+        ahead == 0, PHRASE_END, PHRASE_AHEAD + xp.minimum(PHRASE_CAP, ahead // beat)))
+
+
 def phrase_ids(ticks: Sequence[int], ends: Sequence[int] | None, total: int,
                time_signature: str) -> list[int]:
     """The phrase id of each onset in ``ticks``, for phrases ending at the onsets ``ends``
@@ -101,19 +134,8 @@ def phrase_ids(ticks: Sequence[int], ends: Sequence[int] | None, total: int,
     >>> phrase_ids([0, 96], None, 192, "4/4")
     [1, 1]
     """
-    if ends is None:
-        return [PHRASE_UNKNOWN] * len(ticks)
     beat = ticks_of(beat_length(time_signature))
-    marks = sorted({*(int(e) for e in ends), int(total)})
-    found = []
-    for tick in ticks:
-        index = bisect.bisect_left(marks, tick)
-        if index < len(marks) and marks[index] == tick:
-            found.append(PHRASE_END)
-            continue
-        ahead = (marks[index] if index < len(marks) else int(total)) - tick
-        found.append(PHRASE_AHEAD + min(PHRASE_CAP, max(0, ahead) // beat))
-    return found
+    return [phrase_id(a, beat) for a in phrase_ahead(ticks, ends, total)]
 
 
 def partner_tokens(own: Sequence[int], other: Sequence[int], other_pitches: Sequence[str], *,
