@@ -253,11 +253,13 @@ def _add_compose(commands, parents: dict) -> None:
     compose.add_argument("--ending", choices=("cadence", "open"), default="cadence",
                          help="cadence (default): close on the tonic chord, the tonic in the "
                               "bass; open: stop wherever the last bar ends")
-    compose.add_argument("--form", default="none", metavar="LETTERS",
+    compose.add_argument("--form", default="auto", metavar="LETTERS",
                          help="a letter per phrase, e.g. AABA or ABAB' (--bars divides into "
                               "them evenly): a repeated letter restates the earlier phrase's "
                               "melody under new harmony, a primed one (B') keeps its first "
-                              "half and ends differently (default none: no plan)")
+                              "half and ends differently; auto (default): a phrase of the "
+                              "plan as long as an earlier one restates it, a quarter of the "
+                              "bars at most; none: nothing comes back")
     compose.add_argument("--phrases", default="auto", metavar="PLAN",
                          help="where the piece breathes: auto (default) draws phrase lengths "
                               "from the corpus's own for the meter; bars per phrase such as "

@@ -46,7 +46,7 @@ def test_aaba_restates_the_first_phrase_under_new_harmony():
     assert _bass_between(piece, Fraction(4), Fraction(16)) != _bass_between(
         piece, Fraction(20), Fraction(32))
     assert recurring_bars(piece.staves["treble"], Fraction(4)) >= 5 / 16
-    plain = gs.compose(bars=16, key="G major", seed=3, models="bach")
+    plain = gs.compose(bars=16, key="G major", seed=3, models="bach", form="none")
     assert plain.info["form"] == "none"
     assert recurring_bars(plain.staves["treble"], Fraction(4)) < 0.2
 
@@ -83,3 +83,29 @@ def test_a_bad_form_is_one_line(capsys, tmp_path, form, says):
     code = main(["compose", "--bars", "6", "--form", form, "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and says in err, err
+
+
+def test_the_automatic_form_restates_phrases_of_the_plan(tiny_models):
+    """By default a phrase of the plan as long as an earlier one restates its melody, a
+    quarter of the bars at most, never the last phrase; the form's letters follow the plan."""
+    import grandstaff as gs
+    from grandstaff.composing.form import auto_form
+
+    piece = gs.compose(bars=16, key="C major", seed=4, models=str(tiny_models), candidates=1,
+                       phrases="2,2,2,2,2,2,4")
+    assert piece.info["form"] == "AABACDE"
+    bars = _bars(piece.staves["treble"])
+    assert bars[2:4] == bars[0:2] and bars[6:8] == bars[0:2]
+    assert recurring_bars(piece.staves["treble"], Fraction(4)) >= 4 / 16
+    shorter = gs.compose(bars=12, key="C major", seed=4, models=str(tiny_models),
+                         candidates=1, phrases="2,2,2,2,4")
+    assert shorter.info["form"] == "AABCD"  # a second restatement would pass a quarter
+    given = gs.compose(bars=12, key="C major", seed=4, models=str(tiny_models), candidates=1,
+                       form="ABA")
+    assert given.info["phrases"] == "4+4+4" and given.info["form"] == "ABA"
+    for lengths in ([4, 4, 4, 4], [2] * 8, [3, 4, 5, 4, 4], [16]):
+        plan = auto_form(lengths)
+        restated = sum(end - start for n, (letter, _, start, end) in enumerate(plan)
+                       if letter in {p[0] for p in plan[:n]})
+        assert restated <= sum(lengths) / 4 and plan[-1][0] not in {p[0] for p in plan[:-1]}
+        assert [end - start for *_, start, end in plan] == lengths

@@ -120,12 +120,12 @@ def compose_many(
     top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
     primer: str | os.PathLike | None = None, title: str | None = None,
     composer: str | None = None, ending: str = "cadence", rules: bool = True,
-    form: str = "none", staves: str = "piano", phrases: str = "auto", fermatas: bool = True,
+    form: str = "auto", staves: str = "piano", phrases: str = "auto", fermatas: bool = True,
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
     from .coupled import ENDINGS
-    from .form import parse_form
-    from .phrasing import parse_phrases
+    from .form import auto_form, form_text, is_auto, parse_form
+    from .phrasing import AUTO, PhrasePlan, draw_plan, parse_phrases
 
     if ending not in ENDINGS:
         raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
@@ -138,8 +138,6 @@ def compose_many(
     check_candidates(candidates, bars)
     parse_phrases(phrases, bars)  # a bad plan is refused before any work
     plan = parse_form(form, bars)
-    form_text = "".join(letter + ("'" if primed else "") for letter, primed, *_ in plan)
-    form_text = form_text or "none"
     title = clean_text(title, "title") if title is not None else None
     composer = clean_text(composer, "composer") if composer is not None else None
     if seed is None:
@@ -154,6 +152,15 @@ def compose_many(
     generators = _generators(str(models))
     ending = _possible_ending(generators, ending, models, time_signature, key.mode)
     phrase_plan = _phrase_plan(generators, phrases, bars, time_signature, seed)
+    if is_auto(form) and hasattr(generators, "cadence_problem"):
+        # a form over the phrase plan (four-bar phrases without one); a set whose staves do
+        # not hear each other cannot restate a melody and writes straight through
+        plan = auto_form(phrase_plan.lengths if phrase_plan
+                         else draw_plan(bars, time_signature, None, seed).lengths)
+    elif plan and phrase_plan and parse_phrases(phrases, bars) == AUTO:
+        # a form given with the default plan: its phrases are the plan's
+        phrase_plan = PhrasePlan(tuple(end - start for *_, start, end in plan),
+                                 phrase_plan.position)
     phrase_ends = (phrase_plan.ends(time_signature, _closing(ending, time_signature))
                    if phrase_plan else None)
     coupled, staves, shifts, skipped = _sample_staves(
@@ -187,7 +194,7 @@ def compose_many(
                   "shift": shifts[index]["treble"], "bass_shift": shifts[index]["bass"],
                   "ending": ending if coupled else "open", "rules": rules and coupled,
                   "skipped_rules": skipped[index],
-                  "form": form_text,
+                  "form": form_text(plan),
                   "phrases": phrase_plan.text if phrase_plan else "none",
                   "phrase_ends": ([str(Fraction(t, TICKS_PER_QUARTER)) for t in phrase_ends]
                                   if phrase_ends else [])},
@@ -264,7 +271,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             top_k_pitch: int = 10, top_k_duration: int = 5, temperature: float = 1.0,
             primer: str | os.PathLike | None = None, title: str | None = None,
             composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
-            ending: str = "cadence", rules: bool = True, form: str = "none",
+            ending: str = "cadence", rules: bool = True, form: str = "auto",
             staves: str = "piano", phrases: str = "auto", fermatas: bool = True) -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
@@ -280,8 +287,9 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     ``piece.info["rules"]`` says which. A ban that no token could keep at some step is
     skipped there, named in ``piece.info["skipped_rules"]`` and warned about. ``form``: a
     letter per phrase (``"AABA"``, ``"ABAB'"``; see :mod:`grandstaff.composing.form`), a
-    repeated letter restating the earlier phrase's melody under new harmony; ``"none"``
-    (the default) writes straight through. ``staves="piano"`` (the default) writes the
+    repeated letter restating the earlier phrase's melody under new harmony; ``"auto"`` (the
+    default) lays one over the phrase plan, restating at most a quarter of the bars;
+    ``"none"`` writes straight through. ``staves="piano"`` (the default) writes the
     tenor in the right hand where it fits there (:mod:`grandstaff.music.hands`; the sound is
     the same); ``"as-sampled"`` keeps the models' split, tenor and bass in the left hand.
     ``phrases``: where the piece breathes (:mod:`grandstaff.composing.phrasing`): ``"auto"``

@@ -79,7 +79,7 @@ KEPT_MB = 500.0
 DEFAULTS: dict[str, object] = {
     "key": "C major", "time_signature": "4/4", "tempo": 96, "bars": 16, "seed": None,
     "temperature": 1.0, "top_k_pitch": 10, "top_k_duration": 5, "candidates": 8,
-    "ending": "cadence", "primer": None, "models": "bach", "form": "none", "phrases": "auto",
+    "ending": "cadence", "primer": None, "models": "bach", "form": "auto", "phrases": "auto",
 }
 METERS = ("4/4", "3/4", "2/4", "6/8", "3/8", "9/8", "12/8", "2/2", "3/2")
 #: The controls of ``harmonize`` a page may set: the melody as ``abc`` text or an uploaded
