@@ -402,3 +402,39 @@ def test_the_bass_hears_the_melody_ahead(tables):
     rising = step._replace(melody_before=np.array([72], "int32"),
                            melody=np.array([79], "int32"))  # C5 -> G5: octave to octave?
     assert "55" not in allowed(r.MelodyParallels(), rising, arrays, vocab)  # C3-G3 under it
+
+
+def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
+    """On a phrase end the bass takes the root of I, V or vi and the treble the notes of the
+    chord over it; no event crosses the end, and the one on it lasts a beat; without a plan
+    (or away from its ends) nothing is narrowed."""
+    treble, bass, durations = tables["treble"], tables["bass"], tables["duration"]
+    low = r.PhraseEndChord(above=False, tonic=0)
+    on_end = view(bass, treble, heard="72", heard_before="72")._replace(
+        phrase_ahead=np.array([0]))
+    assert allowed(low, on_end, tables["arrays"]("bass"), bass) == {
+        "36", "43", "48", "55", "60", "67", "43.55"}  # C and G roots; no A in the list
+    away = on_end._replace(phrase_ahead=np.array([30]))
+    assert allowed(low, away, tables["arrays"]("bass"), bass) == set(bass.tokens)
+    high = r.PhraseEndChord(above=True, tonic=0)
+    over_c = view(treble, bass, heard="48")._replace(phrase_ahead=np.array([0]))
+    assert allowed(high, over_c, tables["arrays"]("treble"), treble) == {
+        "60", "64", "67", "72", "79", "84", "64.67", "64.67.72", "60~.64"}
+    over_g = over_c._replace(heard=np.array([bass.id("43")]))
+    assert allowed(high, over_g, tables["arrays"]("treble"), treble) == {
+        "62", "67", "71", "79", "62.67.71"}
+    over_f = over_c._replace(heard=np.array([bass.id("53")]))  # not a phrase-end root: free
+    assert allowed(high, over_f, tables["arrays"]("treble"), treble) == set(treble.tokens)
+    unplanned = view(treble, bass)
+    assert allowed(high, unplanned, tables["arrays"]("treble"), treble) == set(treble.tokens)
+    minor = r.PhraseEndChord(above=False, tonic=9, minor=True)  # i, V, VI: A, E, F
+    assert allowed(minor, on_end, tables["arrays"]("bass"), bass) == {"53"}
+    arrives = r.PhraseEndArrives(beat=24)
+    before = view(treble, bass, pitch="64")._replace(phrase_ahead=np.array([36]))
+    assert allowed(arrives, before, tables["arrays"]("treble"), durations) == {
+        "1/4", "1/3", "1/2", "3/4", "1", "3/2"}
+    landing = before._replace(phrase_ahead=np.array([0]))
+    assert allowed(arrives, landing, tables["arrays"]("treble"), durations) == {
+        "1", "3/2", "2", "3", "4"}
+    assert allowed(arrives, view(treble, bass, pitch="64"), tables["arrays"]("treble"),
+                   durations) == set(durations.tokens)

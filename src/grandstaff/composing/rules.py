@@ -431,6 +431,50 @@ class CadenceVoicing(Rule):
         return in_place | (view.remaining > _reach(self))[:, None]
 
 
+@dataclass(frozen=True)
+class PhraseEndChord(Rule):
+    """On a planned phrase end the hands sound I, V or vi: the bass takes its root, the treble
+    only notes of the chord over it"""
+
+    name: ClassVar[str] = "phrase-end chord"
+    kind: ClassVar[str] = WISH
+    above: bool = True
+    tonic: int = 0
+    minor: bool = False
+
+    def chords(self) -> dict[int, tuple[int, int, int]]:
+        """The chords a phrase may end on, by the pitch class of their root."""
+        t = self.tonic
+        if self.minor:  # i, V, VI
+            return {t: (t, (t + 3) % 12, (t + 7) % 12),
+                    (t + 7) % 12: ((t + 7) % 12, (t + 11) % 12, (t + 2) % 12),
+                    (t + 8) % 12: ((t + 8) % 12, t, (t + 3) % 12)}
+        return {t: (t, (t + 4) % 12, (t + 7) % 12),  # I, V, vi
+                (t + 7) % 12: ((t + 7) % 12, (t + 11) % 12, (t + 2) % 12),
+                (t + 9) % 12: ((t + 9) % 12, t, (t + 4) % 12)}
+
+    def __call__(self, view, arrays, xp):
+        if view.phrase_ahead is None:
+            return xp.ones((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
+        here = view.phrase_ahead == 0
+        chords = self.chords()
+        if not self.above:
+            low = arrays.lowest % 12
+            fits = (arrays.lowest < 128) & xp.isin(low, xp.asarray(sorted(chords)))
+            return ~here[:, None] | fits[None, :]
+        partner_low = arrays.heard_lowest[view.heard] % 12
+        classes = xp.stack([arrays.sounding[:, c::12].any(axis=1) for c in range(12)], axis=1)
+        fits = xp.zeros((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
+        known = xp.zeros((view.remaining.shape[0],), dtype=bool)
+        for root, chord in chords.items():
+            outside = xp.asarray([c not in chord for c in range(12)])
+            inside = ~(classes & outside[None, :]).any(axis=1) & ~arrays.rest & ~arrays.special
+            on_root = partner_low == root
+            fits = fits | (on_root[:, None] & inside[None, :])
+            known = known | on_root
+        return ~(here & known)[:, None] | fits
+
+
 def _reach(rule) -> int:
     """Ticks before the end where a cadence rule's dominant span begins."""
     return rule.span + (rule.dominant or rule.span)
@@ -670,6 +714,26 @@ class EntriesTogether(Rule):
 
 
 @dataclass(frozen=True)
+class PhraseEndArrives(Rule):
+    """No event crosses a planned phrase end, and the one that begins on it lasts a beat or
+    more: the hands arrive together and hold"""
+
+    name: ClassVar[str] = "phrase end held"
+    head: ClassVar[str] = DURATION
+    kind: ClassVar[str] = WISH
+    beat: int = TICKS_PER_QUARTER
+
+    def __call__(self, view, arrays, xp):
+        ticks = arrays.ticks[None, :]
+        if view.phrase_ahead is None:
+            return xp.ones((view.remaining.shape[0], ticks.shape[1]), dtype=bool)
+        ahead = view.phrase_ahead[:, None]
+        arrives = (ahead <= 0) | (ticks <= ahead)
+        held = (ahead != 0) | (ticks >= xp.minimum(self.beat, view.remaining[:, None]))
+        return arrives & held & arrays.usable[None, :]
+
+
+@dataclass(frozen=True)
 class EighthGrid(Rule):
     """Onsets keep to the eighth-note grid, off it only for the second of two sixteenths (no
     hand a sixteenth behind the other, no dotted-sixteenth clutter)"""
@@ -691,9 +755,10 @@ class EighthGrid(Rule):
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
     NoParallels, MelodyParallels, LeadingToneOnce, PreDominant, DominantTopMoves,
-    CadenceVoicing, CadenceTop, MelodyEntry, KeyKept, TrebleOnStaff, BassAboveC2,
-    FewerRestrikes, Consonance, MelodyHeard, BarFilling, MelodyRhythm, MelodyEntryRhythm,
-    ClosingHold, CompoundBeat, EntriesTogether, EighthGrid)
+    CadenceVoicing, PhraseEndChord, CadenceTop, MelodyEntry, KeyKept, TrebleOnStaff,
+    BassAboveC2, FewerRestrikes, Consonance, MelodyHeard, BarFilling, MelodyRhythm,
+    MelodyEntryRhythm, ClosingHold, CompoundBeat, EntriesTogether, PhraseEndArrives,
+    EighthGrid)
 
 
 @dataclass(frozen=True)
@@ -809,6 +874,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
             chosen.append(DominantTopMoves(span, dominant))
         if span:
             chosen.append(CadenceVoicing(span, above, dominant))
+        chosen.append(PhraseEndChord(above, tonic, mode == "minor"))
+        if span:
             if above and not guided:
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
     if under:
@@ -831,7 +898,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if not primed and coupled and not melody:
         chosen.append(EntriesTogether(int(beat * TICKS_PER_QUARTER)))
     if coupled:
-        chosen.append(EighthGrid())
+        chosen += [PhraseEndArrives(int(beat * TICKS_PER_QUARTER)), EighthGrid()]
     return Rules(tuple(chosen))
 
 
