@@ -81,3 +81,34 @@ def test_a_held_note_is_not_joined_across_a_compound_beat():
         tables = gs.encode(path, transpose=False)
     assert tables["bass"][["pitch", "duration"]].values.tolist() == \
         events_to_table(bass)[["pitch", "duration"]].values.tolist()
+
+
+def test_the_writer_spells_chorales_as_bach_did(chorale_paths):
+    """Twenty chorales music21 ships, read in their own keys and written again by the writer
+    (as sampled: soprano and alto in the treble, tenor and bass in the bass): each MIDI
+    number is named as Bach's score names it. Measured over 400 chorales: 99.60 %; the misses
+    are a flat second or a sharp sixth in another voice's step (B♭ written A♯ in A minor)."""
+    from collections import Counter
+
+    from music21 import converter
+
+    from grandstaff.music.keys import Key
+    from grandstaff.music.reading import read_file
+
+    def names(score) -> Counter:
+        return Counter((p.midi, p.name) for n in score.flatten().notes for p in n.pitches)
+
+    agreed = total = 0
+    for path in chorale_paths[:20]:
+        (piece,) = read_file(path, bach=True, transpose=False)
+        written = build_score(piece.staves, key=Key.parse(piece.key),
+                              time_signature=piece.time_signature)
+        ours, bach = names(written), names(converter.parse(path).stripTies())
+        by_midi: dict[int, Counter] = {}
+        for (midi, name), count in bach.items():
+            by_midi.setdefault(midi, Counter())[name] += count
+        for (midi, name), count in ours.items():
+            total += count
+            agreed += min(count, by_midi.get(midi, Counter())[name])
+    assert total > 2000
+    assert agreed / total >= 0.99, f"{agreed} of {total} notes named as Bach named them"
