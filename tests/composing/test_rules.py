@@ -429,6 +429,12 @@ def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
     assert allowed(high, unplanned, tables["arrays"]("treble"), treble) == set(treble.tokens)
     minor = r.PhraseEndChord(above=False, tonic=9, minor=True)  # i, V, VI: A, E, F
     assert allowed(minor, on_end, tables["arrays"]("bass"), bass) == {"53"}
+    # under a given melody's B4 the bass takes only the root of V (G), not of I
+    under_b = on_end._replace(melody=np.array([71], "int32"))
+    assert allowed(low, under_b, tables["arrays"]("bass"), bass) == {"43", "55", "67", "43.55"}
+    resting = on_end._replace(melody=np.array([r.MELODY_REST], "int32"))
+    assert allowed(low, resting, tables["arrays"]("bass"), bass) == allowed(
+        low, on_end, tables["arrays"]("bass"), bass)
     arrives = r.PhraseEndArrives(beat=24)
     before = view(treble, bass, pitch="64")._replace(phrase_ahead=np.array([36]))
     assert allowed(arrives, before, tables["arrays"]("treble"), durations) == {

@@ -433,8 +433,8 @@ class CadenceVoicing(Rule):
 
 @dataclass(frozen=True)
 class PhraseEndChord(Rule):
-    """On a planned phrase end the hands sound I, V or vi: the bass takes its root, the treble
-    only notes of the chord over it"""
+    """On a planned phrase end the hands sound I, V or vi: the bass takes its root (of a chord
+    that holds a given melody's note there), the treble only notes of the chord over it"""
 
     name: ClassVar[str] = "phrase-end chord"
     kind: ClassVar[str] = WISH
@@ -459,9 +459,16 @@ class PhraseEndChord(Rule):
         here = view.phrase_ahead == 0
         chords = self.chords()
         if not self.above:
-            low = arrays.lowest % 12
-            fits = (arrays.lowest < 128) & xp.isin(low, xp.asarray(sorted(chords)))
-            return ~here[:, None] | fits[None, :]
+            low = (arrays.lowest % 12)[None, :]
+            sounds = (arrays.lowest < 128)[None, :]
+            rows = view.remaining.shape[0]
+            fits = xp.zeros((rows, arrays.special.shape[0]), dtype=bool)
+            for root, chord in chords.items():
+                # under a given melody, only a chord that holds the melody's note there
+                holds = xp.ones((rows,), dtype=bool) if view.melody is None else (
+                    (view.melody < 0) | xp.isin(view.melody % 12, xp.asarray(chord)))
+                fits = fits | (holds[:, None] & (low == root))
+            return ~here[:, None] | (sounds & fits)
         partner_low = arrays.heard_lowest[view.heard] % 12
         classes = xp.stack([arrays.sounding[:, c::12].any(axis=1) for c in range(12)], axis=1)
         fits = xp.zeros((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
