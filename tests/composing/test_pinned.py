@@ -6,7 +6,8 @@ when both hands came to move by one planned octave, when the cadence's top voice
 on the tonic, when onsets came to keep to the eighth-note grid, and when the bass came to
 keep above C2 (two pieces had gone lower), and when the leading tone came not to be doubled,
 a pre-dominant to come before the final V and the V's top voice to move, and when striking a
-note of the event before again came to cost a little. Any change to the loop,
+note of the event before again came to cost a little, and when the models were retrained to
+hear phrase plans (with the phrase rules, the automatic form and fermatas). Any change to the loop,
 the rules or their order that moves a single note of these pieces fails here. Regenerate it
 only for a change that is meant to alter what is composed, and say so in the CHANGELOG.
 """
