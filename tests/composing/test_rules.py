@@ -318,6 +318,12 @@ def test_every_rule_is_in_the_default_list_in_order():
     assert essential == tuple(rule.name for rule in ALL_RULES
                               if rule.essential and rule.name not in melody_only)
     assert "hands in order" not in default_rules(coupled=False).names
+    # a form's restated phrases: the melody's rules and the piece's own opening and cadence
+    restating = default_rules(time_signature="4/4", ending="cadence", melody=True,
+                              restating=True).names
+    assert {"melody kept", "melody's rhythm kept", "cadence top voice", "one opening rest",
+            "pre-dominant before the V", "the V's top voice moves"} <= set(restating)
+    assert list(restating) == sorted(restating, key=order.index)
 
 
 def _guided(step, note, struck=True, room=96, opening=False):

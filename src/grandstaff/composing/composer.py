@@ -179,7 +179,7 @@ def compose_many(
         coupled, staves, shifts, skipped = _sample_staves(
             generators, key=key, length=bar * bars, time_signature=time_signature,
             samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
-            rules=rules, melody=melodies, phrase_ends=phrase_ends)
+            rules=rules, melody=melodies, phrase_ends=phrase_ends, restating=True)
     held = tuple(Fraction(t, TICKS_PER_QUARTER) for t in phrase_ends or ()) if fermatas else ()
     pieces = []
     for index in range(candidates):
@@ -235,7 +235,7 @@ def _possible_ending(generators, ending: str, models: str, time_signature: str,
 
 def _sample_staves(generators, *, key: Key, length, time_signature: str, samplers,
                    candidates: int, primer, ending: str, rules: bool, melody=None,
-                   phrase_ends: list[int] | None = None):
+                   phrase_ends: list[int] | None = None, restating: bool = False):
     """(coupled, {clef: staves}, each candidate's {clef: shift}, each candidate's skipped
     rules). A coupled set writes the treble for the shift planned before sampling; a set from
     before coupling is placed after, one shift for both staves."""
@@ -251,7 +251,8 @@ def _sample_staves(generators, *, key: Key, length, time_signature: str, sampler
                                      time_signature=time_signature, samplers=samplers,
                                      candidates=candidates, primer=primer, ending=ending,
                                      shift=planned, rules=rules, notes=notes,
-                                     melody=melody, phrase_ends=phrase_ends)
+                                     melody=melody, phrase_ends=phrase_ends,
+                                     restating=restating)
         skipped = [sorted({name for clef in CLEFS for name in notes["skipped_rules"][clef][i]})
                    for i in range(candidates)]
         return True, staves, [shift] * candidates, skipped

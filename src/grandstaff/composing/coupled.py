@@ -108,11 +108,13 @@ class CoupledGenerator:
 
     def rules(self, clef: str, *, time_signature: str, ending: str, primed: bool,
               rules: bool = True, mode: str = "major", melody: bool = False,
+              restating: bool = False,
               spans: tuple[int, int] | None = None) -> Rules:
         """The rules ``clef`` samples under (only the essential ones without ``rules``); see
         :func:`~grandstaff.composing.rules.default_rules` for ``melody`` and ``spans``."""
         chosen = default_rules(time_signature=time_signature, ending=ending, primed=primed,
-                               coupled=True, clef=clef, mode=mode, melody=melody, spans=spans)
+                               coupled=True, clef=clef, mode=mode, melody=melody, spans=spans,
+                               restating=restating)
         return chosen if rules else chosen.essential()
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
@@ -121,7 +123,8 @@ class CoupledGenerator:
                  ending: str = "cadence", shift: int | None = None, rules: bool = True,
                  notes: dict | None = None, melody=None,
                  spans: tuple[int, int] | None = None,
-                 phrase_ends: list[int] | None = None) -> dict[str, list[list[Event]]]:
+                 phrase_ends: list[int] | None = None,
+                 restating: bool = False) -> dict[str, list[list[Event]]]:
         """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
         reference key: ``{clef: [staff of each candidate]}``. ``shift``: the semitones the
         piece will be transposed by to be written, so that the treble keeps to its staff
@@ -133,11 +136,13 @@ class CoupledGenerator:
         in the reference key or ``None``, ticks) pairs filling ``length``, kept as the
         treble's top voice (or a list of such, one per candidate); ``spans``: the cadence's final
         and dominant spans in ticks. ``phrase_ends``: the onsets (ticks) where the phrases of
-        the plan end, for a set that hears phrases (``None``: no plan, read as unknown)."""
+        the plan end, for a set that hears phrases (``None``: no plan, read as unknown).
+        ``restating``: ``melody`` holds a form's restated phrases, free elsewhere (see
+        :func:`~grandstaff.composing.rules.default_rules`)."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
                             samplers=samplers, candidates=candidates, primer=primer,
                             ending=ending, shift=shift, rules=rules, melody=melody,
-                            spans=spans, phrase_ends=phrase_ends)
+                            spans=spans, phrase_ends=phrase_ends, restating=restating)
         staves = {}
         for clef in CLEFS:
             generator = self.generators[clef]
@@ -154,7 +159,8 @@ class CoupledGenerator:
                ending: str = "cadence", shift: int | None = None,
                rules: bool = True, melody=None,
                spans: tuple[int, int] | None = None,
-               phrase_ends: list[int] | None = None) -> dict[str, dict]:
+               phrase_ends: list[int] | None = None,
+               restating: bool = False) -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, the ids of the inputs each draw read
         (``partner``, ``position``, ``countdown``, ``phrase``), the bitmask of pitch bans
@@ -169,6 +175,7 @@ class CoupledGenerator:
         guided = melody is not None
         chosen = {clef: self.rules(clef, time_signature=time_signature, ending=ending,
                                    primed=primed, rules=rules, mode=mode, melody=guided,
+                                   restating=restating and guided,
                                    spans=spans) for clef in CLEFS}
         ks = tuple((min(p.k, len(self.generators[c].vocab.pitch)),
                     min(d.k, len(self.generators[c].vocab.duration)))

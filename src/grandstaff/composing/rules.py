@@ -840,14 +840,17 @@ def _width(head: str, arrays: StaffArrays) -> int:
 
 def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: bool = False,
                   coupled: bool = True, clef: str = "treble", mode: str = "major",
-                  melody: bool = False, spans: tuple[int, int] | None = None) -> Rules:
+                  melody: bool = False, spans: tuple[int, int] | None = None,
+                  restating: bool = False) -> Rules:
     """The rules of one staff of a piece, in order: every rule the setting calls for (a
     cadence's spans only with ``ending="cadence"``, the opening rest only without a primer,
     the compound beat only in 6/8, 9/8, 12/8, the rules between the hands only for a coupled
     set). ``melody``: the treble keeps a given melody on top (its own opening and cadence top
     voice are the melody's). ``spans``: the ticks of the cadence's final and dominant spans,
     where they are not :func:`final_span` each (a harmonised melody's last notes decide
-    them). ``.essential()`` keeps those of ``rules=False``.
+    them). ``restating``: the melody is a form's restated phrases, free elsewhere and in the
+    cadence, so the treble's own opening and cadence rules stay (they bind where it is free).
+    ``.essential()`` keeps those of ``rules=False``.
 
     >>> default_rules(time_signature="6/8", ending="cadence").names[:4]
     ('no special tokens', 'holds sound', 'one opening rest', 'cadence chords')
@@ -860,10 +863,11 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     above = clef == "treble"
     guided = melody and above
     under = melody and not above  # a bass under a given melody hears it ahead
+    own = not melody or restating  # the piece's own opening and cadence
     chosen: list[Rule] = [NoSpecialTokens(), HoldsSound()]
     if guided:
         chosen.append(MelodyKept())
-    if not primed and coupled and not melody:  # under a melody its own entry decides
+    if not primed and coupled and own:  # under a given melody its own entry decides
         chosen.append(OpeningRest())
     if span:
         chosen.append(CadenceSpans(span, dominant))
@@ -874,16 +878,16 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if coupled:
         tonic = TONIC[mode][0]
         chosen.append(LeadingToneOnce((tonic + 11) % 12, (tonic + 7) % 12))
-        if span and not melody:
+        if span and own:
             chosen.append(PreDominant(span, dominant, int(beat * TICKS_PER_QUARTER), above,
                                       tonic, mode == "minor"))
-        if span and above and not guided:
+        if span and above and (not guided or restating):
             chosen.append(DominantTopMoves(span, dominant))
         if span:
             chosen.append(CadenceVoicing(span, above, dominant))
         chosen.append(PhraseEndChord(above, tonic, mode == "minor"))
         if span:
-            if above and not guided:
+            if above and (not guided or restating):
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
     if under:
         chosen.append(MelodyEntry())
@@ -902,7 +906,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen.append(ClosingHold(span))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter
         chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
-    if not primed and coupled and not melody:
+    if not primed and coupled and own:
         chosen.append(EntriesTogether(int(beat * TICKS_PER_QUARTER)))
     if coupled:
         chosen += [PhraseEndArrives(int(beat * TICKS_PER_QUARTER)), EighthGrid()]
