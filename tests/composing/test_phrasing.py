@@ -66,12 +66,22 @@ def test_a_composed_piece_hears_its_plan_and_writes_its_fermatas(tiny_models, tm
     assert back.fermatas == tuple(f for f in ends if f in struck)
     assert {c: list(back.staves[c]) for c in CLEFS} == piece.written_staves
 
-    from music21 import converter, tempo
+    import mido  # the MIDI file's own tempo changes (music21's reader copies them oddly)
 
-    marks = converter.parse(written["midi"]).flatten().getElementsByClass(tempo.MetronomeMark)
-    slowed = sorted({Fraction(m.offset).limit_denominator(96) for m in marks
-                     if m.number < piece.tempo})
-    assert slowed == sorted(f for f in ends if f in struck)
+    from grandstaff.music.notation import FERMATA_TEMPO, fermata_spans
+
+    midi = mido.MidiFile(written["midi"])
+    changes, at = [], 0
+    for message in midi.tracks[0]:
+        at += message.time
+        if message.type == "set_tempo":
+            changes.append((Fraction(at, midi.ticks_per_beat),
+                            round(mido.tempo2bpm(message.tempo), 1)))
+    expected = [(Fraction(0), piece.tempo)]
+    for start, end in fermata_spans(piece.staves, piece.fermatas):
+        expected += [(start, round(piece.tempo * FERMATA_TEMPO, 1)), (end, piece.tempo)]
+    assert changes == expected and len(expected) > 1
+    assert {start for start, _ in expected[1::2]} == {f for f in ends if f in struck}
 
     plain = gs.compose(bars=6, key="E minor", seed=2, models=str(tiny_models), candidates=1,
                        phrases="2,2,2", fermatas=False)
