@@ -10,6 +10,7 @@ Two measures per run: the whole ``grandstaff compose`` command (what a user wait
 the same work in phases inside one process.
 
 Run: python bench/bench_compose.py BEFORE_SRC AFTER_SRC [--models clefs/bach] [--runs 5]
+       [--before-models OLD/clefs/bach]   (a change that retrained the set: each tree its own)
 e.g. git worktree add /tmp/before <commit>; python bench/bench_compose.py /tmp/before/src src
 """
 
@@ -78,10 +79,13 @@ def main() -> None:
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--models", default="clefs/bach")
+    parser.add_argument("--before-models", default=None,
+                        help="the before tree's model set, if not --models")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engraver", default="lilypond")
     args = parser.parse_args()
     models = str(Path(args.models).resolve())
+    sets = {"before": str(Path(args.before_models or args.models).resolve()), "after": models}
     trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
     for tree, src in trees.items():  # else both runs would import the installed package
         if not (Path(src) / "grandstaff" / "__init__.py").is_file():
@@ -90,13 +94,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         caches = {t: f"{work}/cache-{t}" for t in trees}
         for tree, src in trees.items():  # the very first run: an empty cache
-            first[tree] = _command(src, models, caches[tree], work)
+            first[tree] = _command(src, sets[tree], caches[tree], work)
         for _ in range(args.runs):
             for tree, src in trees.items():
-                command[tree].append(_command(src, models, caches[tree], work))
-                phases[tree].append(_phases(src, models, caches[tree], work, args.engraver))
+                command[tree].append(_command(src, sets[tree], caches[tree], work))
+                phases[tree].append(_phases(src, sets[tree], caches[tree], work,
+                                            args.engraver))
     print(f"machine: {machine()}")
-    print(f"models: {models}; {args.engraver}; median of {args.runs} fresh processes")
+    print(f"models: {sets['before']} / {models}; {args.engraver}; median of {args.runs} "
+          "fresh processes")
     print("| measure | before | after | after / before |\n|---|---|---|---|")
 
     def row(name: str, before: float, after: float) -> None:
