@@ -153,6 +153,7 @@ class StaffArrays(NamedTuple):
     special: Any       # (pitch tokens,) padding and start tokens
     rest: Any          # (pitch tokens,) the rest
     sounding: Any      # (pitch tokens, 128) the notes each token sounds
+    classes: Any       # (pitch tokens, 12) the pitch classes each token sounds
     held: Any          # (pitch tokens, 128) the notes each token holds from the one before
     struck: Any        # (pitch tokens, 128) float32: 1 for the notes each token strikes
     closing: Any       # (pitch tokens,) tokens the final span of a cadence allows
@@ -179,7 +180,8 @@ class StaffArrays(NamedTuple):
         partner = partner or pitch
         silent = SILENT_BELOW if above else SILENT_ABOVE
         return cls(
-            special=pitch.special, rest=pitch.rest, sounding=pitch.sounding, held=pitch.held,
+            special=pitch.special, rest=pitch.rest, sounding=pitch.sounding,
+            classes=pitch.classes, held=pitch.held,
             struck=pitch.struck.astype("float32"),
             closing=closing_tokens(pitch, clef, mode),
             dominant=dominant_tokens(pitch, clef, mode),
@@ -470,7 +472,7 @@ class PhraseEndChord(Rule):
                 fits = fits | (holds[:, None] & (low == root))
             return ~here[:, None] | (sounds & fits)
         partner_low = arrays.heard_lowest[view.heard] % 12
-        classes = xp.stack([arrays.sounding[:, c::12].any(axis=1) for c in range(12)], axis=1)
+        classes = arrays.classes > 0
         fits = xp.zeros((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
         known = xp.zeros((view.remaining.shape[0],), dtype=bool)
         for root, chord in chords.items():
