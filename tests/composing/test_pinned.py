@@ -7,7 +7,9 @@ on the tonic, when onsets came to keep to the eighth-note grid, and when the bas
 keep above C2 (two pieces had gone lower), and when the leading tone came not to be doubled,
 a pre-dominant to come before the final V and the V's top voice to move, and when striking a
 note of the event before again came to cost a little, and when the models were retrained to
-hear phrase plans (with the phrase rules, the automatic form and fermatas). Any change to the loop,
+hear phrase plans (with the phrase rules, the automatic form and fermatas), and when no two
+voices came to move in parallel fifths or octaves and the consonance penalty came to be shared
+among a token's notes. Any change to the loop,
 the rules or their order that moves a single note of these pieces fails here. Regenerate it
 only for a change that is meant to alter what is composed, and say so in the CHANGELOG.
 """

@@ -128,6 +128,66 @@ def test_no_parallel_fifths_or_octaves(tables):
                            treble)
 
 
+@pytest.fixture(scope="module")
+def voiced():
+    """Two-note tokens, so that inner voices can move in parallel."""
+    treble = _vocab(["rest", "60.67", "62.69", "62.71", "64.67", "62", "79", "81"])
+    bass = _vocab(["rest", "48", "50", "48.55", "50.57", "45.57", "43.55"])
+    durations = _vocab(DURATIONS, head="duration")
+    table = DurationTable.build(durations, duration_ticks(durations), 384, 96)
+
+    def arrays(clef):
+        own, partner = (treble, bass) if clef == "treble" else (bass, treble)
+        return StaffArrays.build(clef, "major", PitchTable.build(own), PitchTable.build(partner),
+                                 table)
+
+    return {"treble": treble, "bass": bass, "arrays": arrays}
+
+
+def test_voices_are_a_tokens_notes_in_pitch_order(voiced):
+    treble = PitchTable.build(voiced["treble"])
+    row = voiced["treble"].id("60.67")
+    assert treble.voices_from_top[row].tolist() == [67, 60]
+    assert treble.voices_from_bottom[row].tolist() == [60, 67]
+    assert treble.voices_from_top[voiced["treble"].id("62")].tolist() == [62, -1]
+    assert treble.voices_from_top[voiced["treble"].id("rest")].tolist() == [-1, -1]
+
+
+def test_no_parallels_between_any_two_voices(voiced):
+    """Within a staff: C4–G4 to D4–A4 is parallel fifths. Across the staves, where the bass
+    moved C3→D3 first at this onset: the treble's inner C4 rising to D4 makes octaves with it,
+    even though the top voice does not."""
+    treble, bass, rule = voiced["treble"], voiced["bass"], r.VoiceParallels()
+    arrays = voiced["arrays"]("treble")
+    alone = view(treble, bass, previous="60.67", heard="48", heard_before="48",
+                 partner_onset=0, elapsed=24)  # the bass holds: only the staff's own pairs
+    kept = allowed(rule, alone, arrays, treble)
+    assert "62.69" not in kept and {"62.71", "64.67", "62"} <= kept
+    moved = view(treble, bass, previous="60.67", heard="50", heard_before="48",
+                 partner_onset=24, elapsed=24)
+    kept = allowed(rule, moved, arrays, treble)
+    assert "62.71" not in kept  # the inner C4→D4 over C3→D3
+    assert "62" in kept  # a single note is the top voice: G4 falls to D4, against the bass
+    assert "64.67" in kept  # E4 over D3: no octave; G4 held
+    assert "62.71" in allowed(r.NoParallels(above=True), moved, arrays, treble)  # top: B4
+    # the bass's own voices: C3–G3 to D3–A3 is parallel fifths; to a single D3 it is not
+    low = allowed(rule, view(bass, treble, previous="48.55", heard="79", heard_before="79"),
+                  voiced["arrays"]("bass"), bass)
+    assert "50.57" not in low and {"50", "45.57"} <= low
+
+
+def test_no_parallels_between_any_bass_voice_and_the_melody(voiced):
+    """The melody rises G5→A5 over C3–G3: the tenor rising G3→A3 makes octaves with it even
+    where the bass below falls to A2, and only the lowest voice was checked before."""
+    bass, treble = voiced["bass"], voiced["treble"]
+    step = _guided(view(bass, treble, previous="48.55", heard="79", heard_before="79"), 81)
+    step = step._replace(melody_before=np.array([79], "int32"))
+    kept = allowed(r.MelodyParallels(), step, voiced["arrays"]("bass"), bass)
+    assert "45.57" not in kept and "50.57" not in kept
+    assert {"43.55", "48"} <= kept  # contrary, or the bass held
+    assert "50" not in kept  # C3→D3 under G5→A5: fifths with the lowest voice too
+
+
 def test_the_cadence_top_voice(tables):
     """In the final span the top voice ends on the tonic, and a leading tone on top rises a
     semitone to it; into the dominant span it does not leap more than a sixth."""
@@ -178,6 +238,10 @@ def test_consonance_between_the_hands(tables):
     cost = dict(zip(treble.tokens, np.asarray(r.Consonance()(step, arrays, np))[0]))
     assert cost["62"] == pytest.approx(r.DISSONANCE_PENALTY)  # D over C: a second
     assert cost["64"] == 0 and cost["67"] == 0
+    # shared among the token's notes: D–G–B over C has two dissonant notes (D, B) of three,
+    # so keeping the voices costs less than dropping to the lone D would
+    assert cost["62.67.71"] == pytest.approx(2 * r.DISSONANCE_PENALTY / 3)  # D and B
+    assert cost["62.67.71"] < cost["62"]
     silent = step._replace(partner_end=np.array([0]))  # the bass note has ended
     assert not np.asarray(r.Consonance()(silent, arrays, np)).any()
 

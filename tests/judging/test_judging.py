@@ -39,6 +39,10 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
         assert all(plan != "none" for plan in found["plans"])
         heard = found["model"]["phrase_ends_heard"]
         assert heard is None or 0 <= heard <= 1
+        # every planned phrase end carries a fermata, which counts as a cadence point too
+        model = found["model"]
+        assert model["with_fermatas"] >= model["cadence_points"]
+        assert model["longest_with_fermatas"] <= model["longest_without"]
     assert first["phrases"]["6/8"]["bach"]["pieces"] == 0
     assert "## Phrases, by meter" in text and "| 6/8 | 2 / 0 |" in text
 

@@ -68,6 +68,25 @@ class PitchTable:
         return (self.sounding.astype("float32") @ octaves.astype("float32") > 0).astype(
             "float32")
 
+    @cached_property
+    def voices_from_top(self) -> np.ndarray:
+        """(tokens, most notes of a token) int32: each token's notes as voices in pitch order
+        from the highest down (the treble's soprano first); -1 where a token has fewer."""
+        return self._voices(descending=True)
+
+    @cached_property
+    def voices_from_bottom(self) -> np.ndarray:
+        """As :attr:`voices_from_top`, from the lowest note up (the bass staff's bass first)."""
+        return self._voices(descending=False)
+
+    def _voices(self, descending: bool) -> np.ndarray:
+        counts = self.sounding.sum(axis=1)
+        voices = np.full((len(self), max(1, int(counts.max(initial=0)))), -1, dtype="int32")
+        for row in np.flatnonzero(counts):
+            notes = np.flatnonzero(self.sounding[row])
+            voices[row, :len(notes)] = notes[::-1] if descending else notes
+        return voices
+
     def lowest(self, silent: int) -> np.ndarray:
         """Each token's lowest MIDI number (``silent`` where it sounds nothing)."""
         sounds = self.sounding.any(axis=1)

@@ -140,10 +140,13 @@ def breathing_by_meter(models: str, corpus, held: list[str], seed: int, rules: b
         tonic, mode = _tonic(key.mode), key.mode
         points, longest = breathing(staves["treble"], staves["bass"], tonic=tonic, mode=mode,
                                     time_signature=meter)
-        ends = [Fraction(t) for t in piece.info.get("phrase_ends", [])][:-1]
-        heard = cadences_on(staves["treble"], staves["bass"], ends, tonic=tonic, mode=mode,
-                            time_signature=meter)
-        rows[meter].append((points, longest, heard, piece.info.get("phrases", "none")))
+        ends = [Fraction(t) for t in piece.info.get("phrase_ends", [])]
+        heard = cadences_on(staves["treble"], staves["bass"], ends[:-1], tonic=tonic,
+                            mode=mode, time_signature=meter)
+        counted = breathing(staves["treble"], staves["bass"], tonic=tonic, mode=mode,
+                            time_signature=meter, fermatas=piece.fermatas)
+        rows[meter].append((points, longest, heard, *counted,
+                            piece.info.get("phrases", "none")))
     for meter in PHRASE_METERS:
         bach = []
         for name in held:
@@ -156,9 +159,11 @@ def breathing_by_meter(models: str, corpus, held: list[str], seed: int, rules: b
             fermatas = corpus.fermatas(name) or []
             heard = cadences_on(treble, bass, fermatas[:-1], tonic=_tonic(mode), mode=mode,
                                 time_signature=meter)
-            bach.append((points, longest, heard))
+            counted = breathing(treble, bass, tonic=_tonic(mode), mode=mode,
+                                time_signature=meter, fermatas=fermatas)
+            bach.append((points, longest, heard, *counted))
         found[meter] = {"model": _breath_summary(rows[meter]), "bach": _breath_summary(bach),
-                        "plans": [row[3] for row in rows[meter]]}
+                        "plans": [row[-1] for row in rows[meter]]}
     return found
 
 
@@ -169,7 +174,9 @@ def _breath_summary(rows: list[tuple]) -> dict:
 
     return {"pieces": len(rows), "cadence_points": mean(r[0] for r in rows),
             "longest_without": mean(r[1] for r in rows),
-            "phrase_ends_heard": mean(r[2] for r in rows)}
+            "phrase_ends_heard": mean(r[2] for r in rows),
+            "with_fermatas": mean(r[3] for r in rows),
+            "longest_with_fermatas": mean(r[4] for r in rows)}
 
 
 def held_out_set(corpus, names: list[str]) -> PieceSet:

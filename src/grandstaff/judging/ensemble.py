@@ -278,16 +278,29 @@ def cadence_points(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int
 
 
 def breathing(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int, mode: str,
-              time_signature: str = "4/4") -> tuple[float, float]:
+              time_signature: str = "4/4", fermatas: Sequence[Fraction] = ()
+              ) -> tuple[float, float]:
     """(cadence points per 16 bars, the longest stretch without one, in bars), the piece's
-    start and end counting as the stretch's ends (see :func:`cadence_points`)."""
+    start and end counting as the stretch's ends (see :func:`cadence_points`). ``fermatas``
+    (quarters from the start) count as cadence points too, as a player holds them; a held
+    chord under a fermata counts once.
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> treble, bass = [Event((67, 72), q)] * 16, [Event((48,), q)] * 16  # no chord held
+    >>> breathing(treble, bass, tonic=0, mode="major")
+    (0.0, 4.0)
+    >>> breathing(treble, bass, tonic=0, mode="major", fermatas=[Fraction(6)])
+    (4.0, 2.5)
+    """
     bar = bar_length(time_signature)
     end = min(sum((e.duration for e in treble), Fraction(0)),
               sum((e.duration for e in bass), Fraction(0)))
     if not end:
         return float("nan"), float("nan")
-    points = cadence_points(treble, bass, tonic=tonic, mode=mode,
-                            time_signature=time_signature)
+    points = sorted(set(cadence_points(treble, bass, tonic=tonic, mode=mode,
+                                       time_signature=time_signature))
+                    | {Fraction(t) for t in fermatas if 0 <= t <= end})
     edges = [Fraction(0), *points, end]
     longest = max(b - a for a, b in zip(edges, edges[1:]))
     return float(len(points) * 16 * bar / end), float(longest / bar)

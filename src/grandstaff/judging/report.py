@@ -122,17 +122,25 @@ def _phrase_rows(phrases: dict, bars: int, held: str) -> list[str]:
             "than a beat in both hands with nothing moving, judged from the notes alone (a "
             "fermata earns nothing). A phrase end is heard when I, V or vi sounds there and "
             "its outer notes last a beat; the last one (the closing cadence, a rule) is left "
-            "out, and for the held-out pieces their fermatas are the phrase ends.", "",
+            "out, and for the held-out pieces their fermatas are the phrase ends. The last "
+            "two columns count every fermata as a cadence point too, as a player holds it "
+            "(the phrases issue's measure; a composed piece's fermatas are its plan's "
+            "phrase ends).", "",
             f"| meter | pieces (model / {held}) | cadence points per 16 bars (model / "
-            f"{held}) | longest stretch without one, bars | phrase ends heard as cadences |",
-            "|---|---|---|---|---|"]
+            f"{held}) | longest stretch without one, bars | phrase ends heard as cadences | "
+            "cadence points per 16 bars, fermatas counted | longest stretch without one, "
+            "fermatas counted |",
+            "|---|---|---|---|---|---|---|"]
     for meter, found in phrases.items():
         model, bach = found["model"], found["bach"]
         rows.append(
             f"| {meter} | {model['pieces']} / {bach['pieces']} | "
             f"{cell(model['cadence_points'])} / {cell(bach['cadence_points'])} | "
             f"{cell(model['longest_without'])} / {cell(bach['longest_without'])} | "
-            f"{cell(model['phrase_ends_heard'])} / {cell(bach['phrase_ends_heard'])} |")
+            f"{cell(model['phrase_ends_heard'])} / {cell(bach['phrase_ends_heard'])} | "
+            f"{cell(model.get('with_fermatas'))} / {cell(bach.get('with_fermatas'))} | "
+            f"{cell(model.get('longest_with_fermatas'))} / "
+            f"{cell(bach.get('longest_with_fermatas'))} |")
     return rows
 
 
