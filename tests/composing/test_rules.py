@@ -231,6 +231,34 @@ def test_the_treble_on_its_staff(tables):
     assert not r.TrebleOnStaff().costs(table, "bass", "major", 0).any()
 
 
+def test_a_low_alto_costs_less_than_a_low_top_and_a_lone_note_costs(voiced):
+    """The top voice off the staff costs the full penalty, an alto under the staff less; a
+    treble of one note pays for the voice it dropped."""
+    table = PitchTable.build(voiced["treble"])
+    costs = dict(zip(table.tokens, r.TrebleOnStaff().costs(table, "treble", "major", 0)))
+    assert costs["60.67"] == r.INNER_LEDGER_PENALTY < r.LEDGER_PENALTY  # C4 under G4
+    assert costs["81"] == r.LEDGER_PENALTY and costs["79"] == 0  # A5 above, G5 on it
+    assert costs["64.67"] == 0
+    lone = dict(zip(table.tokens, r.TrebleVoicesKept().costs(table, "treble", "major", 0)))
+    assert lone["62"] == lone["79"] == r.LONE_NOTE_PENALTY
+    assert lone["60.67"] == lone["rest"] == 0
+    assert not r.TrebleVoicesKept().costs(PitchTable.build(voiced["bass"]), "bass", "major",
+                                          0).any()
+
+
+def test_the_same_chord_struck_again_costs(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    rule = r.ChordNotRepeated(penalty=1.5)
+    costs = dict(zip(treble.tokens, np.asarray(rule(view(treble, bass, previous="64.67"),
+                                                    tables["arrays"]("treble"), np))[0]))
+    assert costs["64.67"] == 1.5  # the whole chord again
+    assert costs["64"] == costs["64.67.72"] == costs["60~.64"] == 0  # a voice moves or holds
+    after_rest = np.asarray(rule(view(treble, bass, previous="rest"),
+                                 tables["arrays"]("treble"), np))[0]
+    assert not after_rest.any()  # a rest after a rest is not a struck chord
+    assert r.REPEAT_PENALTY["bass"] >= r.REPEAT_PENALTY["treble"] > 0
+
+
 def test_consonance_between_the_hands(tables):
     treble, bass = tables["treble"], tables["bass"]
     arrays = tables["arrays"]("treble")
@@ -441,6 +469,8 @@ def test_the_list_of_rules_is_printed_from_the_module():
 def test_the_token_costs_in_the_table_are_the_constants():
     assert f"({r.MODE_PENALTY:g} nat)" in r.KeyKept.describe()
     assert f"({r.LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
+    assert f"({r.INNER_LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
+    assert f"({r.LONE_NOTE_PENALTY:g} nat)" in r.TrebleVoicesKept.describe()
     assert f"({r.DISSONANCE_PENALTY:g} nats)" in r.Consonance.describe()
 
 

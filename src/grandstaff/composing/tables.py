@@ -150,22 +150,23 @@ def closing_tokens(table: PitchTable, clef: str, mode: str) -> np.ndarray:
 
 def dominant_tokens(table: PitchTable, clef: str, mode: str) -> np.ndarray:
     """Which pitch tokens may sound in the dominant span of a cadence: notes of the dominant
-    seventh chord only (no rest); in the bass with the dominant lowest, in the treble with the
-    leading tone (the raised seventh degree in minor).
+    seventh chord only (no rest); in the bass with the dominant lowest and without the leading
+    tone, which the treble must hold (the raised seventh degree in minor): the bass moves
+    first, so a leading tone in its tenor was doubled in the final V of 15 of 20 pieces.
 
     >>> from grandstaff.music.vocab import Vocabulary
     >>> table = PitchTable.build(Vocabulary.build(["67", "71", "67.71", "60", "43", "43.62"]))
     >>> def allowed(clef):
     ...     return [t for t, ok in zip(table.tokens, dominant_tokens(table, clef, "major")) if ok]
     >>> allowed("treble"), allowed("bass")
-    (['67.71', '71'], ['43', '43.62', '67', '67.71'])
+    (['67.71', '71'], ['43', '43.62', '67'])
     """
     tonic, _ = TONIC[mode]
     dominant, leading = (tonic + 7) % 12, (tonic + 11) % 12
     chord = frozenset({dominant, leading, (dominant + 7) % 12, (dominant + 10) % 12})
     if clef == "bass":
         return table.sounding_where(lambda lowest, classes: (
-            _within(classes, chord) & (lowest % 12 == dominant)))
+            _within(classes, chord - {leading}) & (lowest % 12 == dominant)))
     return table.sounding_where(lambda lowest, classes: (
         _within(classes, chord) & classes[:, leading]))
 
