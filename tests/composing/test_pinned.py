@@ -10,8 +10,10 @@ note of the event before again came to cost a little, and when the models were r
 hear phrase plans (with the phrase rules, the automatic form and fermatas), and when no two
 voices came to move in parallel fifths or octaves and the consonance penalty came to be shared
 among a token's notes, and when a low alto came to cost less than a low top voice, a lone
-treble note and a chord struck again to cost, and the bass to leave the final V's leading
-tone to the treble (which moved the ``--no-rules`` case too). Any change to the loop,
+treble note, a chord struck again and the top note struck again to cost, and the bass to
+leave the final V's leading tone to the treble and keep to C4 in the cadence (which moved the
+``--no-rules`` case too), and a beat's sonority outside every triad and the hands more than an
+octave apart to cost. Any change to the loop,
 the rules or their order that moves a single note of these pieces fails here. Regenerate it
 only for a change that is meant to alter what is composed, and say so in the CHANGELOG.
 """

@@ -212,6 +212,11 @@ def test_cadence_voicing(tables):
     assert "64" not in allowed(rule, in_span, tables["arrays"]("treble"), treble)
     before = view(treble, bass, heard="67", remaining=200)
     assert "64" in allowed(rule, before, tables["arrays"]("treble"), treble)
+    # the bass keeps to C4 and below there, under the treble's lowest note
+    low = r.CadenceVoicing(span=48, above=False)
+    kept = allowed(low, view(bass, treble, heard="72", heard_before="72", remaining=48),
+                   tables["arrays"]("bass"), bass)
+    assert {"36", "48", "60", "43.55"} <= kept and "67" not in kept
 
 
 def test_the_key_kept(tables):
@@ -257,6 +262,55 @@ def test_the_same_chord_struck_again_costs(tables):
                                  tables["arrays"]("treble"), np))[0]
     assert not after_rest.any()  # a rest after a rest is not a struck chord
     assert r.REPEAT_PENALTY["bass"] >= r.REPEAT_PENALTY["treble"] > 0
+
+
+def test_the_top_note_struck_again_costs(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    rule = r.TopVoiceMoves(penalty=1.5)
+    costs = dict(zip(treble.tokens, np.asarray(rule(view(treble, bass, previous="64.67"),
+                                                    tables["arrays"]("treble"), np))[0]))
+    assert costs["67"] == costs["64.67"] == 1.5  # G4 on top again
+    assert costs["64.67.72"] == costs["64"] == costs["rest"] == 0  # the top moves, or rests
+    held = dict(zip(treble.tokens, np.asarray(rule(view(treble, bass, previous="60"),
+                                                   tables["arrays"]("treble"), np))[0]))
+    assert held["60~.64"] == 0 and held["60"] == 1.5  # C4 held under E4; C4 struck again
+
+
+def test_a_chord_on_the_beat(tables):
+    """Over C3, on a beat: E4–G4 (C major) and B4 (C–B, no chord) differ; between beats, or
+    over a bass that has ended, nothing costs. (C–D fits D7.)"""
+    treble, bass = tables["treble"], tables["bass"]
+    arrays, rule = tables["arrays"]("treble"), r.ChordOnTheBeat(beat=24)
+    on_beat = view(treble, bass, heard="48", partner_end=48, elapsed=24)
+    costs = dict(zip(treble.tokens, np.asarray(rule(on_beat, arrays, np))[0]))
+    assert costs["64.67"] == costs["67"] == costs["64.67.72"] == 0  # C major
+    assert costs["71"] == r.CHORD_PENALTY and costs["62"] == 0  # C–B fits nothing; C–D: D7
+    assert costs["62.67.71"] == r.CHORD_PENALTY and costs["rest"] == 0
+    between = on_beat._replace(elapsed=np.array([36]))
+    assert not np.asarray(rule(between, arrays, np)).any()
+    ended = on_beat._replace(partner_end=np.array([24]))  # the bass moves here too, first
+    assert dict(zip(treble.tokens, np.asarray(rule(ended, arrays, np))[0]))["71"] == 0
+    assert r.chord_templates().sum(axis=1).tolist() == [3] * 24 + [4] * 12
+
+
+def test_hands_more_than_an_octave_apart_cost(tables):
+    """Over G2–G3 the treble's lowest note may reach G4 (an octave), not B4; under E4–G4 the
+    bass's highest note must reach E3."""
+    treble, bass = tables["treble"], tables["bass"]
+    over = view(treble, bass, heard="43.55", partner_end=48, elapsed=24)
+    costs = dict(zip(treble.tokens, np.asarray(r.HandsClose(above=True)(
+        over, tables["arrays"]("treble"), np))[0]))
+    assert costs["64"] == costs["67"] == costs["64.67.72"] == costs["rest"] == 0
+    assert costs["71"] == costs["79"] == r.HANDS_APART_PENALTY
+    ended = over._replace(partner_end=np.array([24]))  # the bass moves here too, first
+    assert not np.asarray(r.HandsClose(above=True)(ended, tables["arrays"]("treble"),
+                                                   np)).any()
+    under = view(bass, treble, heard="64.67", heard_before="64.67", partner_end=48,
+                 elapsed=24)
+    low = dict(zip(bass.tokens, np.asarray(r.HandsClose(above=False)(
+        under, tables["arrays"]("bass"), np))[0]))
+    assert low["60"] == low["43.55"] == low["55"] == 0
+    assert low["48"] == low["36"] == r.HANDS_APART_PENALTY
 
 
 def test_consonance_between_the_hands(tables):

@@ -83,6 +83,26 @@ RESTRIKE_PENALTY = {"treble": 0.5, "bass": 0.25}
 #: 0.191; Bach 0.153).
 REPEAT_PENALTY = {"treble": 1.5, "bass": 2.0}
 
+#: What striking the treble's top note again costs on top, in nats (also in a form's
+#: restating pass, which writes the piece that is kept). Over 40 single samples (top-voice
+#: repeated notes, treble re-strike rate; Bach 0.153 / 0.292): 0 left 0.191 / 0.320, 1.5 went
+#: to 0.092 / 0.267, 0.5 gives 0.154 / 0.291.
+TOP_REPEAT_PENALTY = 0.5
+
+#: What a token costs, in nats, for making on a beat a sonority (with the other staff's
+#: sounding notes) that no triad or dominant seventh holds. The rules against parallels and
+#: repeats had taken harmonic fit from 0.855 to 0.803 in the quality report. Over 40 single
+#: samples (fit / consonance; Bach 0.842 / 0.787): 0 gives about 0.80 / 0.80, 0.5 gives
+#: 0.845 / 0.804, 1.0 gives 0.868 / 0.802; 0.5 with DISSONANCE_PENALTY at 0.4 gives 0.839 /
+#: 0.787, which would fall below the consonance of 0.801 that the voices issue keeps.
+CHORD_PENALTY = 0.5
+
+#: What a token costs, in nats, for leaving more than an octave between the hands (the
+#: treble's lowest note above the bass's highest) while both sound. Over 40 single samples
+#: (share of beats with the hands that far apart; Bach 0.007): 0 left 0.031, 1.0 0.024, 3.0
+#: leaves 0.018, harmonic fit and consonance unchanged within the samples' noise.
+HANDS_APART_PENALTY = 3.0
+
 #: How much less likely (in nats, before the temperature) a pitch token becomes for each
 #: dissonant pitch-class pair it makes with the other staff's sounding notes. Measured on 100
 #: single samples (consonant pairs / harmonic fit; held-out Bach 0.787 / 0.842): 0 gives
@@ -113,6 +133,12 @@ RELATIVE_KEY_NOTE = {"major": 8, "minor": 7}
 
 
 ENDINGS: tuple[str, ...] = ("cadence", "open")
+
+#: The highest note the bass staff sounds in the cadence's spans (C4 in the reference key):
+#: the bass moves first, and a tenor on E4 or G4 there left the treble no voicing with the
+#: tonic on top over a third above it, so the leading tone on top did not rise (11 of 50
+#: pieces in the quality report, once the bass had to leave the leading tone to the treble).
+CADENCE_BASS_CEILING = 60
 
 
 def final_span(time_signature: str) -> Fraction:
@@ -488,7 +514,9 @@ class LeadingToneOnce(Rule):
 
 @dataclass(frozen=True)
 class CadenceVoicing(Rule):
-    """In the cadence's spans the treble's lowest note stays above the bass's lowest"""
+    """In the cadence's spans the treble's lowest note stays above the bass's lowest, and the
+    bass staff keeps to C4 and below (the reference key's), leaving the treble room for the
+    leading tone's resolution over a third"""
 
     name: ClassVar[str] = "cadence voicing"
     kind: ClassVar[str] = WISH
@@ -496,11 +524,15 @@ class CadenceVoicing(Rule):
     span: int = 0
     above: bool = True
     dominant: int = 0
+    ceiling: int = CADENCE_BASS_CEILING
 
     def __call__(self, view, arrays, xp):
         partner_low = arrays.heard_lowest[view.heard][:, None]
         lowest = arrays.lowest[None, :]
-        in_place = (lowest > partner_low) if self.above else (lowest < partner_low)
+        if self.above:
+            in_place = lowest > partner_low
+        else:
+            in_place = (lowest < partner_low) & (arrays.edge <= self.ceiling)[None, :]
         return in_place | (view.remaining > _reach(self))[:, None]
 
 
@@ -715,6 +747,76 @@ class ChordNotRepeated(Rule):
 
 
 @dataclass(frozen=True)
+class TopVoiceMoves(Rule):
+    """Striking the treble's top note again costs TOP_REPEAT_PENALTY (0.5 nats) on top of
+    the re-strike's: the melody repeats notes more than Bach's sopranos do"""
+
+    name: ClassVar[str] = "the top voice moves"
+    kind: ClassVar[str] = PENALTY
+    penalty: float = 0.5
+
+    def __call__(self, view, arrays, xp):
+        top, before = arrays.outer, arrays.outer[view.previous]
+        held_top = xp.take_along_axis(arrays.held, xp.maximum(top, 0)[:, None], axis=1)[:, 0]
+        again = (top[None, :] == before[:, None]) & (top >= 0)[None, :] & ~held_top[None, :]
+        return self.penalty * again.astype("float32")
+
+
+@dataclass(frozen=True)
+class HandsClose(Rule):
+    """A token that leaves more than an octave between the treble's lowest note and the
+    bass's highest, while both sound, costs HANDS_APART_PENALTY (3 nats): four-part writing
+    keeps the tenor near the alto"""
+
+    name: ClassVar[str] = "hands close"
+    kind: ClassVar[str] = PENALTY
+    above: bool = True
+    apart: int = 12
+
+    def __call__(self, view, arrays, xp):
+        sounding = (view.partner_end > view.elapsed) & (arrays.heard_outer[view.heard] >= 0)
+        partner = arrays.heard_edge[view.heard][:, None]
+        own = arrays.edge[None, :]
+        gap = (own - partner) if self.above else (partner - own)
+        sounds = (arrays.outer >= 0)[None, :]
+        return HANDS_APART_PENALTY * (sounding[:, None] & sounds & (gap > self.apart)).astype(
+            "float32")
+
+
+def chord_templates() -> np.ndarray:
+    """(36, 12) float32: the pitch classes of every major and minor triad and dominant
+    seventh, one row per chord (the harmonies the quality report's harmonic fit accepts)."""
+    rows = []
+    for shape in ((0, 4, 7), (0, 3, 7), (0, 4, 7, 10)):
+        for root in range(12):
+            row = np.zeros(12, dtype="float32")
+            row[[(root + step) % 12 for step in shape]] = 1.0
+            rows.append(row)
+    return np.stack(rows)
+
+
+@dataclass(frozen=True)
+class ChordOnTheBeat(Rule):
+    """On a beat, a token whose notes, with the other staff's still sounding, fit no major or
+    minor triad or dominant seventh costs CHORD_PENALTY (0.5 nats): passing notes fall
+    between the beats"""
+
+    name: ClassVar[str] = "a chord on the beat"
+    kind: ClassVar[str] = PENALTY
+    beat: int = TICKS_PER_QUARTER
+
+    def __call__(self, view, arrays, xp):
+        outside = 1.0 - xp.asarray(chord_templates())
+        heard = xp.where((view.partner_end > view.elapsed)[:, None],
+                         arrays.heard_classes[view.heard], 0.0)
+        union = xp.minimum(arrays.classes[None, :, :] + heard[:, None, :], 1.0)
+        fits = ((union @ outside.T) == 0).any(axis=-1)
+        sounds = (arrays.classes.sum(axis=1) > 0)[None, :]
+        on_beat = (view.elapsed % self.beat == 0)[:, None]
+        return CHORD_PENALTY * (on_beat & sounds & ~fits).astype("float32")
+
+
+@dataclass(frozen=True)
 class Consonance(Rule):
     """Each dissonant pitch-class pair a token makes with the other staff's notes still
     sounding costs DISSONANCE_PENALTY (0.6 nats), shared among the token's pitch classes"""
@@ -871,7 +973,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     NoParallels, MelodyParallels, LeadingToneOnce, PreDominant, DominantTopMoves,
     CadenceVoicing, PhraseEndChord, CadenceTop, VoiceParallels, MelodyEntry, KeyKept,
     TrebleOnStaff, TrebleVoicesKept, BassAboveC2, FewerRestrikes, ChordNotRepeated,
-    Consonance, MelodyHeard,
+    TopVoiceMoves, HandsClose, ChordOnTheBeat, Consonance, MelodyHeard,
     BarFilling, MelodyRhythm, MelodyEntryRhythm, ClosingHold, CompoundBeat, EntriesTogether,
     PhraseEndArrives, EighthGrid)
 
@@ -1003,7 +1105,10 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if coupled:
         chosen += [KeyKept(), TrebleOnStaff(), TrebleVoicesKept(), BassAboveC2(),
                    FewerRestrikes(RESTRIKE_PENALTY["treble" if above else "bass"]),
-                   ChordNotRepeated(REPEAT_PENALTY["treble" if above else "bass"]),
+                   ChordNotRepeated(REPEAT_PENALTY["treble" if above else "bass"])]
+        if above and (not guided or restating):  # a given melody's repeats are its own
+            chosen.append(TopVoiceMoves(TOP_REPEAT_PENALTY))
+        chosen += [HandsClose(above), ChordOnTheBeat(int(beat * TICKS_PER_QUARTER)),
                    Consonance()]
     if under:
         chosen.append(MelodyHeard())
