@@ -214,9 +214,14 @@ def test_cadence_voicing(tables):
     assert "64" in allowed(rule, before, tables["arrays"]("treble"), treble)
     # the bass keeps to C4 and below there, under the treble's lowest note
     low = r.CadenceVoicing(span=48, above=False)
-    kept = allowed(low, view(bass, treble, heard="72", heard_before="72", remaining=48),
-                   tables["arrays"]("bass"), bass)
+    kept = allowed(low, view(bass, treble, heard="72", heard_before="72", remaining=96),
+                   tables["arrays"]("bass"), bass)  # the dominant span
     assert {"36", "48", "60", "43.55"} <= kept and "67" not in kept
+    # into the closing chord from G2 the bass takes C3 (up a fourth) or C2 (down a fifth),
+    # not C4 an octave and a fourth above
+    closing = view(bass, treble, previous="43", heard="72", heard_before="71", remaining=48)
+    kept = allowed(low, closing, tables["arrays"]("bass"), bass)
+    assert {"48", "36"} <= kept and "60" not in kept
 
 
 def test_the_key_kept(tables):

@@ -516,7 +516,8 @@ class LeadingToneOnce(Rule):
 class CadenceVoicing(Rule):
     """In the cadence's spans the treble's lowest note stays above the bass's lowest, and the
     bass staff keeps to C4 and below (the reference key's), leaving the treble room for the
-    leading tone's resolution over a third"""
+    leading tone's resolution over a third; into the closing chord the bass moves a fifth at
+    most"""
 
     name: ClassVar[str] = "cadence voicing"
     kind: ClassVar[str] = WISH
@@ -533,6 +534,11 @@ class CadenceVoicing(Rule):
             in_place = lowest > partner_low
         else:
             in_place = (lowest < partner_low) & (arrays.edge <= self.ceiling)[None, :]
+            # into the closing chord the bass moves by a fifth at most (V–I down a fifth or
+            # up a fourth), never leaping an octave or more to the tonic
+            before = arrays.outer[view.previous][:, None]
+            near = (before < 0) | (xp.abs(arrays.outer[None, :] - before) <= 7)
+            in_place = in_place & (near | (view.remaining > self.span)[:, None])
         return in_place | (view.remaining > _reach(self))[:, None]
 
 
