@@ -165,6 +165,10 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     held_at = {Fraction(f) for f in fermatas}
     for number, (event, names) in enumerate(zip(events, spelled)):
         segments = beat_segments(offset, Fraction(event.duration), beat, bar)
+        to_bar = bar - offset % bar
+        if offset in held_at and not event.is_rest and segments[0] > to_bar:
+            # cut at the barline here: music21 would move the fermata to the last piece
+            segments = [to_bar, segments[0] - to_bar, *segments[1:]]
         following = events[number + 1].held if number + 1 < len(events) else ()
         for index, length in enumerate(segments):
             if event.is_rest:
@@ -262,14 +266,16 @@ def _join_whole_ties(voice, beat: Fraction | None, bar: Fraction) -> None:
     """Join each note or chord to the one before when every note of it continues a note of
     that one (music21's ``stripTies`` would also join a chord whose notes are only partly
     tied), unless the joined note would start inside a compound ``beat`` and cross the next
-    (see :func:`beat_segments`)."""
-    from music21 import tie
+    (see :func:`beat_segments`), or it carries a fermata: a phrase end on a held chord keeps
+    its own note, tied over."""
+    from music21 import expressions, tie
 
     before = None
     for element in list(voice.notesAndRests):
         joined = (Fraction(before.quarterLength) + Fraction(element.quarterLength)
                   if before is not None else None)
-        if before is not None and not element.isRest and not before.isRest and len(
+        marked = any(isinstance(e, expressions.Fermata) for e in element.expressions)
+        if before is not None and not marked and not element.isRest and not before.isRest and len(
                 beat_segments(Fraction(before.offset), joined, beat, bar)) == 1 and sorted(
                 m.pitch.midi for m in _members(element)) == sorted(
                 m.pitch.midi for m in _members(before)) and all(
