@@ -90,8 +90,11 @@ def test_a_compose_stopped_while_engraving_leaves_nothing_behind(tmp_path, how, 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=_as_from_a_terminal)
     try:
+        # the converter waits in the temporary folder from the start (it starts while the
+        # piece is composed); the engraving has begun once the score is handed to it
         deadline = time.monotonic() + 120
-        while not _alive_in(temp) and process.poll() is None and time.monotonic() < deadline:
+        while not (_alive_in(temp) and list(temp.rglob("input.musicxml"))) and (
+                process.poll() is None and time.monotonic() < deadline):
             time.sleep(0.02)
         assert _alive_in(temp), "the engraver never started"
         process.send_signal(how)
