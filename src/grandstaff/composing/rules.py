@@ -459,9 +459,7 @@ class DominantTopMoves(Rule):
     dominant: int = 0
 
     def __call__(self, view, arrays, xp):
-        top, before = arrays.outer, arrays.outer[view.previous]
-        held_top = xp.take_along_axis(arrays.held, xp.maximum(top, 0)[:, None], axis=1)[:, 0]
-        again = (top[None, :] == before[:, None]) & (top >= 0)[None, :] & ~held_top[None, :]
+        again = _top_struck_again(view, arrays, xp)
         inside = (view.remaining > self.span) & (view.remaining <= _reach(self))
         return ~(inside[:, None] & again)
 
@@ -592,6 +590,14 @@ class PhraseEndChord(Rule):
             fits = fits | (on_root[:, None] & inside[None, :])
             known = known | on_root
         return ~(here & known)[:, None] | fits
+
+
+def _top_struck_again(view, arrays, xp):
+    """(rows, tokens): whether a token strikes again (does not hold) the top note of the
+    event before."""
+    top, before = arrays.outer, arrays.outer[view.previous]
+    held_top = xp.take_along_axis(arrays.held, xp.maximum(top, 0)[:, None], axis=1)[:, 0]
+    return (top[None, :] == before[:, None]) & (top >= 0)[None, :] & ~held_top[None, :]
 
 
 def _reach(rule) -> int:
@@ -763,9 +769,7 @@ class TopVoiceMoves(Rule):
     penalty: float = 0.5
 
     def __call__(self, view, arrays, xp):
-        top, before = arrays.outer, arrays.outer[view.previous]
-        held_top = xp.take_along_axis(arrays.held, xp.maximum(top, 0)[:, None], axis=1)[:, 0]
-        again = (top[None, :] == before[:, None]) & (top >= 0)[None, :] & ~held_top[None, :]
+        again = _top_struck_again(view, arrays, xp)
         return self.penalty * again.astype("float32")
 
 
