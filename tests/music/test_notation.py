@@ -86,8 +86,10 @@ def test_a_held_note_is_not_joined_across_a_compound_beat():
 def test_the_writer_spells_chorales_as_bach_did(chorale_paths):
     """Twenty chorales music21 ships, read in their own keys and written again by the writer
     (as sampled: soprano and alto in the treble, tenor and bass in the bass): each MIDI
-    number is named as Bach's score names it. Measured over 400 chorales: 99.60 %; the misses
-    are a flat second or a sharp sixth in another voice's step (B♭ written A♯ in A minor)."""
+    number is named as Bach's score names it, each sounding note once (ties joined on both
+    sides). Measured over 400 chorales: 99.83 % (before the voices were told apart and the
+    chromatic degrees had defaults: 99.56 %); the misses are mostly a flat second written as a
+    sharp first where the voice leaps on (A♯ for B♭ in A minor, D♯ for E♭ in D minor)."""
     from collections import Counter
 
     from music21 import converter
@@ -103,7 +105,7 @@ def test_the_writer_spells_chorales_as_bach_did(chorale_paths):
         (piece,) = read_file(path, bach=True, transpose=False)
         written = build_score(piece.staves, key=Key.parse(piece.key),
                               time_signature=piece.time_signature)
-        ours, bach = names(written), names(converter.parse(path).stripTies())
+        ours, bach = names(written.stripTies()), names(converter.parse(path).stripTies())
         by_midi: dict[int, Counter] = {}
         for (midi, name), count in bach.items():
             by_midi.setdefault(midi, Counter())[name] += count
@@ -111,4 +113,4 @@ def test_the_writer_spells_chorales_as_bach_did(chorale_paths):
             total += count
             agreed += min(count, by_midi.get(midi, Counter())[name])
     assert total > 2000
-    assert agreed / total >= 0.99, f"{agreed} of {total} notes named as Bach named them"
+    assert agreed / total >= 0.995, f"{agreed} of {total} notes named as Bach named them"
