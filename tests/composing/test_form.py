@@ -60,6 +60,20 @@ def test_a_primed_letter_keeps_the_first_half_of_its_phrase():
     assert bars[8:12] == bars[0:4] and bars[12:14] == bars[4:6]
 
 
+@pytest.mark.slow
+def test_the_bass_plays_under_a_first_phrase_that_is_not_restated():
+    """A form whose first letter never comes back (ABCB) leaves the treble free in its first
+    phrase; the bass enters with it, not at the first restated note (it used to rest through
+    the whole first phrase)."""
+    import grandstaff as gs
+
+    piece = gs.compose(bars=16, key="C major", seed=3, form="ABCB", phrases="4,4,4,4",
+                       models="bach")
+    first = _bass_between(piece, Fraction(0), Fraction(16))
+    sounding = sum((e.duration for e in first if not e.is_rest), Fraction(0))
+    assert sounding >= 12, [(e.pitches, str(e.duration)) for e in first]
+
+
 def test_recurring_bars_counts_bars_whose_top_voice_came_before():
     q = Fraction(1)
     tune = [Event((60,), q), Event((62,), q), Event((64,), 2 * q)] * 2 + [

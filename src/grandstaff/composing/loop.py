@@ -108,6 +108,9 @@ def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
     ([-1, 60, 60, -1, 62, -2], [False, True, False, False, True, False], [1, 2, 1, 1, 1, 1])
     >>> guide.opening.tolist()
     [True, False, False, False, False, False]
+    >>> from grandstaff.composing.rules import MELODY_FREE
+    >>> guide_arrays([(None, 1), (MELODY_FREE, 2), (62, 1)], 4).opening.tolist()
+    [True, False, False, False, False]
     """
     from .rules import MELODY_FREE, MELODY_REST
 
@@ -122,7 +125,11 @@ def guide_arrays(notes: Sequence[tuple[int | None, int]], target: int) -> Guide:
         at += ticks
     if at != target:
         raise ValueError(f"the melody fills {at} ticks, not {target}")
-    begins = int(np.argmax(struck)) if struck.any() else target
+    # the lead ends where the melody first strikes or leaves the staff free (a form's first
+    # phrase that is not restated: the bass enters at once)
+    entered = struck | (note == MELODY_FREE)
+    entered[target] = False
+    begins = int(np.argmax(entered)) if entered[:target].any() else target
     opening = np.arange(target + 1) < begins
     return Guide(note, struck, room, opening)
 
