@@ -265,6 +265,11 @@ def _add_compose(commands, parents: dict) -> None:
                               "from the corpus's own for the meter; bars per phrase such as "
                               "4,4,2,2 (adding up to --bars) sets them; none composes without "
                               "a plan. The models hear how far each phrase end is")
+    compose.add_argument("--pickup", default="auto", metavar="QUARTERS",
+                         help="how the piece opens: auto (default) with a pickup as often "
+                              "as the corpus's pieces in the meter do (most 4/4 chorales open "
+                              "with one beat); none on the downbeat; a length in quarters "
+                              "such as 1 or 1/2. The first bar holds it (an anacrusis)")
     compose.add_argument("--no-fermatas", dest="fermatas", action="store_false",
                          help="leave the fermatas off the phrase ends (the plan still shapes "
                               "the music; the MIDI keeps an even tempo)")
@@ -515,9 +520,10 @@ def _compose(args) -> int:
     from .composing.form import parse_form
 
     parse_form(args.form, args.bars)
-    from .composing.phrasing import parse_phrases
+    from .composing.phrasing import parse_phrases, parse_pickup
 
     parse_phrases(args.phrases, args.bars)
+    parse_pickup(args.pickup, args.time)
     key = Key.parse(args.key)
     for text, what in ((args.title, "title"), (args.composer, "composer")):
         if text is not None:
@@ -537,7 +543,7 @@ def _compose(args) -> int:
                         primer=args.primer, title=args.title, composer=args.composer,
                         candidates=args.candidates, ending=args.ending, rules=args.rules,
                         form=args.form, staves=args.staves, phrases=args.phrases,
-                        fermatas=args.fermatas)
+                        fermatas=args.fermatas, pickup=args.pickup)
         out = args.out or (f"scores/{key.tonic.replace('#', 's')}-{key.mode}-"
                            f"seed{piece.info['seed']}")
         written = _write(args, piece, out, formats, engraver)

@@ -28,14 +28,21 @@ def test_both_staves_fill_the_same_complete_bars(tiny_models, bars, time_signatu
     pieces = compose_many(3, bars=bars, time_signature=time_signature, seed=bars,
                           models=str(tiny_models))
     for piece in pieces:
+        pickup = Fraction(piece.info["pickup"])  # an anacrusis before the bars asked for
+        padding = _bar(time_signature) if pickup else 0  # the rest that completes its bar
+        assert piece.bars == bars
         for clef in gs.CLEFS:
-            assert total_duration(piece.staves[clef]) == bars * _bar(time_signature)
+            assert total_duration(piece.staves[clef]) == bars * _bar(time_signature) + padding
         score = piece.score
         for part in score.parts:
-            measures = part.getElementsByClass("Measure")
+            measures = list(part.getElementsByClass("Measure"))
+            if pickup:
+                assert measures.pop(0).duration.quarterLength == pickup
             assert len(measures) == bars
             for measure in measures:
                 assert measure.duration.quarterLength == _bar(time_signature)
+    if time_signature == "4/4" and bars == 16:  # the tiny set's chorales mostly open so
+        assert any(piece.info["pickup"] == "1" for piece in pieces)
 
 
 def test_no_special_token_reaches_the_music(tiny_models):

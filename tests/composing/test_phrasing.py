@@ -9,7 +9,7 @@ import pytest
 
 from grandstaff.composing.phrasing import PhrasePlan, draw_plan, parse_phrases, plan_for
 from grandstaff.errors import BadArgumentError
-from grandstaff.music.events import CLEFS, Event
+from grandstaff.music.events import CLEFS, Event, bar_length
 
 
 @pytest.mark.parametrize("text,message", [
@@ -45,6 +45,75 @@ def test_a_drawn_plan_fills_the_bars_with_the_corpus_lengths(bars):
     # 6/8 is not in the statistics: it borrows the meter with bars as long (3/4)
     assert set(draw_plan(40, "6/8", stats, 1).lengths[:-1]) <= {3, 4, 5, 6, 7}
     assert draw_plan(16, "4/4", None, 0).lengths == (4, 4, 4, 4)
+
+
+def test_a_drawn_plan_opens_with_a_pickup_as_often_as_the_corpus_does():
+    stats = {"4/4": {"lengths": {"2": 10}, "positions": {"48": 9},
+                     "leads": {"0": 1, "72": 3, "96": 5}}}  # a whole bar's rest is no pickup
+    leads = [draw_plan(16, "4/4", stats, seed).lead for seed in range(200)]
+    assert set(leads) == {0, 72} and 0.6 < leads.count(72) / len(leads) < 0.9
+    # the lead is drawn after the lengths: the plans' phrases are those drawn without it
+    plain = {"4/4": {k: v for k, v in stats["4/4"].items() if k != "leads"}}
+    assert all(draw_plan(16, "4/4", stats, s).lengths == draw_plan(16, "4/4", plain, s).lengths
+               for s in range(20))
+    assert plan_for("4+4+8", 16, "4/4", stats, seed=1).lead in (0, 72)
+    # a meter without statistics of its own borrows lengths, never a pickup
+    assert {draw_plan(16, "6/8", {"3/4": {"leads": {"48": 1}}}, s).lead for s in range(9)} == {0}
+
+
+def test_the_corpus_statistics_count_how_pieces_open(small_corpus):
+    """Eight real chorales: each piece with fermatas counts once, by the rest both staves
+    open with (72 ticks in 4/4: a one-beat pickup)."""
+    from grandstaff.models.conditioning import opening_rest, phrase_statistics
+
+    stats = phrase_statistics(small_corpus)
+    meters = dict(zip(small_corpus.pieces["piece"], small_corpus.pieces["time_signature"]))
+    expected: dict[str, dict[str, int]] = {}
+    for name in small_corpus.piece_names():
+        if small_corpus.fermatas(name):
+            meter = str(meters[name])
+            lead = str(opening_rest(small_corpus, name, int(bar_length(meter) * 24)))
+            expected.setdefault(meter, {}).setdefault(lead, 0)
+            expected[meter][lead] += 1
+    assert {m: s["leads"] for m, s in stats.items()} == expected
+    assert any(lead != "0" for leads in expected.values() for lead in leads)
+    for name in small_corpus.piece_names():
+        first = {c: small_corpus.events(c, name)[0] for c in CLEFS}
+        lead = opening_rest(small_corpus, name, 96)
+        assert lead == 0 or all(e.is_rest and e.duration * 24 >= lead for e in first.values())
+
+
+@pytest.mark.slow
+def test_a_pickup_is_composed_and_written_as_an_anacrusis(tmp_path):
+    """The shipped set draws a pickup for most 4/4 plans (as most chorales open): both
+    hands rest three beats and enter together; the score writes a one-beat anacrusis before
+    the eight bars asked for."""
+    from music21 import converter
+
+    import grandstaff as gs
+
+    pieces = [gs.compose(bars=8, key="G major", seed=seed, models="bach", candidates=1)
+              for seed in range(6)]
+    with_pickup = [p for p in pieces if p.info["pickup"] != "0"]
+    assert with_pickup and len(with_pickup) < len(pieces)
+    piece = with_pickup[0]
+    assert piece.info["pickup"] == "1"
+    for clef in CLEFS:
+        first, second = piece.staves[clef][:2]
+        assert first.is_rest and first.duration == 3 and not second.is_rest
+    path = piece.write(tmp_path / "p", formats=("musicxml",))["musicxml"]
+    measures = converter.parse(path).parts[0].getElementsByClass("Measure")
+    assert measures[0].duration.quarterLength == 1  # the pickup, before eight whole bars
+    assert [m.duration.quarterLength for m in measures[1:]] == [4] * 8 and piece.bars == 8
+    # the plan's phrases count from the first whole bar: the first ends on beat 3 of bar 2
+    assert Fraction(piece.info["phrase_ends"][0]) == 4 + 4 + 2
+    plain = gs.compose(bars=8, key="G major", seed=piece.info["seed"], models="bach",
+                       candidates=1, pickup="none")
+    assert plain.info["pickup"] == "0" and not plain.staves["treble"][0].is_rest
+    assert plain.info["phrases"] == piece.info["phrases"]  # the same plan, on the downbeat
+    given = gs.compose(bars=4, key="G major", seed=1, models="bach", candidates=1,
+                       pickup="1/2")
+    assert given.info["pickup"] == "1/2" and given.bars == 4
 
 
 def test_a_composed_piece_hears_its_plan_and_writes_its_fermatas(tiny_models, tmp_path,

@@ -13,7 +13,9 @@ among a token's notes, and when a low alto came to cost less than a low top voic
 treble note, a chord struck again and the top note struck again to cost, and the bass to
 leave the final V's leading tone to the treble and keep to C4 in the cadence (which moved the
 ``--no-rules`` case too), and a beat's sonority outside every triad and the hands more than an
-octave apart to cost, and again when that cost rose from 3 to 9 nats. Any change to the loop,
+octave apart to cost, and again when that cost rose from 3 to 9 nats, and when the phrase
+plan came to open most 4/4 and some 3/4 pieces with a pickup before the bars asked for (which
+moved the ``--no-rules`` case too: the pickup is essential). Any change to the loop,
 the rules or their order that moves a single note of these pieces fails here. Regenerate it
 only for a change that is meant to alter what is composed, and say so in the CHANGELOG.
 """

@@ -402,6 +402,37 @@ def test_the_hands_enter_within_a_beat_of_each_other(tables):
     assert allowed(rule, later, arrays, durations) == set(durations.tokens)
 
 
+def test_a_planned_pickup_opens_with_a_rest_of_the_lead_in_both_hands(tables):
+    """Until the lead only rests, ending there (three beats: a one-beat pickup), then a
+    note; later onsets, and a note's duration, are left alone."""
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    opening = view(vocab, tables["bass"], pitch="rest", heard="rest", partner_end=72,
+                   elapsed=0, count=0, sounded=False)
+    assert allowed(r.PickupRest(72), opening, arrays, vocab) == {"rest"}
+    at_pickup = opening._replace(elapsed=np.array([72]))
+    assert allowed(r.PickupRest(72), at_pickup, arrays, vocab) == set(vocab.tokens) - {"rest"}
+    later = opening._replace(elapsed=np.array([96]))
+    assert allowed(r.PickupRest(72), later, arrays, vocab) == set(vocab.tokens)
+    # rests up to the pickup, in one or more (an eighth's pickup: 3 + 1/2 quarters of rest)
+    assert allowed(r.PickupLength(72), opening, arrays, durations) == {
+        "1/4", "1/3", "1/2", "3/4", "1", "3/2", "2", "3"}
+    part_way = opening._replace(elapsed=np.array([48]))
+    assert allowed(r.PickupLength(72), part_way, arrays, durations) == {
+        "1/4", "1/3", "1/2", "3/4", "1"}
+    note = opening._replace(pitch=np.array([vocab.id("60")]))
+    assert allowed(r.PickupLength(72), note, arrays, durations) == set(durations.tokens)
+    assert allowed(r.PickupLength(72), later, arrays, durations) == set(durations.tokens)
+    names = default_rules(ending="cadence", lead=72).names
+    assert "pickup" in names and "pickup length" in names
+    assert "pickup" not in default_rules(ending="cadence").names  # no plan: the models choose
+    assert "pickup" not in default_rules(ending="cadence", lead=72, primed=True).names
+    # planned without a pickup: a note at once, in both hands
+    downbeat = default_rules(ending="cadence", lead=0)
+    assert "pickup" in downbeat.names and "pickup length" not in downbeat.names
+    assert allowed(r.PickupRest(0), opening, arrays, vocab) == set(vocab.tokens) - {"rest"}
+
+
 def test_the_leading_tone_is_not_doubled_in_a_dominant(tables):
     treble, bass = tables["treble"], tables["bass"]
     rule, arrays = r.LeadingToneOnce(leading=11, root=7), tables["arrays"]("treble")
@@ -454,20 +485,23 @@ def test_every_rule_is_in_the_default_list_in_order():
     melody_only = {"melody kept", "melody's rhythm kept", "no parallels with the melody",
                    "bass sounds with the melody", "consonance with the melody",
                    "bass enters with the melody"}
-    composed = default_rules(time_signature="6/8", ending="cadence").names
-    assert composed == tuple(name for name in order if name not in melody_only)
+    composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
+    # a planned opening replaces the models' own (one opening rest, when there is no plan)
+    assert composed == tuple(name for name in order
+                             if name not in melody_only | {"one opening rest"})
+    assert "one opening rest" in default_rules(ending="cadence").names
     treble = default_rules(time_signature="6/8", ending="cadence", melody=True).names
     bass = default_rules(time_signature="6/8", ending="cadence", melody=True, clef="bass").names
     for names in (treble, bass):
         assert list(names) == sorted(names, key=order.index)
-    assert set(composed) | set(treble) | set(bass) == set(order)
+    assert set(composed) | set(treble) | set(bass) | {"one opening rest"} == set(order)
     assert {"melody kept", "melody's rhythm kept"} <= set(treble) - set(bass)
     assert {"one opening rest", "cadence top voice"}.isdisjoint(treble)
     assert "one opening rest" not in bass  # it rests until the melody begins instead
     assert melody_only - {"melody kept", "melody's rhythm kept"} <= set(bass) - set(treble)
-    essential = default_rules(time_signature="6/8", ending="cadence").essential().names
-    assert essential == tuple(rule.name for rule in ALL_RULES
-                              if rule.essential and rule.name not in melody_only)
+    essential = default_rules(time_signature="6/8", ending="cadence", lead=72).essential().names
+    assert essential == tuple(rule.name for rule in ALL_RULES if rule.essential and rule.name
+                              not in melody_only | {"one opening rest"})
     assert "hands in order" not in default_rules(coupled=False).names
     # a form's restated phrases: the melody's rules and the piece's own opening and cadence
     restating = default_rules(time_signature="4/4", ending="cadence", melody=True,

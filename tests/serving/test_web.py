@@ -89,6 +89,8 @@ def test_a_variant_is_a_new_piece_in_the_new_key_and_tempo(served):
     ({"bars": 4, "phrases": "2,3"}, "add up to 5 bars, not the 4"),
     ({"phrases": "9" * 300}, "add up to more than a million bars, not the 2 asked for"),
     ({"phrases": "1," * 3000 + "1"}, "must be 'auto', 'none' or bars per phrase"),
+    ({"pickup": "9" * 300}, "pickup '99999999999999999999…' must be 'auto', 'none' or"),
+    ({"time_signature": "3/4", "pickup": "3"}, "less than a bar of 3/4 (3)"),
 ])
 def test_bad_input_is_one_clear_line_and_the_server_goes_on(served, form, says):
     client, _ = served
@@ -135,7 +137,7 @@ def test_the_page_offers_every_control_of_compose(served):
     page = client.get("/").text
     for control in ("tonic", "mode", "time_signature", "tempo", "bars", "seed", "temperature",
                     "top_k_pitch", "top_k_duration", "primer", "models", "candidates", "ending",
-                    "form", "phrases", "h-temperature", "h-candidates", "h-top_k_pitch",
+                    "form", "phrases", "pickup", "h-temperature", "h-candidates", "h-top_k_pitch",
                     "h-top_k_duration"):
         assert re.search(rf'id="{control}"', page), control
     options = client.get("/api/options").json()
@@ -302,7 +304,8 @@ def test_a_melody_is_read_then_harmonised_from_typed_abc_or_a_file(served, tmp_p
                                                 "key": "E major"})
     assert piece.status_code == 200, piece.text
     made = piece.json()
-    assert made["key"] == "E major" and made["melody_kept"] == 1.0 and made["bars"] == 5
+    # five bars with the pickup's (the melody read above); four whole bars after the pickup
+    assert made["key"] == "E major" and made["melody_kept"] == 1.0 and made["bars"] == 4
     assert (out / made["id"] / "piece.wav").is_file()
     abc_file = tmp_path / "tune.abc"
     abc_file.write_text(ABC)

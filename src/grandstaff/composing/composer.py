@@ -121,11 +121,12 @@ def compose_many(
     primer: str | os.PathLike | None = None, title: str | None = None,
     composer: str | None = None, ending: str = "cadence", rules: bool = True,
     form: str = "auto", staves: str = "piano", phrases: str = "auto", fermatas: bool = True,
+    pickup: str = "auto",
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
     from .coupled import ENDINGS
     from .form import auto_form, form_text, is_auto, parse_form
-    from .phrasing import AUTO, PhrasePlan, draw_plan, parse_phrases
+    from .phrasing import AUTO, PhrasePlan, draw_plan, parse_phrases, parse_pickup
 
     if ending not in ENDINGS:
         raise BadArgumentError(f"ending {ending!r} is not one of {', '.join(ENDINGS)}")
@@ -137,6 +138,10 @@ def compose_many(
     bar = bar_length(time_signature)
     check_candidates(candidates, bars)
     parse_phrases(phrases, bars)  # a bad plan is refused before any work
+    pickup_asked = parse_pickup(pickup, time_signature)
+    if primer is not None and pickup_asked not in (AUTO, 0):
+        raise BadArgumentError(f"pickup {pickup!r} and a primer: the primer leads into the "
+                               "piece; leave out one of them")
     plan = parse_form(form, bars)
     title = clean_text(title, "title") if title is not None else None
     composer = clean_text(composer, "composer") if composer is not None else None
@@ -160,13 +165,20 @@ def compose_many(
     elif plan and phrase_plan and parse_phrases(phrases, bars) == AUTO:
         # a form given with the default plan: its phrases are the plan's
         phrase_plan = PhrasePlan(tuple(end - start for *_, start, end in plan),
-                                 phrase_plan.position)
+                                 phrase_plan.position, phrase_plan.lead)
     phrase_ends = (phrase_plan.ends(time_signature, _closing(ending, time_signature))
                    if phrase_plan else None)
+    lead = _pickup(generators, phrase_plan, primer_events, pickup_asked, bar)
+    # a pickup comes before the bars asked for: the loop writes a bar more, its first the
+    # lead's rest and the pickup, and the plan's phrase ends move a bar later
+    pickup_bars = 1 if lead else 0  # None (no plan) and 0 open on the downbeat
+    length = bar * (bars + pickup_bars)
+    if phrase_ends and pickup_bars:
+        phrase_ends = [end + int(bar * TICKS_PER_QUARTER) for end in phrase_ends]
     coupled, staves, shifts, skipped = _sample_staves(
-        generators, key=key, length=bar * bars, time_signature=time_signature,
+        generators, key=key, length=length, time_signature=time_signature,
         samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
-        rules=rules, phrase_ends=phrase_ends)
+        rules=rules, phrase_ends=phrase_ends, lead=lead)
     if plan and len({letter for letter, *_ in plan}) < len(plan):  # something comes back
         if not coupled:
             raise BadArgumentError(f"model set {models!r} has clefs that do not hear each "
@@ -175,11 +187,11 @@ def compose_many(
 
         free_from = bars - cadence_bars(time_signature) if ending == "cadence" else bars
         melodies = [form_melody(staves["treble"][i], plan, int(bar * TICKS_PER_QUARTER),
-                                free_from) for i in range(candidates)]
+                                free_from, pickup_bars) for i in range(candidates)]
         coupled, staves, shifts, skipped = _sample_staves(
-            generators, key=key, length=bar * bars, time_signature=time_signature,
+            generators, key=key, length=length, time_signature=time_signature,
             samplers=samplers, candidates=candidates, primer=primer_events, ending=ending,
-            rules=rules, melody=melodies, phrase_ends=phrase_ends, restating=True)
+            rules=rules, melody=melodies, phrase_ends=phrase_ends, restating=True, lead=lead)
     held = tuple(Fraction(t, TICKS_PER_QUARTER) for t in phrase_ends or ()) if fermatas else ()
     pieces = []
     for index in range(candidates):
@@ -196,6 +208,7 @@ def compose_many(
                   "skipped_rules": skipped[index],
                   "form": form_text(plan),
                   "phrases": phrase_plan.text if phrase_plan else "none",
+                  "pickup": _pickup_text(piece_staves, bar),
                   "phrase_ends": ([str(Fraction(t, TICKS_PER_QUARTER)) for t in phrase_ends]
                                   if phrase_ends else [])},
             staff_split=staff_split, fermatas=held,
@@ -211,6 +224,52 @@ def _phrase_plan(generators, phrases: str, bars: int, time_signature: str, seed:
     if not getattr(generators, "phrased", False):
         return None
     return plan_for(phrases, bars, time_signature, generators.phrase_statistics, seed)
+
+
+def _pickup_text(staves, bar: Fraction) -> str:
+    """The pickup's length in quarters as ``piece.info`` records it (``"0"``: none)."""
+    from ..music.notation import opening_silence
+
+    lead = opening_silence(staves, bar)
+    return str(bar - lead) if lead else "0"
+
+
+def _pickup(generators, phrase_plan, primer, asked, bar: Fraction) -> int | None:
+    """The ticks both hands rest before the pickup: for ``"auto"`` the plan's lead where every
+    staff can write a rest that long (else 0), and ``None`` without a plan (the models
+    choose how to open); for a given pickup, the rest before it, refused in one line where
+    the set cannot write that rest; ``None`` after a primer, which leads in."""
+    from .phrasing import AUTO
+
+    if any(events for events in primer.values()):
+        return None
+    if asked == AUTO:
+        if not phrase_plan:
+            return None
+        lead = phrase_plan.lead
+    else:
+        lead = int((bar - asked) * TICKS_PER_QUARTER) if asked else 0
+    if not lead:
+        return 0
+    clefs = getattr(generators, "generators", {})
+    if clefs and all(_fillable(lead, g.duration_ticks) for g in clefs.values()):
+        return lead
+    if asked == AUTO:
+        return 0
+    raise BadArgumentError(f"pickup {asked} cannot be written by this model set: its "
+                           f"durations cannot make the {bar - asked} quarters of rest before "
+                           "it (or its staves do not hear each other); try 'auto' or 'none'")
+
+
+def _fillable(ticks: int, durations) -> bool:
+    """True if rests of ``durations`` (ticks) can add up to ``ticks`` exactly."""
+    lengths = {int(t) for t in durations if 0 < t <= ticks}
+    reached = {0}
+    for _ in range(ticks):
+        reached |= {r + n for r in reached for n in lengths if r + n <= ticks}
+        if ticks in reached:
+            return True
+    return ticks in reached
 
 
 def _closing(ending: str, time_signature: str) -> Fraction | None:
@@ -235,7 +294,8 @@ def _possible_ending(generators, ending: str, models: str, time_signature: str,
 
 def _sample_staves(generators, *, key: Key, length, time_signature: str, samplers,
                    candidates: int, primer, ending: str, rules: bool, melody=None,
-                   phrase_ends: list[int] | None = None, restating: bool = False):
+                   phrase_ends: list[int] | None = None, restating: bool = False,
+                   lead: int | None = None):
     """(coupled, {clef: staves}, each candidate's {clef: shift}, each candidate's skipped
     rules). A coupled set writes the treble for the shift planned before sampling; a set from
     before coupling is placed after, one shift for both staves."""
@@ -252,7 +312,7 @@ def _sample_staves(generators, *, key: Key, length, time_signature: str, sampler
                                      candidates=candidates, primer=primer, ending=ending,
                                      shift=planned, rules=rules, notes=notes,
                                      melody=melody, phrase_ends=phrase_ends,
-                                     restating=restating)
+                                     restating=restating, lead=lead)
         skipped = [sorted({name for clef in CLEFS for name in notes["skipped_rules"][clef][i]})
                    for i in range(candidates)]
         return True, staves, [shift] * candidates, skipped
@@ -273,7 +333,8 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
             primer: str | os.PathLike | None = None, title: str | None = None,
             composer: str | None = None, candidates: int = DEFAULT_CANDIDATES,
             ending: str = "cadence", rules: bool = True, form: str = "auto",
-            staves: str = "piano", phrases: str = "auto", fermatas: bool = True) -> Piece:
+            staves: str = "piano", phrases: str = "auto", fermatas: bool = True,
+            pickup: str = "auto") -> Piece:
     """A new piece: ``bars`` complete bars in both hands, in ``key`` at ``tempo``.
 
     ``seed`` makes it reproducible (a random one is drawn and kept in ``piece.info`` if
@@ -298,6 +359,12 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     bars per phrase, ``"none"`` composes without a plan; ``piece.info["phrases"]`` records
     the plan and ``piece.info["phrase_ends"]`` where each phrase ends (in quarters).
     ``fermatas``: mark each phrase end with a fermata (held a little in the MIDI too).
+    ``pickup``: ``"auto"`` (the default) opens with a pickup as often as the corpus's pieces
+    in the meter do (most 4/4 chorales: one beat; drawn with the phrase plan, none without
+    one), ``"none"`` on the downbeat, ``"1"`` or ``"1/2"`` a pickup that many quarters long,
+    written as an anacrusis before the ``bars`` complete bars (the staves then open with the
+    rest that completes its bar).
+    ``piece.info["pickup"]`` records its length in quarters (``"0"``: none).
 
     >>> piece = compose(bars=8, key="E minor", seed=3)     # doctest: +SKIP
     >>> piece.info["mode_matched"]                         # doctest: +SKIP
@@ -308,7 +375,7 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
                           top_k_pitch=top_k_pitch, top_k_duration=top_k_duration,
                           temperature=temperature, primer=primer, title=title,
                           composer=composer, ending=ending, rules=rules, form=form,
-                          staves=staves, phrases=phrases, fermatas=fermatas)
+                          staves=staves, phrases=phrases, fermatas=fermatas, pickup=pickup)
     wanted = pieces[0].key.mode
     chosen = next((p for p in pieces if p.analysed_mode() == wanted), None)
     matched = chosen is not None

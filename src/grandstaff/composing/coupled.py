@@ -109,12 +109,12 @@ class CoupledGenerator:
     def rules(self, clef: str, *, time_signature: str, ending: str, primed: bool,
               rules: bool = True, mode: str = "major", melody: bool = False,
               restating: bool = False,
-              spans: tuple[int, int] | None = None) -> Rules:
+              spans: tuple[int, int] | None = None, lead: int | None = None) -> Rules:
         """The rules ``clef`` samples under (only the essential ones without ``rules``); see
         :func:`~grandstaff.composing.rules.default_rules` for ``melody`` and ``spans``."""
         chosen = default_rules(time_signature=time_signature, ending=ending, primed=primed,
                                coupled=True, clef=clef, mode=mode, melody=melody, spans=spans,
-                               restating=restating)
+                               restating=restating, lead=lead)
         return chosen if rules else chosen.essential()
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
@@ -124,7 +124,7 @@ class CoupledGenerator:
                  notes: dict | None = None, melody=None,
                  spans: tuple[int, int] | None = None,
                  phrase_ends: list[int] | None = None,
-                 restating: bool = False) -> dict[str, list[list[Event]]]:
+                 restating: bool = False, lead: int | None = None) -> dict[str, list[list[Event]]]:
         """``candidates`` pieces of both staves, each staff exactly ``length`` quarters, in the
         reference key: ``{clef: [staff of each candidate]}``. ``shift``: the semitones the
         piece will be transposed by to be written, so that the treble keeps to its staff
@@ -138,11 +138,14 @@ class CoupledGenerator:
         and dominant spans in ticks. ``phrase_ends``: the onsets (ticks) where the phrases of
         the plan end, for a set that hears phrases (``None``: no plan, read as unknown).
         ``restating``: ``melody`` holds a form's restated phrases, free elsewhere (see
-        :func:`~grandstaff.composing.rules.default_rules`)."""
+        :func:`~grandstaff.composing.rules.default_rules`). ``lead``: ticks of rest in both
+        hands before a pickup (0: the piece opens on the downbeat; ``None``: as the models
+        choose)."""
         drawn = self.sample(mode=mode, length=length, time_signature=time_signature,
                             samplers=samplers, candidates=candidates, primer=primer,
                             ending=ending, shift=shift, rules=rules, melody=melody,
-                            spans=spans, phrase_ends=phrase_ends, restating=restating)
+                            spans=spans, phrase_ends=phrase_ends, restating=restating,
+                            lead=lead)
         staves = {}
         for clef in CLEFS:
             generator = self.generators[clef]
@@ -160,7 +163,7 @@ class CoupledGenerator:
                rules: bool = True, melody=None,
                spans: tuple[int, int] | None = None,
                phrase_ends: list[int] | None = None,
-               restating: bool = False) -> dict[str, dict]:
+               restating: bool = False, lead: int | None = None) -> dict[str, dict]:
         """The raw draws of :meth:`generate`, per clef: each row's pitch and duration ids, how
         many it drew, the ticks it left unfilled, the ids of the inputs each draw read
         (``partner``, ``position``, ``countdown``, ``phrase``), the bitmask of pitch bans
@@ -176,7 +179,7 @@ class CoupledGenerator:
         chosen = {clef: self.rules(clef, time_signature=time_signature, ending=ending,
                                    primed=primed, rules=rules, mode=mode, melody=guided,
                                    restating=restating and guided,
-                                   spans=spans) for clef in CLEFS}
+                                   spans=spans, lead=lead) for clef in CLEFS}
         ks = tuple((min(p.k, len(self.generators[c].vocab.pitch)),
                     min(d.k, len(self.generators[c].vocab.duration)))
                    for c in CLEFS for p, d in [samplers[c]])

@@ -105,11 +105,13 @@ def form_text(plan: Sequence[tuple[str, bool, int, int]]) -> str:
 
 
 def form_melody(treble: Sequence[Event], plan: Sequence[tuple[str, bool, int, int]],
-                bar_ticks: int, free_from: int) -> list[tuple[int | None, int]]:
+                bar_ticks: int, free_from: int,
+                pickup_bars: int = 0) -> list[tuple[int | None, int]]:
     """The melody the second pass keeps, as (MIDI number, ``None`` for a rest or
     ``MELODY_FREE``, ticks) pairs: the first pass's top voice (``treble``, from its first
     occurrence) at every phrase of a letter that recurs, free elsewhere and from bar
-    ``free_from`` on."""
+    ``free_from`` on. ``pickup_bars``: a bar before the plan's first that holds the pickup
+    (bars of ``plan`` and ``free_from`` count from after it); it is kept as written."""
     line = []  # (start tick, end tick, pitch) of the first pass's top voice
     at = 0
     for pitch, length in soprano(treble):
@@ -121,13 +123,19 @@ def form_melody(treble: Sequence[Event], plan: Sequence[tuple[str, bool, int, in
     for letter, _, start, end in plan:
         first.setdefault(letter, (start, end))
         counts[letter] = counts.get(letter, 0) + 1
-    pairs: list[tuple[int | None, int]] = []
+    pairs = _slice(line, 0, pickup_bars * bar_ticks) if pickup_bars else []
     for letter, primed, start, end in plan:
         source = first[letter][0]
         kept_end = end if not primed else start + (end - start) // 2
         kept_end = min(kept_end, free_from)
         if counts[letter] > 1 and kept_end > start:
-            pairs += _slice(line, source * bar_ticks, (source + kept_end - start) * bar_ticks)
+            restated = _slice(line, (source + pickup_bars) * bar_ticks,
+                              (source + pickup_bars + kept_end - start) * bar_ticks)
+            if start != source and restated and restated[0][0] is None:
+                # the piece's pickup rest is the opening's, not the tune's: restated, the
+                # treble writes its own notes there (no hand rests alone mid-piece)
+                restated[0] = (MELODY_FREE, restated[0][1])
+            pairs += restated
             if kept_end < end:
                 pairs.append((MELODY_FREE, (end - kept_end) * bar_ticks))
         else:

@@ -47,10 +47,13 @@ _LIST = re.compile(r"^\s*\d+(\s*[,+]\s*\d+)*\s*$")
 
 @dataclass(frozen=True)
 class PhrasePlan:
-    """Bars per phrase, and where in its last bar each phrase but the last ends (ticks)."""
+    """Bars per phrase, where in its last bar each phrase but the last ends (ticks), and the
+    rest in both hands before the first note (``lead`` ticks: a pickup; 0 opens on the
+    downbeat). The first bar holds the pickup, so the first phrase is that much shorter."""
 
     lengths: tuple[int, ...]
     position: int = 0
+    lead: int = 0
 
     @property
     def text(self) -> str:
@@ -112,6 +115,36 @@ def parse_phrases(phrases: str | None, bars: int) -> PhrasePlan | str | None:
     return PhrasePlan(lengths)
 
 
+#: What ``pickup`` may be besides a length in quarters.
+PICKUPS = (AUTO, NO_PHRASES)
+
+
+def parse_pickup(pickup: str | Fraction | int | None, time_signature: str) -> str | Fraction:
+    """``"auto"`` (drawn with the phrase plan), ``Fraction(0)`` for ``"none"``, or the
+    pickup's length in quarters (``"1"``, ``"1/2"``), shorter than a bar and a whole number of
+    24ths of a quarter.
+
+    >>> parse_pickup("1", "4/4"), parse_pickup("none", "4/4"), parse_pickup("auto", "3/4")
+    (Fraction(1, 1), Fraction(0, 1), 'auto')
+    """
+    text = AUTO if pickup is None else str(pickup).strip().lower()
+    if text == AUTO:
+        return AUTO
+    if text == NO_PHRASES:
+        return Fraction(0)
+    bar = Fraction(bar_ticks(time_signature), 24)
+    shown = repr(text if len(text) <= 20 else text[:20] + "…")
+    try:
+        length = Fraction(text) if len(text) <= 20 else None
+    except (ValueError, ZeroDivisionError):
+        length = None
+    if length is None or not 0 < length < bar or (length * 24).denominator != 1:
+        raise BadArgumentError(f"pickup {shown} must be 'auto', 'none' or quarters before the "
+                               f"first downbeat, more than 0 and less than a bar of "
+                               f"{time_signature} ({bar}), such as 1 or 1/2")
+    return length
+
+
 def meter_statistics(statistics: Mapping[str, Mapping] | None,
                      time_signature: str) -> Mapping | None:
     """The corpus's phrase statistics for ``time_signature``, or for a meter with bars as long
@@ -138,10 +171,17 @@ def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] 
     :func:`~grandstaff.models.conditioning.phrase_statistics`) for the meter, the last
     phrase cut to fit (a remainder under two bars joins the phrase before it).
 
-    >>> stats = {"4/4": {"lengths": {"2": 3, "4": 1}, "positions": {"48": 5, "0": 2}}}
+    Whether it opens with a pickup is drawn too, from how the corpus's pieces in that very
+    meter open (``leads``; none where the meter has no statistics of its own, as 6/8 has
+    none in the chorales: a 3/4 pickup is no 6/8 pickup).
+
+    >>> stats = {"4/4": {"lengths": {"2": 3, "4": 1}, "positions": {"48": 5, "0": 2},
+    ...                  "leads": {"72": 1}}}
     >>> plan = draw_plan(16, "4/4", stats, seed=1)
-    >>> sum(plan.lengths), plan.position, set(plan.lengths) <= {2, 4}
-    (16, 48, True)
+    >>> sum(plan.lengths), plan.position, set(plan.lengths) <= {2, 4}, plan.lead
+    (16, 48, True, 72)
+    >>> draw_plan(16, "6/8", stats, seed=1).lead
+    0
     """
     found = meter_statistics(statistics, time_signature)
     lengths = {int(n): c for n, c in (found or {}).get("lengths", {}).items()
@@ -160,7 +200,15 @@ def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] 
     if drawn[-1] < 2 and len(drawn) > 1:
         remainder = drawn.pop()
         drawn[-1] += remainder
-    return PhrasePlan(tuple(drawn), position if position < bar_ticks(time_signature) else 0)
+    bar = bar_ticks(time_signature)
+    leads = {int(t): c for t, c in ((statistics or {}).get(time_signature) or {}).get(
+        "leads", {}).items() if 0 <= int(t) < bar and c > 0}
+    lead = 0
+    if leads:
+        ticks = np.array(sorted(leads))
+        counts = np.array([leads[t] for t in ticks], dtype=float)
+        lead = int(rng.choice(ticks, p=counts / counts.sum()))
+    return PhrasePlan(tuple(drawn), position if position < bar else 0, lead)
 
 
 def plan_for(phrases: str | None, bars: int, time_signature: str,
@@ -173,4 +221,4 @@ def plan_for(phrases: str | None, bars: int, time_signature: str,
     if parsed is None:
         return None
     drawn = draw_plan(bars, time_signature, statistics, seed)
-    return PhrasePlan(parsed.lengths, drawn.position)
+    return PhrasePlan(parsed.lengths, drawn.position, drawn.lead)

@@ -70,7 +70,13 @@ class Piece:
 
     @property
     def bars(self) -> int:
-        return int(total_duration(self.staves["treble"]) / bar_length(self.time_signature))
+        """Complete bars, after a pickup (which the score writes as an anacrusis)."""
+        from ..music.notation import opening_silence
+
+        bar = bar_length(self.time_signature)
+        lead = opening_silence(self.staves, bar)
+        pickup = bar - lead if lead else 0
+        return int((total_duration(self.staves["treble"]) - lead - pickup) / bar)
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -334,6 +334,21 @@ class OpeningRest(Rule):
 
 
 @dataclass(frozen=True)
+class PickupRest(Rule):
+    """A piece planned with a pickup rests in both hands until it (see `pickup length`) and
+    strikes a note there; one planned without opens on the downbeat, with a note in both"""
+
+    name: ClassVar[str] = "pickup"
+    essential: ClassVar[bool] = True
+    lead: int = 0  # ticks of the rest before the pickup (0: none)
+
+    def __call__(self, view, arrays, xp):
+        elapsed = view.elapsed[:, None]
+        rest = arrays.rest[None, :]
+        return xp.where(elapsed < self.lead, rest, (elapsed != self.lead) | ~rest)
+
+
+@dataclass(frozen=True)
 class CadenceSpans(Rule):
     """The final span sounds only the tonic chord, the span before it only the dominant
     seventh (the bass on the root, the treble with the third or the leading tone)"""
@@ -912,6 +927,22 @@ class ClosingHold(Rule):
 
 
 @dataclass(frozen=True)
+class PickupLength(Rule):
+    """...and those rests end at the plan's lead (three beats of 4/4 before a one-beat
+    pickup, as most chorales open), so both hands enter together on the pickup"""
+
+    name: ClassVar[str] = "pickup length"
+    head: ClassVar[str] = DURATION
+    essential: ClassVar[bool] = True
+    lead: int = 0
+
+    def __call__(self, view, arrays, xp):
+        opening = (view.elapsed < self.lead) & arrays.rest[view.pitch]
+        room = (self.lead - view.elapsed)[:, None]
+        return ~opening[:, None] | ((arrays.ticks[None, :] <= room) & arrays.usable[None, :])
+
+
+@dataclass(frozen=True)
 class CompoundBeat(Rule):
     """In 6/8, 9/8 and 12/8 a note that crosses a dotted beat starts and ends on one"""
 
@@ -984,12 +1015,14 @@ class EighthGrid(Rule):
 
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
-    NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, CadenceSpans, HandsInOrder,
+    NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, PickupRest, CadenceSpans,
+    HandsInOrder,
     NoParallels, MelodyParallels, LeadingToneOnce, PreDominant, DominantTopMoves,
     CadenceVoicing, PhraseEndChord, CadenceTop, VoiceParallels, MelodyEntry, KeyKept,
     TrebleOnStaff, TrebleVoicesKept, BassAboveC2, FewerRestrikes, ChordNotRepeated,
     TopVoiceMoves, HandsClose, ChordOnTheBeat, Consonance, MelodyHeard,
-    BarFilling, MelodyRhythm, MelodyEntryRhythm, ClosingHold, CompoundBeat, EntriesTogether,
+    BarFilling, MelodyRhythm, MelodyEntryRhythm, ClosingHold, PickupLength, CompoundBeat,
+    EntriesTogether,
     PhraseEndArrives, EighthGrid)
 
 
@@ -1066,7 +1099,7 @@ def _width(head: str, arrays: StaffArrays) -> int:
 def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: bool = False,
                   coupled: bool = True, clef: str = "treble", mode: str = "major",
                   melody: bool = False, spans: tuple[int, int] | None = None,
-                  restating: bool = False) -> Rules:
+                  restating: bool = False, lead: int | None = None) -> Rules:
     """The rules of one staff of a piece, in order: every rule the setting calls for (a
     cadence's spans only with ``ending="cadence"``, the opening rest only without a primer,
     the compound beat only in 6/8, 9/8, 12/8, the rules between the hands only for a coupled
@@ -1075,6 +1108,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     where they are not :func:`final_span` each (a harmonised melody's last notes decide
     them). ``restating``: the melody is a form's restated phrases, free elsewhere and in the
     cadence, so the treble's own opening and cadence rules stay (they bind where it is free).
+    ``lead``: the ticks of rest before a planned pickup (0: the plan opens on the downbeat;
+    ``None``: no plan, the models choose).
     ``.essential()`` keeps those of ``rules=False``.
 
     >>> default_rules(time_signature="6/8", ending="cadence").names[:4]
@@ -1093,7 +1128,10 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if guided:
         chosen.append(MelodyKept())
     if not primed and coupled and own:  # under a given melody its own entry decides
-        chosen.append(OpeningRest())
+        if lead is None:  # the models choose how to open
+            chosen.append(OpeningRest())
+        else:
+            chosen.append(PickupRest(lead))
     if span:
         chosen.append(CadenceSpans(span, dominant))
     if coupled:
@@ -1134,6 +1172,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen.append(MelodyEntryRhythm())
     if span:
         chosen.append(ClosingHold(span))
+    if lead and not primed and coupled and own:
+        chosen.append(PickupLength(lead))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter
         chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
     if not primed and coupled and own:

@@ -87,8 +87,14 @@ def opening_silence(staves: Mapping[str, Sequence[Event]], bar: Fraction) -> Fra
     ...                  "bass": [Event((), F(2)), Event((48,), F(2))]}, F(4))
     Fraction(2, 1)
     """
-    leads = [events[0].duration if events and events[0].is_rest else Fraction(0)
-             for events in staves.values()]
+    leads = []
+    for events in staves.values():
+        lead = Fraction(0)
+        for event in events:  # one rest or several (three beats and an eighth)
+            if not event.is_rest:
+                break
+            lead += Fraction(event.duration)
+        leads.append(lead)
     lead = min(leads, default=Fraction(0))
     return lead if 0 < lead < bar else Fraction(0)
 

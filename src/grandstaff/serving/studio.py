@@ -80,6 +80,7 @@ DEFAULTS: dict[str, object] = {
     "key": "C major", "time_signature": "4/4", "tempo": 96, "bars": 16, "seed": None,
     "temperature": 1.0, "top_k_pitch": 10, "top_k_duration": 5, "candidates": 8,
     "ending": "cadence", "primer": None, "models": "bach", "form": "auto", "phrases": "auto",
+    "pickup": "auto",
 }
 METERS = ("4/4", "3/4", "2/4", "6/8", "3/8", "9/8", "12/8", "2/2", "3/2")
 #: The controls of ``harmonize`` a page may set: the melody as ``abc`` text or an uploaded
@@ -218,9 +219,10 @@ def check_page_bounds(options: Mapping[str, object]) -> None:
     from ..composing.form import parse_form
 
     parse_form(str(options["form"]), options["bars"])
-    from ..composing.phrasing import parse_phrases
+    from ..composing.phrasing import parse_phrases, parse_pickup
 
     parse_phrases(str(options["phrases"]), options["bars"])
+    parse_pickup(str(options["pickup"]), str(options["time_signature"]))
 
 
 def _check_length(quarters, tempo: float) -> None:
@@ -402,6 +404,7 @@ class Studio:
                 "mode_matched": piece.info.get("mode_matched"),
                 "melody_kept": piece.info.get("melody_kept"),
                 "form": piece.info.get("form"), "phrases": piece.info.get("phrases"),
+                "pickup": piece.info.get("pickup"),
                 "files": {kind: f"/pieces/{piece_id}/{kind}" for kind in DOWNLOADS}}
 
     def _make(self, action: str, payload, seconds: float,
