@@ -569,9 +569,11 @@ def page_melody(melody: tuple, key: str | None, tempo: float):
 
 
 def describe_melody(tune) -> dict[str, object]:
-    """A melody as the page shows it before harmonising."""
+    """A melody as the page shows it before harmonising: its whole bars after a pickup (as
+    the harmonised piece counts them), and the rest before the pickup (``pickup``)."""
     from ..music.melody import note_name
 
-    return {"key": str(tune.key), "time_signature": tune.time_signature, "bars": tune.bars,
+    bars = tune.bars - (1 if tune.lead else 0)
+    return {"key": str(tune.key), "time_signature": tune.time_signature, "bars": bars,
             "pickup": str(tune.lead), "title": tune.title,
             "notes": [note_name(p) if p is not None else "rest" for p, _ in tune.notes]}
