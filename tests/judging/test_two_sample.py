@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 import grandstaff as gs
-from grandstaff.judging.two_sample import classifier_auc, cut, piece_features
+from grandstaff.judging.two_sample import classifier_auc, cut, piece_features, shared_bars
 from grandstaff.music.codec import table_to_events
 
 
@@ -46,3 +46,15 @@ def test_a_piece_is_cut_to_its_first_bars_and_measured_per_bar():
     features = piece_features(short)
     assert features["treble events per bar"] == 4.0 and features["bass mean pitch"] == 48.0
     assert features["treble longest repeat"] == 16.0
+
+
+def test_the_shared_cut_leaves_out_every_chorales_last_bar(chorales):
+    lengths = [sum(e.duration for e in p["treble"]) for p in chorales]
+    assert min(lengths) < 64 < max(lengths)  # shorter and longer than 16 bars, as they come
+    bars = shared_bars(chorales)
+    assert bars < 16
+    for piece, length in zip(chorales, lengths):
+        assert length > 4 * bars  # the last bar is not in the cut
+        short = cut(piece, bars)
+        assert all(sum(e.duration for e in short[c]) == 4 * bars for c in gs.CLEFS)
+    assert shared_bars(chorales, most=4) == 4

@@ -84,22 +84,28 @@ def judge(models: str = "bach", samples: int = 50, seed: int = 0, corpus=None,
 
 def two_sample_tests(sets: dict[str, PieceSet], corpus, train: list[str], seed: int) -> dict:
     """The classifier two-sample test (:mod:`~grandstaff.judging.two_sample`) of the model's
-    and the 4-gram's pieces against the held-out chorales in 4/4, each cut to
-    :data:`BARS` bars, and the control: as many training chorales in 4/4 against the same
-    held-out ones (near 0.5 if the test is sound)."""
-    from .two_sample import classifier_auc, cut, piece_features
-
-    def features(pieces: Sequence[Staves]) -> list[dict]:
-        return [piece_features(cut(p, BARS)) for p in pieces]
+    and the 4-gram's pieces against the held-out chorales in 4/4, and the control: as many
+    training chorales in 4/4 (each longer than the cut) against the same held-out ones (near
+    0.5 if the test is sound). Every piece is cut to the bars all of them hold before their
+    last (:func:`~grandstaff.judging.two_sample.shared_bars`, at most :data:`BARS`), so that
+    neither length nor ending tells; ``bars`` in the result says how many."""
+    from .two_sample import classifier_auc, cut, piece_features, shared_bars
 
     held = [p for p, ts in zip(sets["corpus"].pieces, sets["corpus"].meters) if ts == "4/4"]
+    bars = shared_bars([*held, *sets["model"].pieces, *sets["ngram"].pieces], "4/4", BARS)
+
+    def features(pieces: Sequence[Staves]) -> list[dict]:
+        return [piece_features(cut(p, bars)) for p in pieces]
+
     meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
-    pool = sorted(name for name in train if meters[name] == "4/4")
+    pool = sorted(name for name in train if meters[name] == "4/4"
+                  and shared_bars([{c: corpus.events(c, name) for c in CLEFS}]) >= bars)
     chosen = np.random.default_rng(seed).choice(pool, size=min(len(held), len(pool)),
                                                 replace=False)
     training = [{c: corpus.events(c, name) for c in CLEFS} for name in chosen]
     bach = features(held)
-    return {"model": classifier_auc(features(sets["model"].pieces), bach, seed=seed),
+    return {"bars": bars,
+            "model": classifier_auc(features(sets["model"].pieces), bach, seed=seed),
             "ngram": classifier_auc(features(sets["ngram"].pieces), bach, seed=seed),
             "control": classifier_auc(features(training), bach, seed=seed)}
 

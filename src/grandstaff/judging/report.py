@@ -100,7 +100,8 @@ def format_quality(result: dict, figures: Sequence[Path] = (),
     if "phrases" in result:
         lines += _phrase_rows(result["phrases"], result["bars"], held) + [""]
     if "two_sample" in result:
-        lines += _two_sample_rows(result["two_sample"], result["bars"]) + [""]
+        lines += _two_sample_rows(result["two_sample"],
+                                  result["two_sample"].get("bars", result["bars"])) + [""]
     if "reharmonization" in result:
         from .reharmonizing import format_reharmonization
 
@@ -149,7 +150,8 @@ def _two_sample_rows(tests: dict, bars: int) -> list[str]:
     names = {"model": "model against held-out Bach", "ngram": "4-gram against held-out Bach",
              "control": "training Bach against held-out Bach (control)"}
     rows = ["## Can a classifier tell them apart?", "",
-            f"Each piece (its first {bars} bars; 4/4 only) becomes one vector of the measures "
+            f"Each piece (its first {bars} bars, 4/4 only: the bars every piece holds before its "
+            "last, so that neither length nor ending tells) becomes one vector of the measures "
             "above; a logistic regression and a gradient-boosted classifier are scored by ROC "
             "AUC under stratified 5-fold cross-validation, repeated 5 times. 0.5: cannot be "
             "told apart; 1.0: always told apart. The control must come out near 0.5.", "",

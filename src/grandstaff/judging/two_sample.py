@@ -10,7 +10,11 @@ cannot be told apart; 1.0 means every piece is told apart. Two sets of the same 
 held-out chorales against training chorales) must come out near 0.5, or the test is broken.
 
 Every piece is cut to its first ``bars`` bars, so that length tells nothing, and no measure
-of the ending is used (a chorale cut short does not end; a composed piece always does).
+of the ending is used (a chorale cut short does not end; a composed piece always does). For
+that, ``bars`` must leave out every piece's last bar: :func:`shared_bars` finds it. (A cut
+longer than the shortest pieces lets the classifier read how they end and how long they are:
+most chorales are shorter than 16 bars, and their last bar's dotted half and closing rest
+told them from composed pieces cut before their end.)
 
 >>> from fractions import Fraction
 >>> piece = {"treble": [Event((72, 76), Fraction(4))], "bass": [Event((48,), Fraction(4))]}
@@ -51,6 +55,21 @@ def cut(staves: Staves, bars: int, time_signature: str = "4/4") -> Staves:
             time += Fraction(event.duration)
         result[clef] = kept
     return result
+
+
+def shared_bars(pieces: Sequence[Staves], time_signature: str = "4/4", most: int = 16) -> int:
+    """The whole bars that every piece of ``pieces`` holds before its last bar (at most
+    ``most``, at least 1): a cut that leaves out every ending.
+
+    >>> shared_bars([{"treble": [Event((60,), Fraction(36))], "bass": []},
+    ...              {"treble": [Event((60,), Fraction(64))], "bass": []}])
+    8
+    """
+    bar = bar_length(time_signature)
+    shortest = min(sum((Fraction(e.duration) for e in p["treble"]), Fraction(0))
+                   for p in pieces)
+    whole = -(-shortest // bar)  # a last bar cut short is still the last bar
+    return max(1, min(most, int(whole) - 1))
 
 
 def piece_features(staves: Staves, time_signature: str = "4/4") -> dict[str, float]:
