@@ -249,11 +249,14 @@ def test_a_low_alto_costs_less_than_a_low_top_and_a_lone_note_costs(voiced):
     assert costs["60.67"] == r.INNER_LEDGER_PENALTY < r.LEDGER_PENALTY  # C4 under G4
     assert costs["81"] == r.LEDGER_PENALTY and costs["79"] == 0  # A5 above, G5 on it
     assert costs["64.67"] == 0
-    lone = dict(zip(table.tokens, r.TrebleVoicesKept().costs(table, "treble", "major", 0)))
-    assert lone["62"] == lone["79"] == r.LONE_NOTE_PENALTY
+    lone = dict(zip(table.tokens, r.InnerVoicesKept().costs(table, "treble", "major", 0)))
+    assert lone["62"] == lone["79"] == r.LONE_NOTE_PENALTY["treble"] > 0
     assert lone["60.67"] == lone["rest"] == 0
-    assert not r.TrebleVoicesKept().costs(PitchTable.build(voiced["bass"]), "bass", "major",
-                                          0).any()
+    bass = PitchTable.build(voiced["bass"])
+    lone = dict(zip(bass.tokens, r.InnerVoicesKept().costs(bass, "bass", "major", 0)))
+    singles = [token for token in bass.tokens if token.isdigit()]
+    assert singles and all(lone[t] == r.LONE_NOTE_PENALTY["bass"] > 0 for t in singles)
+    assert lone["rest"] == 0 and all(lone[t] == 0 for t in bass.tokens if "." in t)
 
 
 def test_the_same_chord_struck_again_costs(tables):
@@ -331,6 +334,23 @@ def test_consonance_between_the_hands(tables):
     assert cost["62.67.71"] < cost["62"]
     silent = step._replace(partner_end=np.array([0]))  # the bass note has ended
     assert not np.asarray(r.Consonance()(silent, arrays, np)).any()
+
+
+def test_a_chromatic_semitone_against_the_other_hand_costs(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")
+
+    def cost(heard, **changes):
+        step = view(treble, bass, heard=heard, partner_end=24, elapsed=0)._replace(**changes)
+        return dict(zip(treble.tokens, np.asarray(r.ChromaticClash()(step, arrays, np))[0]))
+
+    over_g = cost("55")  # G3: A♭ beside it clashes, the diatonic notes do not
+    assert r.CLASH_PENALTY > 0 and over_g["68"] == pytest.approx(r.CLASH_PENALTY)
+    assert over_g["67"] == over_g["64"] == over_g["62"] == over_g["71"] == 0
+    assert cost("43.55")["68"] == pytest.approx(r.CLASH_PENALTY)  # one pitch class, once
+    assert cost("60")["68"] == 0  # A♭ over C: a third, no clash
+    assert cost("47")["72"] == 0  # C over B: a diatonic semitone is only a dissonance
+    assert not any(cost("55", partner_end=np.array([0])).values())  # the G has ended
 
 
 def test_bars_filled(tables):
@@ -452,6 +472,14 @@ def test_the_top_voice_moves_in_the_v_and_a_pre_dominant_comes_before_it(tables)
     assert "67" not in inside and "64.67" not in inside and {"71", "64.67.72"} <= inside
     before = view(treble, bass, previous="67", remaining=120)
     assert allowed(moves, before, tables["arrays"]("treble"), treble) == set(treble.tokens)
+    drum = r.DominantBassMoves(span=48, dominant=48)  # the bass on G2 in the V
+    in_v = allowed(drum, view(bass, treble, previous="43", heard="71", heard_before="71",
+                        remaining=96),
+                   tables["arrays"]("bass"), bass)
+    assert "43" not in in_v and "43.55" not in in_v and {"47", "55", "50"} <= in_v
+    assert allowed(drum, view(bass, treble, previous="43", heard="72",
+                                           heard_before="72", remaining=48),  # the final span
+                   tables["arrays"]("bass"), bass) == set(bass.tokens)
     low = r.PreDominant(span=48, dominant=48, beat=24, above=False, tonic=0)
     bass_kept = allowed(low, view(bass, treble, previous="48", heard="72", heard_before="72",
                              remaining=120),
@@ -487,14 +515,18 @@ def test_every_rule_is_in_the_default_list_in_order():
                    "bass enters with the melody"}
     composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
     # a planned opening replaces the models' own (one opening rest, when there is no plan)
-    assert composed == tuple(name for name in order
-                             if name not in melody_only | {"one opening rest"})
+    not_in_treble = {"one opening rest", "the V's bass moves"}
+    assert composed == tuple(name for name in order if name not in melody_only | not_in_treble)
+    composed_bass = default_rules(time_signature="6/8", ending="cadence", lead=72,
+                                  clef="bass").names
+    assert "the V's bass moves" in composed_bass and "the V's top voice moves" not in composed_bass
     assert "one opening rest" in default_rules(ending="cadence").names
     treble = default_rules(time_signature="6/8", ending="cadence", melody=True).names
     bass = default_rules(time_signature="6/8", ending="cadence", melody=True, clef="bass").names
     for names in (treble, bass):
         assert list(names) == sorted(names, key=order.index)
-    assert set(composed) | set(treble) | set(bass) | {"one opening rest"} == set(order)
+    assert (set(composed) | set(composed_bass) | set(treble) | set(bass) | {"one opening rest"}
+            == set(order))
     assert {"melody kept", "melody's rhythm kept"} <= set(treble) - set(bass)
     assert {"one opening rest", "cadence top voice"}.isdisjoint(treble)
     assert "one opening rest" not in bass  # it rests until the melody begins instead
@@ -563,8 +595,10 @@ def test_the_token_costs_in_the_table_are_the_constants():
     assert f"({r.MODE_PENALTY:g} nat)" in r.KeyKept.describe()
     assert f"({r.LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
     assert f"({r.INNER_LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
-    assert f"({r.LONE_NOTE_PENALTY:g} nat)" in r.TrebleVoicesKept.describe()
+    assert (f"({r.LONE_NOTE_PENALTY['treble']:g} nats in the treble, "
+            f"{r.LONE_NOTE_PENALTY['bass']:g} in the bass)") in r.InnerVoicesKept.describe()
     assert f"({r.DISSONANCE_PENALTY:g} nats)" in r.Consonance.describe()
+    assert f"({r.CLASH_PENALTY:g} nats)" in r.ChromaticClash.describe()
 
 
 def test_under_a_pickup_the_bass_waits_and_enters_with_the_melody(tables):
