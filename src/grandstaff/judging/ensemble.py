@@ -437,6 +437,9 @@ def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
     return sum(max(low) > min(up) for up, low in both) / len(both)
 
 
+#: A major tenth in semitones: a left hand stretched wider is past most hands.
+TENTH = 16
+
 #: Bass-staff notes below F2 or above B3 need ledger lines.
 BASS_STAFF = (41, 59)
 

@@ -93,7 +93,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "final tonic", "final V-I", "top ends on tonic", "leading tone resolves",
         "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
-        "hands apart by key", "left-hand ledger lines", "wide left hand",
+        "hands apart by key", "left-hand ledger lines", "wide left hand", "left hand past a tenth",
         "doubled leading tone", "pre-dominant", "dominant restrikes", "cadence points",
         "longest without", "top repeats", "top steps")}
     for s in SETS:
@@ -143,6 +143,9 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
             [en.left_hand_ledger_share(p["bass"]) for p in piano])
         found["wide left hand"][s] = _summary(
             [en.wide_left_hand_share(p["bass"], ts) for p, ts in zip(piano, meters)])
+        found["left hand past a tenth"][s] = _summary(
+            [en.wide_left_hand_share(p["bass"], ts, widest=en.TENTH)
+             for p, ts in zip(piano, meters)])
         if s != "corpus":
             found["crossings by key"][s] = _by_key(crossings, sets[s].keys)
             found["ledger lines by key"][s] = _by_key(ledger, sets[s].keys)

@@ -222,6 +222,9 @@ def _ensemble_rows(both: dict) -> list[str]:
                      mean("left-hand ledger lines", s) for s in SETS) + " |",
                  "| left hand wider than a ninth, piano staves (share of beats) | "
                  + " | ".join(mean("wide left hand", s) for s in SETS) + " |"]
+        if "left hand past a tenth" in both:
+            rows += ["| left hand wider than a major tenth, piano staves (share of beats) | "
+                     + " | ".join(mean("left hand past a tenth", s) for s in SETS) + " |"]
     rows += ["", "By requested key (model / 4-gram), crossings, treble ledger lines"
              + (" and hands more than an octave apart:" if len(by_key) == 3 else ":"), "",
              "| key | " + " | ".join(f"{name.removesuffix(' by key')} {s}" for name in by_key
