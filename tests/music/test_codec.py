@@ -239,3 +239,28 @@ def _up_to_last_note(tables):
     tokens = tokens_of(tables)
     return {clef: t[:max(i for i, (p, _) in enumerate(t) if p != "rest") + 1]
             for clef, t in tokens.items()}
+
+
+@pytest.mark.parametrize("lead, pickup", [(Fraction(3), "1/4"), (Fraction(7, 2), "1/8")])
+def test_a_pickup_sounds_at_once_in_the_midi_and_reads_back_as_a_pickup(lead, pickup,
+                                                                         tmp_path):
+    """The silence before a pickup is left out of the MIDI file (a player does not wait
+    three beats), its bar written in a meter of its own; reading the file puts it back."""
+    from music21 import converter, meter
+
+    rests = [Event((), Fraction(3))] + ([Event((), lead - 3)] if lead > 3 else [])
+    treble = [*rests, Event((67,), 4 - lead), Event((72, 76), Fraction(4)),
+              Event((71, 74), Fraction(4))]
+    bass = [*rests, Event((55,), 4 - lead), Event((48,), Fraction(4)), Event((43,), Fraction(4))]
+    midi = write_midi(build_performance({"treble": treble, "bass": bass}, tempo=96),
+                      tmp_path / "pickup.mid")
+    score = converter.parse(midi)
+    first = min(float(n.offset) for n in score.parts[0].flatten().notes)
+    assert first == 0.0  # no silence before the pickup
+    signatures = [ts.ratioString for ts in
+                  score.parts[0].flatten().getElementsByClass(meter.TimeSignature)]
+    assert signatures[:2] == [pickup, "4/4"]
+    tables = gs.encode(midi)
+    assert tables["treble"].attrs["time_signature"] == "4/4"
+    expected = {"treble": events_to_table(treble), "bass": events_to_table(bass)}
+    assert _up_to_last_note(tables) == _up_to_last_note(expected)

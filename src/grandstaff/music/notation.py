@@ -78,6 +78,23 @@ def build_score(
     return score
 
 
+def pickup_meter(length: Fraction, time_signature: str) -> str | None:
+    """A time signature one bar of which lasts ``length`` quarters, in the denominator of
+    ``time_signature`` where it can be (``None`` where no power of two up to 32 gives one).
+
+    >>> pickup_meter(Fraction(1), "4/4"), pickup_meter(Fraction(3, 2), "6/8")
+    ('1/4', '3/8')
+    >>> pickup_meter(Fraction(1, 3), "4/4") is None
+    True
+    """
+    denominator = int(time_signature.split("/")[1])
+    for below in sorted({denominator, 8, 16, 32}):
+        count = length * below / 4
+        if below >= denominator and count.denominator == 1 and count > 0:
+            return f"{count.numerator}/{below}"
+    return None
+
+
 def opening_silence(staves: Mapping[str, Sequence[Event]], bar: Fraction) -> Fraction:
     """The silence every staff opens with, when it is shorter than a bar: the notes after it
     are a pickup (0 when a staff sounds at once or a whole bar is silent).
@@ -330,6 +347,9 @@ def build_performance(
 ):
     """A music21 Score of what is heard, for MIDI: one part per staff, each held pitch one
     sustained note (a MIDI file has no ties, and music21 joins only ties of whole chords).
+    A pickup sounds at once: the silence before it is left out, and its bar is written in a
+    meter of its own (``1/4`` before ``4/4``), as :func:`~grandstaff.music.reading.meter_and_pickup`
+    reads it back.
     Under a fermata (``fermatas``: onsets in quarters) the tempo eases to
     :data:`FERMATA_TEMPO` of itself until the next onset of either staff, as a player holds
     it; where the notes fall, in quarters, stays the same.
@@ -344,18 +364,24 @@ def build_performance(
     from music21 import instrument, meter, note, stream
     from music21 import tempo as m21tempo
 
+    bar = bar_length(time_signature)
+    lead = opening_silence(staves, bar)
+    opening = pickup_meter(bar - lead, time_signature) if lead else None
+    lead = lead if opening else Fraction(0)
     score = stream.Score()
     for clef_name in CLEFS:
         part = stream.Part(id=clef_name)
         part.insert(0, instrument.Piano())
         part.insert(0, (key or Key("C", "major")).to_music21())
-        part.insert(0, meter.TimeSignature(time_signature))
+        part.insert(0, meter.TimeSignature(opening or time_signature))
+        if opening:  # the pickup is a short bar of its own, then the piece's meter
+            part.insert(bar - lead, meter.TimeSignature(time_signature))
         if clef_name == "treble" and tempo is not None:
             part.insert(0, m21tempo.MetronomeMark(number=tempo))
             for start, end in fermata_spans(staves, fermatas):
-                part.insert(start, m21tempo.MetronomeMark(number=tempo * FERMATA_TEMPO))
-                part.insert(end, m21tempo.MetronomeMark(number=tempo))
-        offset, sounding = Fraction(0), {}
+                part.insert(start - lead, m21tempo.MetronomeMark(number=tempo * FERMATA_TEMPO))
+                part.insert(end - lead, m21tempo.MetronomeMark(number=tempo))
+        offset, sounding = -lead, {}
         for event in staves.get(clef_name, ()):
             following = {}
             for pitch in event.pitches:

@@ -230,9 +230,8 @@ def read_score(
         shift = (_TARGET_TONIC[mode] - tonic) % 12
         if shift >= 6:
             shift -= 12
-    time_signature = _time_signature(score)
+    time_signature, lead = meter_and_pickup(score)
     bar = bar_length(time_signature)
-    lead = _pickup_rest(score, bar)
     if lead:
         notes = {c: [(s + lead, e + lead, p) for s, e, p in staff] for c, staff in notes.items()}
     last_note = max(e for staff in notes.values() for _, e, _ in staff)
@@ -510,6 +509,35 @@ def _time_signature(score) -> str:
     return found.ratioString if found is not None else "4/4"
 
 
+def meter_and_pickup(score) -> tuple[str, Fraction]:
+    """The score's time signature and the rest that makes its opening pickup a whole bar (0
+    without one). A pickup is a first measure that is padded on the left (MusicXML's
+    implicit measure) or one bar of a shorter meter of its own, followed at its end by the
+    piece's meter (a MIDI file, which has no padding: ``1/4`` then ``4/4`` is a one-beat
+    pickup).
+
+    >>> from music21 import meter, note, stream
+    >>> part = stream.Part([meter.TimeSignature("1/4"), note.Note("G4")])
+    >>> part.insert(1, meter.TimeSignature("3/4"))
+    >>> part.insert(1, note.Note("C5", quarterLength=3))
+    >>> meter_and_pickup(stream.Score([part]))
+    ('3/4', Fraction(2, 1))
+    """
+    from music21 import meter
+
+    first = score.parts[0] if hasattr(score, "parts") and len(score.parts) else score
+    flat = first.flatten()
+    signatures = sorted((Fraction(flat.elementOffset(ts)).limit_denominator(10_000),
+                         ts.ratioString) for ts in flat.getElementsByClass(meter.TimeSignature))
+    if len(signatures) >= 2 and signatures[0][0] == 0:
+        (_, opening), (change, following) = signatures[:2]
+        bar = bar_length(following)
+        if bar_length(opening) == change < bar:
+            return following, bar - change
+    time_signature = _time_signature(score)
+    return time_signature, _pickup_rest(score, bar_length(time_signature))
+
+
 def _pickup_rest(score, bar: Fraction) -> Fraction:
     """The rest that turns an opening pickup measure into a whole bar (0 without a pickup)."""
     from music21 import stream
@@ -574,13 +602,12 @@ def read_melody(source: str, *, abc: bool = False):
     notes = sorted(_part_notes(parts[0]))
     if not notes:
         raise BadArgumentError(f"{name} holds no notes")
-    time_signature = _time_signature(score)
+    time_signature, lead = meter_and_pickup(score)
     bar = bar_length(time_signature)
     if abc:
         _check_one_line(notes, bar)
     line = _top_line(notes)
     _, _, key_name = find_key(score)
-    lead = _pickup_rest(score, bar)
     first = line[0][0]
     pairs: list[tuple[int | None, Fraction]] = []
     at = first
