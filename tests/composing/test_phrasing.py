@@ -97,7 +97,7 @@ def test_a_pickup_is_composed_and_written_as_an_anacrusis(tmp_path):
     with_pickup = [p for p in pieces if p.info["pickup"] != "0"]
     assert with_pickup and len(with_pickup) < len(pieces)
     piece = with_pickup[0]
-    assert piece.info["pickup"] == "1"
+    assert piece.info["pickup"] == "1" and piece.pickup == 1
     for clef in CLEFS:
         first, second = piece.staves[clef][:2]
         assert first.is_rest and first.duration == 3 and not second.is_rest
@@ -110,10 +110,11 @@ def test_a_pickup_is_composed_and_written_as_an_anacrusis(tmp_path):
     plain = gs.compose(bars=8, key="G major", seed=piece.info["seed"], models="bach",
                        candidates=1, pickup="none")
     assert plain.info["pickup"] == "0" and not plain.staves["treble"][0].is_rest
+    assert plain.pickup == 0 and plain.bars == 8
     assert plain.info["phrases"] == piece.info["phrases"]  # the same plan, on the downbeat
     given = gs.compose(bars=4, key="G major", seed=1, models="bach", candidates=1,
                        pickup="1/2")
-    assert given.info["pickup"] == "1/2" and given.bars == 4
+    assert given.info["pickup"] == "1/2" and given.pickup == Fraction(1, 2) and given.bars == 4
 
 
 def test_a_composed_piece_hears_its_plan_and_writes_its_fermatas(tiny_models, tmp_path,

@@ -124,6 +124,7 @@ def compose_many(
     pickup: str = "auto",
 ) -> list[Piece]:
     """``candidates`` pieces sampled in one batch; see :func:`compose` for the options."""
+    from ..music.notation import pickup_length
     from .coupled import ENDINGS
     from .form import auto_form, form_text, is_auto, parse_form
     from .phrasing import AUTO, PhrasePlan, draw_plan, parse_phrases, parse_pickup
@@ -208,7 +209,7 @@ def compose_many(
                   "skipped_rules": skipped[index],
                   "form": form_text(plan),
                   "phrases": phrase_plan.text if phrase_plan else "none",
-                  "pickup": _pickup_text(piece_staves, bar),
+                  "pickup": str(pickup_length(piece_staves, bar)),
                   "phrase_ends": ([str(Fraction(t, TICKS_PER_QUARTER)) for t in phrase_ends]
                                   if phrase_ends else [])},
             staff_split=staff_split, fermatas=held,
@@ -224,14 +225,6 @@ def _phrase_plan(generators, phrases: str, bars: int, time_signature: str, seed:
     if not getattr(generators, "phrased", False):
         return None
     return plan_for(phrases, bars, time_signature, generators.phrase_statistics, seed)
-
-
-def _pickup_text(staves, bar: Fraction) -> str:
-    """The pickup's length in quarters as ``piece.info`` records it (``"0"``: none)."""
-    from ..music.notation import opening_silence
-
-    lead = opening_silence(staves, bar)
-    return str(bar - lead) if lead else "0"
 
 
 def _pickup(generators, phrase_plan, primer, asked, bar: Fraction) -> int | None:

@@ -71,12 +71,16 @@ class Piece:
     @property
     def bars(self) -> int:
         """Complete bars, after a pickup (which the score writes as an anacrusis)."""
-        from ..music.notation import opening_silence
-
         bar = bar_length(self.time_signature)
-        lead = opening_silence(self.staves, bar)
-        pickup = bar - lead if lead else 0
-        return int((total_duration(self.staves["treble"]) - lead - pickup) / bar)
+        opening = bar if self.pickup else 0  # the pickup's bar, with the silence before it
+        return int((total_duration(self.staves["treble"]) - opening) / bar)
+
+    @property
+    def pickup(self) -> Fraction:
+        """The pickup's length in quarters (0 where the piece opens on the downbeat)."""
+        from ..music.notation import pickup_length
+
+        return pickup_length(self.staves, bar_length(self.time_signature))
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:

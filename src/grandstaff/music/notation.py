@@ -78,6 +78,18 @@ def build_score(
     return score
 
 
+def pickup_length(staves: Mapping[str, Sequence[Event]], bar: Fraction) -> Fraction:
+    """The pickup's length in quarters: what is left of the first bar after the silence every
+    staff opens with (0 without a pickup).
+
+    >>> from fractions import Fraction as F
+    >>> pickup_length({"treble": [Event((), F(3)), Event((72,), F(1))]}, F(4))
+    Fraction(1, 1)
+    """
+    lead = opening_silence(staves, bar)
+    return bar - lead if lead else Fraction(0)
+
+
 def pickup_meter(length: Fraction, time_signature: str) -> str | None:
     """A time signature one bar of which lasts ``length`` quarters, in the denominator of
     ``time_signature`` where it can be (``None`` where no power of two up to 32 gives one).
@@ -365,9 +377,9 @@ def build_performance(
     from music21 import tempo as m21tempo
 
     bar = bar_length(time_signature)
-    lead = opening_silence(staves, bar)
-    opening = pickup_meter(bar - lead, time_signature) if lead else None
-    lead = lead if opening else Fraction(0)
+    pickup = pickup_length(staves, bar)
+    opening = pickup_meter(pickup, time_signature) if pickup else None
+    lead = bar - pickup if opening else Fraction(0)
     score = stream.Score()
     for clef_name in CLEFS:
         part = stream.Part(id=clef_name)
