@@ -132,10 +132,15 @@ def test_a_held_alto_under_a_moving_soprano(tmp_path, assert_valid_musicxml):
     assert_valid_musicxml(path)
     notes = re.findall(r"<note>.*?</note>", path.read_text(), re.S)
     alto = [n for n in notes if "<step>E</step>" in n and "<octave>4</octave>" in n]
-    assert len(alto) == 1 and "<type>half</type>" in alto[0] and "<voice>3</voice>" in alto[0]
+    assert len(alto) == 1 and "<type>half</type>" in alto[0] and "<voice>2</voice>" in alto[0]
     assert "<stem>down</stem>" in alto[0] and "<tie " not in alto[0]
     soprano = [n for n in notes if "<voice>1</voice>" in n and "<staff>1</staff>" in n]
     assert [re.search(r"<step>(\w)</step>", n).group(1) for n in soprano][:2] == ["G", "A"]
+    # voices numbered staff by staff, as notation programs do: 1-4 above, 5-8 below
+    for note_text in notes:
+        staff = re.search(r"<staff>(\d)</staff>", note_text).group(1)
+        voice = int(re.search(r"<voice>(\d+)</voice>", note_text).group(1))
+        assert (1 <= voice <= 4) if staff == "1" else (5 <= voice <= 8)
     assert tokens_of(gs.encode(path)) == tokens_of(tables)
     midi = write_midi(build_performance({"treble": treble, "bass": bass}), tmp_path / "held.mid")
     assert tokens_of(gs.encode(midi)) == tokens_of(tables)
