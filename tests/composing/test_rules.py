@@ -351,6 +351,10 @@ def test_a_chromatic_semitone_against_the_other_hand_costs(tables):
     assert cost("60")["68"] == 0  # A♭ over C: a third, no clash
     assert cost("47")["72"] == 0  # C over B: a diatonic semitone is only a dissonance
     assert not any(cost("55", partner_end=np.array([0])).values())  # the G has ended
+    major, minor = r.chromatic_clashes("major"), r.chromatic_clashes("minor")
+    assert major[3, 4] == major[4, 3] == 1 and major[3, 2] == 0  # E♭ against E, not D
+    assert minor[8, 7] == 1 and minor[8, 9] == 0  # in A minor G♯ clashes with G, not with A
+    assert minor[3, 2] == 1 and major[10, 11] == minor[10, 11] == 1  # D♯ / D; B♭ / B
 
 
 def test_bars_filled(tables):
