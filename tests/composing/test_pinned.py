@@ -16,8 +16,8 @@ leave the final V's leading tone to the treble and keep to C4 in the cadence (wh
 octave apart to cost, and again when that cost rose from 3 to 9 nats, and when the phrase
 plan came to open most 4/4 and some 3/4 pieces with a pickup before the bars asked for (which
 moved the ``--no-rules`` case too: the pickup is essential), and when a lone bass note, a
-chromatic clash between the hands and the bass struck again in the final V came to cost and a
-lone treble note to cost more. Any change to the loop,
+chromatic clash between the hands, the bass struck again in the final V and a bass leap past
+an octave came to cost and a lone treble note to cost more. Any change to the loop,
 the rules or their order that moves a single note of these pieces fails here. Regenerate it
 only for a change that is meant to alter what is composed, and say so in the CHANGELOG.
 """

@@ -357,6 +357,19 @@ def test_a_chromatic_semitone_against_the_other_hand_costs(tables):
     assert minor[3, 2] == 1 and major[10, 11] == minor[10, 11] == 1  # D♯ / D; B♭ / B
 
 
+def test_a_bass_leap_past_an_octave_costs(tables):
+    bass, treble = tables["bass"], tables["treble"]
+    step = view(bass, treble, previous="55", heard="72", heard_before="72")  # from G3
+    cost = dict(zip(bass.tokens, np.asarray(
+        r.BassLeapsWithinOctave()(step, tables["arrays"]("bass"), np))[0]))
+    assert r.LEAP_PENALTY > 0 and cost["36"] == pytest.approx(r.LEAP_PENALTY)  # down to C2
+    assert cost["43"] == cost["43.55"] == cost["67"] == 0  # an octave down or up is fine
+    assert cost["48"] == cost["rest"] == 0
+    after_rest = view(bass, treble, previous="rest", heard="72", heard_before="72")
+    assert not np.asarray(r.BassLeapsWithinOctave()(after_rest, tables["arrays"]("bass"),
+                                                    np)).any()
+
+
 def test_bars_filled(tables):
     vocab, durations = tables["treble"], tables["duration"]
     arrays = tables["arrays"]("treble")
@@ -519,7 +532,7 @@ def test_every_rule_is_in_the_default_list_in_order():
                    "bass enters with the melody"}
     composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
     # a planned opening replaces the models' own (one opening rest, when there is no plan)
-    not_in_treble = {"one opening rest", "the V's bass moves"}
+    not_in_treble = {"one opening rest", "the V's bass moves", "bass leaps within an octave"}
     assert composed == tuple(name for name in order if name not in melody_only | not_in_treble)
     composed_bass = default_rules(time_signature="6/8", ending="cadence", lead=72,
                                   clef="bass").names
