@@ -147,11 +147,13 @@ def test_a_composed_piece_hears_its_plan_and_writes_its_fermatas(tiny_models, tm
         if message.type == "set_tempo":
             changes.append((Fraction(at, midi.ticks_per_beat),
                             round(mido.tempo2bpm(message.tempo), 1)))
+    lead = 4 - piece.pickup if piece.pickup else 0  # the MIDI starts with the pickup
     expected = [(Fraction(0), piece.tempo)]
     for start, end in fermata_spans(piece.staves, piece.fermatas):
-        expected += [(start, round(piece.tempo * FERMATA_TEMPO, 1)), (end, piece.tempo)]
+        expected += [(start - lead, round(piece.tempo * FERMATA_TEMPO, 1)),
+                     (end - lead, piece.tempo)]
     assert changes == expected and len(expected) > 1
-    assert {start for start, _ in expected[1::2]} == {f for f in ends if f in struck}
+    assert {start + lead for start, _ in expected[1::2]} == {f for f in ends if f in struck}
 
     plain = gs.compose(bars=6, key="E minor", seed=2, models=str(tiny_models), candidates=1,
                        phrases="2,2,2", fermatas=False)
