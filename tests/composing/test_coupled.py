@@ -289,10 +289,16 @@ def test_the_rules_make_the_hands_more_consonant(duet):
 
 def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
     """In minor a struck lowered seventh (G in A minor) costs MODE_PENALTY, a held one
-    nothing; in major the raised fifth (G sharp in C); in the treble an off-staff top note
+    nothing; in major the raised fifth (G sharp in C); a bass of one note costs its
+    LONE_NOTE_PENALTY besides; in the treble an off-staff top note
     costs LEDGER_PENALTY on top, each other off-staff note INNER_LEDGER_PENALTY; and minor
     pieces strike fewer G naturals with the rules."""
-    from grandstaff.composing.rules import INNER_LEDGER_PENALTY, LEDGER_PENALTY, MODE_PENALTY
+    from grandstaff.composing.rules import (
+        INNER_LEDGER_PENALTY,
+        LEDGER_PENALTY,
+        LONE_NOTE_PENALTY,
+        MODE_PENALTY,
+    )
     from grandstaff.music.events import Event, is_special, parse_pitch_token
 
     vocab = duet.generators["bass"].vocab.pitch
@@ -303,10 +309,11 @@ def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
             assert in_minor == in_major == 0
             continue
         event = Event(*parse_pitch_token(token)[:1], 1, parse_pitch_token(token)[1])
-        assert in_minor == MODE_PENALTY * sum(p % 12 == 7 for p in event.struck)
-        assert in_major == MODE_PENALTY * sum(p % 12 == 8 for p in event.struck)
+        lone = LONE_NOTE_PENALTY["bass"] * (len(event.pitches) == 1)  # the tenor dropped
+        assert in_minor == MODE_PENALTY * sum(p % 12 == 7 for p in event.struck) + lone
+        assert in_major == MODE_PENALTY * sum(p % 12 == 8 for p in event.struck) + lone
         held_g += any(p % 12 == 7 for p in event.held)
-    assert minor.max() >= MODE_PENALTY and held_g  # both cases were seen
+    assert minor.max() >= MODE_PENALTY + LONE_NOTE_PENALTY["bass"] and held_g  # both seen
     treble = duet.generators["treble"].vocab.pitch
     told = duet.token_penalty("treble", 0, "major") - duet.token_penalty("treble", None, "major")
     for token, extra in zip(treble.tokens, told):
