@@ -257,12 +257,10 @@ def _pickup(generators, phrase_plan, primer, asked, bar: Fraction) -> int | None
 def _fillable(ticks: int, durations) -> bool:
     """True if rests of ``durations`` (ticks) can add up to ``ticks`` exactly."""
     lengths = {int(t) for t in durations if 0 < t <= ticks}
-    reached = {0}
-    for _ in range(ticks):
-        reached |= {r + n for r in reached for n in lengths if r + n <= ticks}
-        if ticks in reached:
-            return True
-    return ticks in reached
+    reached = [True] + [False] * ticks  # reached[t]: t ticks can be written
+    for total in range(1, ticks + 1):
+        reached[total] = any(reached[total - n] for n in lengths if n <= total)
+    return reached[ticks]
 
 
 def _closing(ending: str, time_signature: str) -> Fraction | None:

@@ -551,8 +551,7 @@ class LeadingToneOnce(Rule):
     root: int = 7      # the dominant's
 
     def __call__(self, view, arrays, xp):
-        sounding = view.partner_end > view.elapsed
-        partner = arrays.heard_classes[view.heard] * sounding[:, None]
+        partner = _partner_classes(view, arrays, xp)
         own_leading = arrays.sounding[:, self.leading::12].sum(axis=1)
         own_root = arrays.sounding[:, self.root::12].any(axis=1)
         doubled = own_leading[None, :] + partner[:, self.leading][:, None] > 1
@@ -639,6 +638,13 @@ class PhraseEndChord(Rule):
             fits = fits | (on_root[:, None] & inside[None, :])
             known = known | on_root
         return ~(here & known)[:, None] | fits
+
+
+def _partner_classes(view, arrays, xp):
+    """(rows, 12): the pitch classes the other staff still sounds at this onset (none where
+    its newest event has ended)."""
+    return xp.where((view.partner_end > view.elapsed)[:, None],
+                    arrays.heard_classes[view.heard], 0)
 
 
 def _top_struck_again(view, arrays, xp):
@@ -881,8 +887,7 @@ class ChordOnTheBeat(Rule):
 
     def __call__(self, view, arrays, xp):
         outside = 1.0 - xp.asarray(chord_templates())
-        heard = xp.where((view.partner_end > view.elapsed)[:, None],
-                         arrays.heard_classes[view.heard], 0.0)
+        heard = _partner_classes(view, arrays, xp)
         union = xp.minimum(arrays.classes[None, :, :] + heard[:, None, :], 1.0)
         fits = ((union @ outside.T) == 0).any(axis=-1)
         sounds = (arrays.classes.sum(axis=1) > 0)[None, :]
@@ -899,8 +904,7 @@ class Consonance(Rule):
     kind: ClassVar[str] = PENALTY
 
     def __call__(self, view, arrays, xp):
-        heard = xp.where((view.partner_end > view.elapsed)[:, None],
-                         arrays.heard_classes[view.heard], 0)
+        heard = _partner_classes(view, arrays, xp)
         notes = xp.maximum(arrays.classes.sum(axis=1), 1.0)
         return DISSONANCE_PENALTY * xp.einsum("vk,bk->bv", arrays.dissonance, heard) / notes
 
@@ -933,8 +937,7 @@ class ChromaticClash(Rule):
     minor: bool = False
 
     def __call__(self, view, arrays, xp):
-        heard = xp.where((view.partner_end > view.elapsed)[:, None],
-                         arrays.heard_classes[view.heard], 0)
+        heard = _partner_classes(view, arrays, xp)
         clashes = chromatic_clashes("minor" if self.minor else "major")
         clashing = arrays.classes @ xp.asarray(clashes)
         return CLASH_PENALTY * xp.einsum("vk,bk->bv", clashing, heard)
