@@ -98,11 +98,12 @@ def two_sample_tests(sets: dict[str, PieceSet], corpus, train: list[str], seed: 
         return [piece_features(cut(p, bars)) for p in pieces]
 
     meters = dict(zip(corpus.pieces["piece"], corpus.pieces["time_signature"]))
-    pool = sorted(name for name in train if meters[name] == "4/4"
-                  and shared_bars([{c: corpus.events(c, name) for c in CLEFS}]) >= bars)
+    in_meter = {name: {c: corpus.events(c, name) for c in CLEFS}
+                for name in train if meters[name] == "4/4"}
+    pool = sorted(name for name, piece in in_meter.items() if shared_bars([piece]) >= bars)
     chosen = np.random.default_rng(seed).choice(pool, size=min(len(held), len(pool)),
                                                 replace=False)
-    training = [{c: corpus.events(c, name) for c in CLEFS} for name in chosen]
+    training = [in_meter[name] for name in chosen]
     bach = features(held)
     return {"bars": bars,
             "model": classifier_auc(features(sets["model"].pieces), bach, seed=seed),
