@@ -36,9 +36,12 @@ def test_the_bass_and_the_melody_never_change_hands():
     assert piano_staves(alone) == alone
     low_tune = {"treble": [Event((59,), Q)], "bass": [Event((43, 50), Q)]}  # B3 is the tune
     assert piano_staves(low_tune) == low_tune
-    inner = {"treble": [Event((60, 67), Q)], "bass": [Event((48, 55), Q)]}  # alto C4 sinks
+    inner = {"treble": [Event((59, 67), Q)], "bass": [Event((48, 55), Q)]}  # alto B3 sinks
     written = piano_staves(inner)
-    assert _pitches(written["treble"]) == [(67,)] and _pitches(written["bass"]) == [(48, 55, 60)]
+    assert _pitches(written["treble"]) == [(67,)] and _pitches(written["bass"]) == [(48, 55, 59)]
+    # a C4 needs its ledger line on either staff: it stays with the hand that has it
+    middle = {"treble": [Event((60, 67), Q)], "bass": [Event((48, 55), Q)]}
+    assert piano_staves(middle) == middle
 
 
 def test_a_left_hand_wider_than_a_ninth_gives_its_upper_note_away():

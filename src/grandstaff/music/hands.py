@@ -4,10 +4,11 @@ The models write a chorale split in two: soprano and alto on the treble staff, t
 on the bass staff. A pianist reads it otherwise. Where the tenor climbs above the bass staff
 (C4 and up, on ledger lines) or leaves the left hand stretched wider than a ninth, and the
 right hand can take it within an octave, it is written in the right hand; where an inner treble
-note sinks below the treble staff (C♯4 and down) and the left hand can take it within an
-octave, it is written in the left. The top note of the right hand and the lowest of the left
-never move, so the melody and the bass stay where they are. Only the page changes: what sounds,
-and so the MIDI and the WAV, is the same note for note.
+note sinks below middle C (B3 and down, where the bass staff needs no ledger line) and the left
+hand can take it within an octave, it is written in the left. A C4 or C♯4 stays in the right
+hand: the bass staff would write it on the same ledger line. The top note of the right hand
+and the lowest of the left never move, so the melody and the bass stay where they are. Only
+the page changes: what sounds, and so the MIDI and the WAV, is the same note for note.
 
 >>> from fractions import Fraction
 >>> treble = [Event((67, 72), Fraction(4))]          # G4 C5
@@ -28,9 +29,8 @@ from .events import CLEFS, Event, notes_of, total_duration
 #: How the staves are written: "piano" (this module) or "as-sampled" (tenor and bass on the bass
 #: staff, soprano and alto on the treble, as the models wrote them).
 STAFF_SPLITS = ("piano", "as-sampled")
-#: The highest bass-staff note without ledger lines above (B3) and the lowest treble-staff note
-#: without ledger lines below (D4).
-BASS_STAFF_TOP, TREBLE_STAFF_BOTTOM = 59, 62
+#: The highest bass-staff note without ledger lines above (B3).
+BASS_STAFF_TOP = 59
 #: The widest one hand takes (an octave), and the stretch of the left hand that is too wide
 #: (more than a ninth: a tenth is past most hands).
 HAND_SPAN, TOO_WIDE = 12, 14
@@ -69,8 +69,9 @@ def piano_staves(staves: Mapping[str, Sequence[Event]]) -> dict[str, list[Event]
 
 
 def _movable(source: list[Note], target: list[Note], *, upward: bool) -> list[Note]:
-    """The notes of ``source`` to write on the other staff: each needs ledger lines (or, going
-    up, leaves the left hand wider than a ninth), has a note of its own staff beyond it (below
+    """The notes of ``source`` to write on the other staff: each needs ledger lines on its own
+    staff (going down, and none on the other; going up, or it leaves the left hand wider than
+    a ninth), has a note of its own staff beyond it (below
     when going up, above when going down) for its whole length, and lands at the edge of the
     other hand's chord (its lowest going up, its highest going down) within an octave of that
     hand's far note, all the while that it sounds."""
@@ -89,7 +90,7 @@ def _movable(source: list[Note], target: list[Note], *, upward: bool) -> list[No
         if upward and pitch <= BASS_STAFF_TOP and not any(
                 pitch - min(_sounding(staying, s)) > TOO_WIDE for s in slices):
             continue
-        if not upward and pitch >= TREBLE_STAFF_BOTTOM:
+        if not upward and pitch > BASS_STAFF_TOP:  # as many ledger lines on either staff
             continue
         moved.append(source[index])
         gone.add(index)
