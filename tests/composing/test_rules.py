@@ -324,7 +324,7 @@ def test_hands_more_than_an_octave_apart_cost(tables):
 def test_consonance_between_the_hands(tables):
     treble, bass = tables["treble"], tables["bass"]
     arrays = tables["arrays"]("treble")
-    step = view(treble, bass, heard="48", partner_end=24, elapsed=0)
+    step = view(treble, bass, previous="rest", heard="48", partner_end=24, elapsed=0)
     cost = dict(zip(treble.tokens, np.asarray(r.Consonance()(step, arrays, np))[0]))
     assert cost["62"] == pytest.approx(r.DISSONANCE_PENALTY)  # D over C: a second
     assert cost["64"] == 0 and cost["67"] == 0
@@ -334,6 +334,22 @@ def test_consonance_between_the_hands(tables):
     assert cost["62.67.71"] < cost["62"]
     silent = step._replace(partner_end=np.array([0]))  # the bass note has ended
     assert not np.asarray(r.Consonance()(silent, arrays, np)).any()
+
+
+def test_a_passing_note_or_a_suspension_pays_less_than_a_leap_into_dissonance(tables):
+    treble, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")
+
+    def cost_of_d_after(previous):
+        step = view(treble, bass, previous=previous, heard="48", partner_end=24)
+        return dict(zip(treble.tokens, np.asarray(r.Consonance()(step, arrays, np))[0]))["62"]
+
+    full = r.DISSONANCE_PENALTY
+    relieved = full * (1 - r.STEPWISE_RELIEF)
+    assert r.STEPWISE_RELIEF > 0
+    assert cost_of_d_after("60") == pytest.approx(relieved)  # C4 to D4 over C: passing
+    assert cost_of_d_after("62") == pytest.approx(relieved)  # D4 again: prepared
+    assert cost_of_d_after("67") == pytest.approx(full)      # a leap down from G4
 
 
 def test_a_chromatic_semitone_against_the_other_hand_costs(tables):

@@ -115,16 +115,21 @@ class PitchTable:
         """(tokens, 12): how many of each token's pitch classes are dissonant against a partner
         pitch class (:data:`~grandstaff.music.events.CONSONANT` names the rest), counted from
         the bass up; times the partner's pitch classes, the dissonant pairs of a sonority."""
-        up = 1 if clef == "treble" else -1
-        dissonant = np.array([[(up * (own - other)) % 12 not in CONSONANT
-                               for other in range(12)] for own in range(12)], dtype="float32")
-        return self.classes @ dissonant
+        return self.classes @ dissonant_classes(clef)
 
     def register_centre(self) -> float:
         """The mean MIDI number of the notes of the vocabulary's tokens: where its staff was
         learned (68, A♭4, for the treble of the Bach chorales)."""
         notes = np.nonzero(self.sounding)[1]
         return float(notes.mean()) if len(notes) else 60.0
+
+
+def dissonant_classes(clef: str) -> np.ndarray:
+    """(12, 12) float32: 1 where a pitch class of ``clef``'s staff is dissonant against one of
+    the other staff's, counted from the bass up (a fourth above the bass is dissonant)."""
+    up = 1 if clef == "treble" else -1
+    return np.array([[(up * (own - other)) % 12 not in CONSONANT for other in range(12)]
+                     for own in range(12)], dtype="float32")
 
 
 def _within(classes: np.ndarray, allowed: frozenset[int]) -> np.ndarray:
