@@ -61,6 +61,27 @@ def test_a_drawn_plan_opens_with_a_pickup_as_often_as_the_corpus_does():
     assert {draw_plan(16, "6/8", {"3/4": {"leads": {"48": 1}}}, s).lead for s in range(9)} == {0}
 
 
+def test_phrases_end_where_the_corpus_fermatas_fall_as_often_as_they_fall_there():
+    stats = {"4/4": {"lengths": {"2": 10}, "positions": {"48": 2, "0": 1, "200": 5}}}
+    plans = [draw_plan(16, "4/4", stats, seed) for seed in range(100)]
+    drawn = [p for plan in plans for p in plan.positions]
+    assert all(len(plan.positions) == len(plan.lengths) - 1 for plan in plans)
+    assert set(drawn) == {0, 48} and 0.55 < drawn.count(48) / len(drawn) < 0.8  # 2 in 3
+    plan = next(plan for plan in plans if plan.positions[:2] == (0, 48))
+    assert plan.ends("4/4")[:2] == [1 * 96, 3 * 96 + 48]  # the downbeat of bar 2, beat 3 of 4
+    # the lengths and the pickup are those drawn before positions were
+    plain = {"4/4": {k: v for k, v in stats["4/4"].items() if k != "positions"}}
+    assert [p.lengths for p in plans[:20]] == [draw_plan(16, "4/4", plain, s).lengths
+                                               for s in range(20)]
+    # a restated phrase ends where its first statement did
+    assert PhrasePlan((2, 2, 2, 2), positions=(0, 48, 48)).restating("ABAC").positions == (
+        0, 48, 0)
+    # a meter without statistics of its own ends every phrase at the one borrowed place
+    borrowed = draw_plan(16, "6/8", {"3/4": {"lengths": {"4": 1}, "positions": {"0": 9,
+                                                                                 "48": 1}}}, 0)
+    assert borrowed.positions == () and borrowed.position == 0
+
+
 def test_the_corpus_statistics_count_how_pieces_open(small_corpus):
     """Eight real chorales: each piece with fermatas counts once, by the rest both staves
     open with (72 ticks in 4/4: a one-beat pickup)."""

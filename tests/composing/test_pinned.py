@@ -17,9 +17,12 @@ octave apart to cost, and again when that cost rose from 3 to 9 nats, and when t
 plan came to open most 4/4 and some 3/4 pieces with a pickup before the bars asked for (which
 moved the ``--no-rules`` case too: the pickup is essential), and when a lone bass note, a
 chromatic clash between the hands, the bass struck again in the final V and a bass leap past
-an octave came to cost and a lone treble note to cost more. Any change to the loop,
-the rules or their order that moves a single note of these pieces fails here. Regenerate it
-only for a change that is meant to alter what is composed, and say so in the CHANGELOG.
+an octave came to cost and a lone treble note to cost more, and when a dissonance a step from
+the event before came to cost nothing, and when each phrase came to end where a fermata of
+the corpus falls, drawn as often as they fall there (beat 3 or the downbeat of 4/4). Any
+change to the loop, the rules or their order that moves a single note of these pieces fails
+here. Regenerate it only for a change that is meant to alter what is composed, and say so in
+the CHANGELOG.
 """
 
 from __future__ import annotations

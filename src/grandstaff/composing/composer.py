@@ -163,6 +163,8 @@ def compose_many(
         # not hear each other cannot restate a melody and writes straight through
         plan = auto_form(phrase_plan.lengths if phrase_plan
                          else draw_plan(bars, time_signature, None, seed).lengths)
+        if phrase_plan:  # a restated phrase ends where its first statement did
+            phrase_plan = phrase_plan.restating([letter for letter, *_ in plan])
     elif plan and phrase_plan and parse_phrases(phrases, bars) == AUTO:
         # a form given with the default plan: its phrases are the plan's
         phrase_plan = PhrasePlan(tuple(end - start for *_, start, end in plan),

@@ -1,8 +1,10 @@
 """Phrase plans: where a piece breathes.
 
 A plan is the number of bars of each phrase; the phrases fill the piece, and the last ends
-with it. Each phrase but the last ends in its last bar at the place where the corpus's phrases
-end most often in that meter (beat 3 of 4/4, the downbeat of 3/4: the fermatas' onsets); the
+with it. Each phrase but the last ends in its last bar at a place where the corpus's phrases
+end in that meter, drawn as often as the fermatas fall there (in 4/4 two in three on beat 3,
+a chord held a beat before the next phrase's pickup; one in four on the downbeat, mostly
+held three beats); a plan of the user's own ends every phrase where they end most often. The
 last ends where the closing chord begins. A model that hears phrases (see
 :mod:`grandstaff.models.conditioning`) reads, at every onset, how far the next phrase end is.
 
@@ -23,8 +25,8 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -47,13 +49,15 @@ _LIST = re.compile(r"^\s*\d+(\s*[,+]\s*\d+)*\s*$")
 
 @dataclass(frozen=True)
 class PhrasePlan:
-    """Bars per phrase, where in its last bar each phrase but the last ends (ticks), and the
-    rest in both hands before the first note (``lead`` ticks: a pickup; 0 opens on the
-    downbeat). The first bar holds the pickup, so the first phrase is that much shorter."""
+    """Bars per phrase, where in its last bar each phrase but the last ends (ticks: the same
+    ``position`` for all, or one of ``positions`` each), and the rest in both hands before the
+    first note (``lead`` ticks: a pickup; 0 opens on the downbeat). The first bar holds the
+    pickup, so the first phrase is that much shorter."""
 
     lengths: tuple[int, ...]
     position: int = 0
     lead: int = 0
+    positions: tuple[int, ...] = ()
 
     @property
     def text(self) -> str:
@@ -71,13 +75,32 @@ class PhrasePlan:
 
         >>> PhrasePlan((2, 2), position=48).ends("4/4", Fraction(2))
         [144, 336]
+        >>> PhrasePlan((2, 2, 2), positions=(0, 48)).ends("4/4")
+        [96, 336, 480]
         """
         bar = bar_ticks(time_signature)
-        position = self.position if self.position < bar else 0
-        found = [(end - 1) * bar + position for end in self.end_bars()[:-1]]
+        inner = self.end_bars()[:-1]
+        positions = self.positions or (self.position,) * len(inner)
+        found = [(end - 1) * bar + (position if position < bar else 0)
+                 for end, position in zip(inner, positions)]
         total = sum(self.lengths) * bar
         found.append(total - ticks_of(closing) if closing else total - bar)
         return found
+
+    def restating(self, letters: Sequence[str]) -> PhrasePlan:
+        """The plan with each phrase whose letter (one per phrase, see
+        :mod:`grandstaff.composing.form`) came before ending where that one did, so that a
+        restated melody keeps its phrase end.
+
+        >>> PhrasePlan((2, 2, 2, 2), positions=(0, 48, 24)).restating("ABAB").positions
+        (0, 48, 0)
+        """
+        if not self.positions:
+            return self
+        first: dict[str, int] = {}
+        positions = tuple(first.setdefault(letter, position)
+                          for letter, position in zip(letters, self.positions))
+        return replace(self, positions=positions)
 
     def ids(self, time_signature: str, closing: Fraction | None = None) -> np.ndarray:
         """The phrase id of every tick of the piece and one past its end, as the loop reads
@@ -173,13 +196,18 @@ def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] 
 
     Whether it opens with a pickup is drawn too, from how the corpus's pieces in that very
     meter open (``leads``; none where the meter has no statistics of its own, as 6/8 has
-    none in the chorales: a 3/4 pickup is no 6/8 pickup).
+    none in the chorales: a 3/4 pickup is no 6/8 pickup), and then where in its last bar
+    each phrase but the last ends (``positions``, as often as the corpus's fermatas fall
+    there in that very meter; ``position`` is the most frequent, and the only one where the
+    meter has no statistics of its own: beat 3 of 3/4 is off 6/8's dotted beat).
 
     >>> stats = {"4/4": {"lengths": {"2": 3, "4": 1}, "positions": {"48": 5, "0": 2},
     ...                  "leads": {"72": 1}}}
     >>> plan = draw_plan(16, "4/4", stats, seed=1)
     >>> sum(plan.lengths), plan.position, set(plan.lengths) <= {2, 4}, plan.lead
     (16, 48, True, 72)
+    >>> len(plan.positions) == len(plan.lengths) - 1, set(plan.positions) <= {0, 48}
+    (True, True)
     >>> draw_plan(16, "6/8", stats, seed=1).lead
     0
     """
@@ -208,7 +236,15 @@ def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] 
         ticks = np.array(sorted(leads))
         counts = np.array([leads[t] for t in ticks], dtype=float)
         lead = int(rng.choice(ticks, p=counts / counts.sum()))
-    return PhrasePlan(tuple(drawn), position if position < bar else 0, lead)
+    own = ((statistics or {}).get(time_signature) or {}).get("positions", {})
+    places = {int(t): c for t, c in own.items() if 0 <= int(t) < bar and c > 0}
+    drawn_positions: tuple[int, ...] = ()
+    if places:
+        ticks = np.array(sorted(places))
+        counts = np.array([places[t] for t in ticks], dtype=float)
+        drawn_positions = tuple(int(t) for t in rng.choice(ticks, size=len(drawn) - 1,
+                                                          p=counts / counts.sum()))
+    return PhrasePlan(tuple(drawn), position if position < bar else 0, lead, drawn_positions)
 
 
 def plan_for(phrases: str | None, bars: int, time_signature: str,
