@@ -3,6 +3,8 @@ the case it forbids or penalises, and a case it leaves alone."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -704,3 +706,16 @@ def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
         "1", "3/2", "2", "3", "4"}
     assert allowed(arrives, view(treble, bass, pitch="64"), tables["arrays"]("treble"),
                    durations) == set(durations.tokens)
+
+
+def test_every_cost_a_rule_names_is_the_one_it_charges():
+    """A rule's text (``--list-rules``) that names a constant with its cost in nats says the
+    constant's value (the melody's dissonance said 3 nats after it came to cost 2)."""
+    named = 0
+    for rule in ALL_RULES:
+        for constant, said in re.findall(r"([A-Z][A-Z_]+) \(([\d.]+) nats\)", rule.__doc__):
+            value = getattr(r, constant)
+            if isinstance(value, (int, float)):
+                assert float(said) == pytest.approx(value), (rule.name, constant)
+                named += 1
+    assert named >= 5

@@ -699,7 +699,7 @@ class MelodyKept(Rule):
 @dataclass(frozen=True)
 class MelodyHeard(Rule):
     """Under a given melody each dissonant pitch-class pair a bass token makes with the
-    melody's note at its onset costs MELODY_DISSONANCE_PENALTY (3 nats)"""
+    melody's note at its onset costs MELODY_DISSONANCE_PENALTY (2 nats)"""
 
     name: ClassVar[str] = "consonance with the melody"
     kind: ClassVar[str] = PENALTY
@@ -918,7 +918,7 @@ class Consonance(Rule):
     """Each dissonant pair a token's notes make with the other staff's pitch classes still
     sounding costs DISSONANCE_PENALTY (0.6 nats), shared among the token's notes, unless the
     note is a step from (or the same as) a note of the event before: a passing note or a
-    suspension costs nothing (STEPWISE_RELIEF)"""
+    suspension costs nothing"""
 
     name: ClassVar[str] = "consonance between the hands"
     kind: ClassVar[str] = PENALTY
