@@ -3,7 +3,7 @@
 A plan is the number of bars of each phrase; the phrases fill the piece, and the last ends
 with it. Each phrase but the last ends in its last bar at a place where the corpus's phrases
 end in that meter, drawn as often as the fermatas fall there (in 4/4 two in three on beat 3,
-a chord held a beat before the next phrase's pickup; one in four on the downbeat, mostly
+a chord held a beat before the next phrase's pickup; about three in ten on the downbeat, mostly
 held three beats); a plan of the user's own ends every phrase where they end most often. The
 last ends where the closing chord begins. A model that hears phrases (see
 :mod:`grandstaff.models.conditioning`) reads, at every onset, how far the next phrase end is.
