@@ -219,32 +219,32 @@ def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] 
     if not lengths:
         lengths = {DEFAULT_LENGTH: 1}
     rng = np.random.default_rng(np.random.SeedSequence([seed, 25]))
-    choices = np.array(sorted(lengths))
-    weights = np.array([lengths[n] for n in choices], dtype=float)
     drawn: list[int] = []
     while sum(drawn) < bars:
-        drawn.append(int(rng.choice(choices, p=weights / weights.sum())))
+        drawn.append(int(_draw(rng, lengths)))
     drawn[-1] -= sum(drawn) - bars
     if drawn[-1] < 2 and len(drawn) > 1:
         remainder = drawn.pop()
         drawn[-1] += remainder
     bar = bar_ticks(time_signature)
-    leads = {int(t): c for t, c in ((statistics or {}).get(time_signature) or {}).get(
-        "leads", {}).items() if 0 <= int(t) < bar and c > 0}
-    lead = 0
-    if leads:
-        ticks = np.array(sorted(leads))
-        counts = np.array([leads[t] for t in ticks], dtype=float)
-        lead = int(rng.choice(ticks, p=counts / counts.sum()))
-    own = ((statistics or {}).get(time_signature) or {}).get("positions", {})
-    places = {int(t): c for t, c in own.items() if 0 <= int(t) < bar and c > 0}
-    drawn_positions: tuple[int, ...] = ()
-    if places:
-        ticks = np.array(sorted(places))
-        counts = np.array([places[t] for t in ticks], dtype=float)
-        drawn_positions = tuple(int(t) for t in rng.choice(ticks, size=len(drawn) - 1,
-                                                          p=counts / counts.sum()))
+    own = (statistics or {}).get(time_signature) or {}  # this very meter's, never borrowed
+    leads, places = _in_bar(own.get("leads", {}), bar), _in_bar(own.get("positions", {}), bar)
+    lead = int(_draw(rng, leads)) if leads else 0
+    drawn_positions = (tuple(int(t) for t in _draw(rng, places, size=len(drawn) - 1))
+                       if places else ())
     return PhrasePlan(tuple(drawn), position if position < bar else 0, lead, drawn_positions)
+
+
+def _in_bar(counts: Mapping, bar: int) -> dict[int, int]:
+    """The places (ticks into a bar of ``bar`` ticks) of ``counts`` that were counted at all."""
+    return {int(t): c for t, c in counts.items() if 0 <= int(t) < bar and c > 0}
+
+
+def _draw(rng: np.random.Generator, counts: Mapping[int, float], size: int | None = None):
+    """A value of ``counts`` (or ``size`` of them), each drawn as often as it was counted."""
+    values = np.array(sorted(counts))
+    weights = np.array([counts[v] for v in values], dtype=float)
+    return rng.choice(values, size=size, p=weights / weights.sum())
 
 
 def plan_for(phrases: str | None, bars: int, time_signature: str,

@@ -71,10 +71,10 @@ def piano_staves(staves: Mapping[str, Sequence[Event]]) -> dict[str, list[Event]
 def _movable(source: list[Note], target: list[Note], *, upward: bool) -> list[Note]:
     """The notes of ``source`` to write on the other staff: each needs ledger lines on its own
     staff (going down, and none on the other; going up, or it leaves the left hand wider than
-    a ninth), has a note of its own staff beyond it (below
-    when going up, above when going down) for its whole length, and lands at the edge of the
-    other hand's chord (its lowest going up, its highest going down) within an octave of that
-    hand's far note, all the while that it sounds."""
+    a ninth), has a note of its own staff beyond it (below when going up, above when going
+    down) for its whole length, and lands at the edge of the other hand's chord (its lowest
+    going up, its highest going down) within an octave of that hand's far note, all the while
+    that it sounds."""
     moved: list[Note] = []
     order = sorted(range(len(source)), key=lambda i: -source[i][2] if upward else source[i][2])
     gone: set[int] = set()
