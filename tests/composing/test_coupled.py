@@ -310,10 +310,10 @@ def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
             continue
         event = Event(*parse_pitch_token(token)[:1], 1, parse_pitch_token(token)[1])
         lone = LONE_NOTE_PENALTY["bass"] * (len(event.pitches) == 1)  # the tenor dropped
-        assert in_minor == MODE_PENALTY * sum(p % 12 == 7 for p in event.struck) + lone
-        assert in_major == MODE_PENALTY * sum(p % 12 == 8 for p in event.struck) + lone
+        assert in_minor == MODE_PENALTY["minor"] * sum(p % 12 == 7 for p in event.struck) + lone
+        assert in_major == MODE_PENALTY["major"] * sum(p % 12 == 8 for p in event.struck) + lone
         held_g += any(p % 12 == 7 for p in event.held)
-    assert minor.max() >= MODE_PENALTY + LONE_NOTE_PENALTY["bass"] and held_g  # both seen
+    assert minor.max() >= MODE_PENALTY["minor"] + LONE_NOTE_PENALTY["bass"] and held_g  # both seen
     treble = duet.generators["treble"].vocab.pitch
     told = duet.token_penalty("treble", 0, "major") - duet.token_penalty("treble", None, "major")
     for token, extra in zip(treble.tokens, told):

@@ -11,6 +11,7 @@ import pytest
 from grandstaff.cli import main
 from grandstaff.composing.harmonizing import harmonize, melody_ending
 from grandstaff.errors import BadArgumentError
+from grandstaff.music.events import Event
 from grandstaff.music.melody import Melody
 
 # "Lobe den Herren"-like: a pickup, a held note, a repeated note, a rest, a 2-1 close
@@ -65,7 +66,8 @@ def _names(musicxml: Path, midi: int) -> set[str]:
 def test_a_melody_of_pairs_is_the_top_voice_note_by_note_in_the_score(tmp_path,
                                                                     assert_valid_musicxml):
     """Same pitches, onsets, lengths and spelling (F♯ in G major), the pickup where it was, a
-    repeated note struck again; the setting ends V–I under the melody's 2–1."""
+    repeated note struck again; the setting ends V–I under the melody's 2–1, and the bass
+    stops with the melody."""
     tune = Melody.of(TUNE, key="G major", time_signature="4/4", lead=2)
     piece = harmonize(tune, seed=5, models="bach")
     assert piece.info["melody_kept"] == 1.0 and piece.info["ending"] == "cadence"
@@ -81,7 +83,9 @@ def test_a_melody_of_pairs_is_the_top_voice_note_by_note_in_the_score(tmp_path,
     assert line == expected
     assert _names(written["musicxml"], 66) == {"F#4"}
     bass = piece.staves["bass"]
-    assert min(bass[-1].pitches) % 12 == 7  # the tonic G under the closing note
+    assert min([e for e in bass if e.pitches][-1].pitches) % 12 == 7  # the tonic G under it
+    # both hands let go with the melody's last note: the beat that completes the bar rests
+    assert tune.end_of_sound == 19 and bass[-1] == Event((), Fraction(1))
     assert bass[0].pitches == () and _first_sound(bass) == 2  # it enters with the melody
 
 

@@ -19,7 +19,9 @@ moved the ``--no-rules`` case too: the pickup is essential), and when a lone bas
 chromatic clash between the hands, the bass struck again in the final V and a bass leap past
 an octave came to cost and a lone treble note to cost more, and when a dissonance a step from
 the event before came to cost nothing, and when each phrase came to end where a fermata of
-the corpus falls, drawn as often as they fall there (beat 3 or the downbeat of 4/4). Any
+the corpus falls, drawn as often as they fall there (beat 3 or the downbeat of 4/4), and
+when a beat's sonority outside every triad came to cost more, the treble's chord struck again
+less, and a treble chord wider than an octave to cost. Any
 change to the loop, the rules or their order that moves a single note of these pieces fails
 here. Regenerate it only for a change that is meant to alter what is composed, and say so in
 the CHANGELOG.

@@ -230,8 +230,18 @@ def test_the_key_kept(tables):
     table = PitchTable.build(tables["treble"])
     major = dict(zip(table.tokens, r.KeyKept().costs(table, "treble", "major", None)))
     minor = dict(zip(table.tokens, r.KeyKept().costs(table, "treble", "minor", None)))
-    assert major["68"] == r.MODE_PENALTY and major["67"] == 0  # G sharp in C major
-    assert minor["67"] == r.MODE_PENALTY and minor["68"] == 0  # G natural in A minor
+    assert major["68"] == r.MODE_PENALTY["major"] and major["67"] == 0  # G sharp in C major
+    assert minor["67"] == r.MODE_PENALTY["minor"] and minor["68"] == 0  # G natural in A minor
+
+
+def test_the_upper_voices_within_an_octave():
+    """A right hand of C4 and E5 (a tenth) costs SPACING_PENALTY; an octave, a closer chord,
+    one note or a rest costs nothing, and the bass staff's wide chords nothing either."""
+    table = PitchTable.build(_vocab(["rest", "60.76", "60.72", "64.67.72", "79"]))
+    costs = dict(zip(table.tokens, r.UpperVoicesClose().costs(table, "treble", "major", 0)))
+    assert costs["60.76"] == r.SPACING_PENALTY
+    assert sum(costs.values()) == r.SPACING_PENALTY  # every other token, specials too, is free
+    assert not r.UpperVoicesClose().costs(table, "bass", "major", 0).any()
 
 
 def test_the_treble_on_its_staff(tables):
@@ -627,8 +637,10 @@ def test_the_list_of_rules_is_printed_from_the_module():
 
 
 def test_the_token_costs_in_the_table_are_the_constants():
-    assert f"({r.MODE_PENALTY:g} nat)" in r.KeyKept.describe()
+    assert (f"({r.MODE_PENALTY['major']:g} nat in major, "
+            f"{r.MODE_PENALTY['minor']:g} in minor)") in r.KeyKept.describe()
     assert f"({r.LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
+    assert f"({r.SPACING_PENALTY:g} nats)" in r.UpperVoicesClose.describe()
     assert f"({r.INNER_LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
     assert (f"({r.LONE_NOTE_PENALTY['treble']:g} nats in the treble, "
             f"{r.LONE_NOTE_PENALTY['bass']:g} in the bass)") in r.InnerVoicesKept.describe()

@@ -209,7 +209,10 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
         if penalty is not None:  # nats off the log-probabilities, as the compiled draw does
             pitch_probs = np.asarray(pitch_probs) * np.exp(-np.asarray(penalty))
         pitch_ids = pitch_sampler.sample(pitch_probs, allowed=allowed)
-        allowed, _, _ = rules.narrow(DURATION, view._replace(pitch=pitch_ids), arrays, np)
+        allowed, penalty, _ = rules.narrow(DURATION, view._replace(pitch=pitch_ids), arrays,
+                                           np)
+        if penalty is not None:
+            duration_probs = np.asarray(duration_probs) * np.exp(-np.asarray(penalty))
         duration_ids = duration_sampler.sample(duration_probs, allowed=allowed)
         for row in np.flatnonzero(active):
             if not allowed[row].any():

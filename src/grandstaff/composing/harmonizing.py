@@ -161,7 +161,8 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
         phrase_ends=[int(f * TICKS_PER_QUARTER) for f in phrase_ends])
     pieces = []
     for index in range(candidates):
-        piece_staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in staves[c][index])
+        piece_staves = {c: tuple(fit_to_piano(e.transposed(shift))
+                                 for e in silent_from(staves[c][index], tune.end_of_sound))
                         for c in CLEFS}
         skipped = sorted({name for clef in CLEFS
                           for name in notes["skipped_rules"][clef][index]})
@@ -185,6 +186,33 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
     chosen = chosen or max(kept, key=lambda p: p.info["melody_kept"])
     return replace(chosen, info={**chosen.info, "candidates": len(pieces),
                                  "mode_matched": matched})
+
+
+def silent_from(events: Sequence[Event], end: Fraction) -> list[Event]:
+    """``events`` silent from ``end`` on, as long as before: an event sounding across ``end``
+    is cut there and a rest fills the staff after it. Where a melody's last bar ends in a
+    rest, the hands let go with its last note, as every voice of a chorale does (the models'
+    bass held its closing chord through the rest).
+
+    >>> silent_from([Event((48, 60), Fraction(1)), Event((43,), Fraction(2)),
+    ...              Event((43,), Fraction(1), held=(43,))], Fraction(2))
+    [Event(pitches=(48, 60), duration=Fraction(1, 1), held=()), \
+Event(pitches=(43,), duration=Fraction(1, 1), held=()), \
+Event(pitches=(), duration=Fraction(2, 1), held=())]
+    """
+    kept: list[Event] = []
+    time = Fraction(0)
+    for event in events:
+        if time < end:
+            kept.append(Event(event.pitches, min(Fraction(event.duration), end - time),
+                              event.held))
+        time += Fraction(event.duration)
+    after = time - end
+    if after > 0 and kept and not kept[-1].pitches:
+        kept[-1] = Event((), kept[-1].duration + after)
+    elif after > 0:
+        kept.append(Event((), after))
+    return kept
 
 
 def melody_shift(tune: Melody, table) -> int:

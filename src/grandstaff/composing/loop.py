@@ -193,9 +193,9 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     allowed, penalty, emptied = staff.rules.narrow(PITCH, view, staff.arrays, jnp,
                                                    penalty=costs, check=check)
     new_p = draw(keys[0], outputs[0][:, 0], allowed, staff.k[0], temperatures[0], penalty)
-    allowed, _, _ = staff.rules.narrow(DURATION, view._replace(pitch=new_p), staff.arrays,
-                                       jnp, check=check)
-    new_d = draw(keys[1], outputs[1][:, 0], allowed, staff.k[1], temperatures[1])
+    allowed, penalty, _ = staff.rules.narrow(DURATION, view._replace(pitch=new_p),
+                                             staff.arrays, jnp, check=check)
+    new_d = draw(keys[1], outputs[1][:, 0], allowed, staff.k[1], temperatures[1], penalty)
     stuck = chosen & ~allowed.any(axis=1)
     take = chosen & ~stuck
     return _record(staff, lane, take, stuck, new_p, new_d, list(outputs[2:]),

@@ -116,6 +116,14 @@ class Melody:
             notes = _join_rests([*notes, (None, tail)])
         return notes
 
+    @property
+    def end_of_sound(self) -> Fraction:
+        """Quarter notes from the start of its first bar to the end of its last note (the
+        rest that completes the last bar left out)."""
+        padded = self.padded()
+        last = max((i for i, (pitch, _) in enumerate(padded) if pitch is not None), default=-1)
+        return sum((length for _, length in padded[:last + 1]), Fraction(0))
+
     def ticks(self, shift: int = 0) -> list[tuple[int | None, int]]:
         """:meth:`padded` in ticks, every note moved down by ``shift`` semitones (into the
         models' reference key)."""
