@@ -206,14 +206,11 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
                                  melody_before=guide.note[np.maximum(at - 1, 0)],
                                  melody_opening=guide.opening[at])
         allowed, penalty, _ = rules.narrow(PITCH, view, arrays, np)
-        if penalty is not None:  # nats off the log-probabilities, as the compiled draw does
-            pitch_probs = np.asarray(pitch_probs) * np.exp(-np.asarray(penalty))
-        pitch_ids = pitch_sampler.sample(pitch_probs, allowed=allowed)
+        pitch_ids = pitch_sampler.sample(_penalised(pitch_probs, penalty), allowed=allowed)
         allowed, penalty, _ = rules.narrow(DURATION, view._replace(pitch=pitch_ids), arrays,
                                            np)
-        if penalty is not None:
-            duration_probs = np.asarray(duration_probs) * np.exp(-np.asarray(penalty))
-        duration_ids = duration_sampler.sample(duration_probs, allowed=allowed)
+        duration_ids = duration_sampler.sample(_penalised(duration_probs, penalty),
+                                               allowed=allowed)
         for row in np.flatnonzero(active):
             if not allowed[row].any():
                 left[row], remaining[row] = remaining[row], 0
@@ -225,3 +222,11 @@ def _python_loop(generator, pitch_ids, duration_ids, state, target: int,
             count[row] += 1
             sounded[row] |= not arrays.rest[pitch_ids[row]]
     return drawn, left
+
+
+def _penalised(probs, penalty):
+    """``probs`` with ``penalty`` (nats per id, or ``None``) taken off their logarithms, as the
+    compiled draw does."""
+    if penalty is None:
+        return probs
+    return np.asarray(probs) * np.exp(-np.asarray(penalty))

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..bounds import MAX_ABC_CHARACTERS, check_temperature, check_tempo
 from ..errors import BadArgumentError
-from ..music.events import CLEFS, Event, bar_length
+from ..music.events import CLEFS, Event, bar_length, events_until, total_duration
 from ..music.hands import check_staff_split
 from ..music.keys import Key
 from ..music.melody import Melody, note_name
@@ -200,14 +200,8 @@ def silent_from(events: Sequence[Event], end: Fraction) -> list[Event]:
 Event(pitches=(43,), duration=Fraction(1, 1), held=()), \
 Event(pitches=(), duration=Fraction(2, 1), held=())]
     """
-    kept: list[Event] = []
-    time = Fraction(0)
-    for event in events:
-        if time < end:
-            kept.append(Event(event.pitches, min(Fraction(event.duration), end - time),
-                              event.held))
-        time += Fraction(event.duration)
-    after = time - end
+    kept = events_until(events, end)
+    after = total_duration(events) - end
     if after > 0 and kept and not kept[-1].pitches:
         kept[-1] = Event((), kept[-1].duration + after)
     elif after > 0:

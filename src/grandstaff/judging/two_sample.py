@@ -30,7 +30,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..music.events import CLEFS, DURATION_GRID, Event, bar_length, format_duration
+from ..music.events import (
+    CLEFS,
+    DURATION_GRID,
+    Event,
+    bar_length,
+    events_until,
+    format_duration,
+)
 from . import ensemble as en
 from . import quality as q
 
@@ -44,17 +51,7 @@ def cut(staves: Staves, bars: int, time_signature: str = "4/4") -> Staves:
     [Event(pitches=(60,), duration=Fraction(4, 1), held=())]
     """
     end = bar_length(time_signature) * bars
-    result: Staves = {}
-    for clef, events in staves.items():
-        kept, time = [], Fraction(0)
-        for event in events:
-            if time >= end:
-                break
-            length = min(Fraction(event.duration), end - time)
-            kept.append(Event(event.pitches, length, event.held))
-            time += Fraction(event.duration)
-        result[clef] = kept
-    return result
+    return {clef: events_until(events, end) for clef, events in staves.items()}
 
 
 def shared_bars(pieces: Sequence[Staves], time_signature: str = "4/4", most: int = 16) -> int:

@@ -306,6 +306,23 @@ def total_duration(events: Iterable[Event]) -> Fraction:
     return sum((e.duration for e in events), Fraction(0))
 
 
+def events_until(events: Iterable[Event], end: Fraction) -> list[Event]:
+    """The events that start before ``end`` (quarter notes from the first onset), the one
+    sounding across it shortened to end there.
+
+    >>> events_until([Event((60,), Fraction(1)), Event((62,), Fraction(3))], Fraction(2))
+    [Event(pitches=(60,), duration=Fraction(1, 1), held=()), \
+Event(pitches=(62,), duration=Fraction(1, 1), held=())]
+    """
+    kept, time = [], Fraction(0)
+    for event in events:
+        if time >= end:
+            break
+        kept.append(Event(event.pitches, min(Fraction(event.duration), end - time), event.held))
+        time += Fraction(event.duration)
+    return kept
+
+
 def notes_of(events: Iterable[Event]) -> list[tuple[Fraction, Fraction, int]]:
     """(start, end, MIDI number) of every note, a held pitch joined to the note it continues.
 
