@@ -194,7 +194,9 @@ def _add_evaluate(commands, parents: dict) -> None:
                           help="cross-validate instead: train both clefs afresh on K folds by "
                                "piece with the set's configuration and corpus, coupled and "
                                "independent, and report the mean and spread of their margins "
-                               "over the best n-gram (5 is usual; hours on a CPU)")
+                               "over the best n-gram (5 is usual; hours on a CPU: every trained "
+                               "model's scores are kept as it finishes, so the same command "
+                               "run again, after Ctrl-C or --runs, continues)")
     evaluate.add_argument("--no-rules", dest="rules", action="store_false",
                           help="with --samples: compose with the models alone, as "
                                "'compose --no-rules' does")
@@ -205,6 +207,14 @@ def _add_evaluate(commands, parents: dict) -> None:
     evaluate.add_argument("--epochs", type=_positive_int, default=None,
                           help="with --folds: at most this many epochs per model (default: the "
                                "set's own)")
+    evaluate.add_argument("--runs", type=_positive_int, default=None,
+                          help="with --folds: train at most this many of the 4K models now "
+                               "and report the folds done so far; the same command again "
+                               "continues (so does one stopped with Ctrl-C)")
+    evaluate.add_argument("--store", default=None,
+                          help="with --folds: the JSON file that keeps every trained model's "
+                               "scores as it finishes (default: data/folds-<settings>.json, "
+                               "found again by the same command)")
     evaluate.set_defaults(run=_evaluate)
 
 
@@ -435,8 +445,10 @@ def _evaluate(args) -> int:
             raise BadArgumentError("--no-rules needs --samples N (cross-validation samples "
                                    "nothing)")
         return _cross_validate(args)
-    if args.epochs is not None:
-        raise BadArgumentError("--epochs needs --folds K (only cross-validation trains)")
+    for given, name in ((args.epochs, "--epochs"), (args.runs, "--runs"),
+                        (args.store, "--store")):
+        if given is not None:
+            raise BadArgumentError(f"{name} needs --folds K (only cross-validation trains)")
     if args.samples is not None:
         return _judge(args)
     if args.reharmonize:
@@ -454,18 +466,31 @@ def _evaluate(args) -> int:
 
 
 def _cross_validate(args) -> int:
+    from dataclasses import replace
     from pathlib import Path
 
     from .corpus import load_corpus
     from .files import write_text_atomic
-    from .models.folds import check_folds, cross_validate, format_folds
+    from .models.folds import (
+        check_folds,
+        cross_validate,
+        default_store,
+        fold_settings,
+        format_folds,
+    )
     from .models.model import load_models
 
     check_folds(args.folds)  # before the models and the corpus are read
     treble = load_models(args.models)["treble"]
     corpus = load_corpus(treble.metrics.get("source", "bach"), progress=not args.json)
-    result = cross_validate(corpus, folds=args.folds, seed=args.seed, config=treble.config,
-                            epochs=args.epochs, progress=not args.json)
+    config = treble.config if args.epochs is None else replace(treble.config,
+                                                               epochs=args.epochs)
+    store = Path(args.store) if args.store else default_store(
+        fold_settings(corpus, folds=args.folds, seed=args.seed, config=config))
+    print(f"each trained model's scores are kept in {store}; the same command continues "
+          "from there", file=sys.stderr)
+    result = cross_validate(corpus, folds=args.folds, seed=args.seed, config=config,
+                            progress=not args.json, store=store, max_runs=args.runs)
     table = format_folds(result)
     if args.report:
         path = Path(args.report)
@@ -473,6 +498,8 @@ def _cross_validate(args) -> int:
         write_text_atomic(path.with_suffix(".json"), json.dumps(result, indent=2) + "\n")
         print(f"wrote {path} and {path.with_suffix('.json')}", file=sys.stderr)
     print(json.dumps(result, indent=2) if args.json else table)
+    if result["runs"]["interrupted"]:
+        return 130
     return 0
 
 

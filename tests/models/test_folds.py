@@ -3,6 +3,8 @@ trainings on each fold."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from grandstaff.errors import BadArgumentError, BadInputError
@@ -26,10 +28,30 @@ def test_every_piece_is_held_out_exactly_once():
         fold_splits(pieces[:3], 5, seed=0)
 
 
-def test_two_folds_train_score_and_compare(small_corpus):
-    result = cross_validate(small_corpus, folds=2, seed=0, config=ClefConfig(**TINY),
-                            epochs=1, progress=False)
-    assert result["folds"] == 2 and result["epochs"] == 1
+def test_two_folds_train_score_and_compare_a_few_models_at_a_time(small_corpus, tmp_path):
+    store = tmp_path / "folds.json"
+    config = ClefConfig(**TINY)
+    part = cross_validate(small_corpus, folds=2, seed=0, config=config, epochs=1,
+                          progress=False, store=store, max_runs=3)
+    assert part["runs"] == {"done": 3, "of": 8, "trained_now": 3, "folds_done": [],
+                            "interrupted": False}
+    assert not part["complete"]
+    kept = json.loads(store.read_text())["runs"]
+    assert sorted(kept) == ["0/bass/coupled", "0/treble/coupled", "0/treble/independent"]
+    # the coupled models of the first fold are compared with the n-grams already; the bass
+    # has no independent model yet
+    assert [f["fold"] for f in part["clefs"]["bass"]["pitch"]["per_fold"]] == [0]
+    assert part["clefs"]["bass"]["pitch"]["vs_independent"] is None
+    assert len(part["clefs"]["treble"]["pitch"]["vs_independent"]["values"]) == 1
+    assert "not finished: 3 of 8 models trained" in format_folds(part)
+    assert "– (not trained yet)" in format_folds(part)
+
+    result = cross_validate(small_corpus, folds=2, seed=0, config=config, epochs=1,
+                            progress=False, store=store)
+    assert result["runs"]["trained_now"] == 5 and result["runs"]["folds_done"] == [0, 1]
+    assert result["complete"] and result["folds"] == 2 and result["epochs"] == 1
+    again = json.loads(store.read_text())["runs"]
+    assert len(again) == 8 and all(again[key] == kept[key] for key in kept)  # not retrained
     for clef in ("treble", "bass"):
         for head in ("pitch", "duration"):
             row = result["clefs"][clef][head]
@@ -43,11 +65,22 @@ def test_two_folds_train_score_and_compare(small_corpus):
             assert row["vs_independent"]["mean"] == pytest.approx(sum(values) / 2, abs=1e-4)
     table = format_folds(result)
     assert "| bass | pitch |" in table and "over 2 folds by piece" in table
+    assert "not finished" not in table
+
+    with pytest.raises(BadInputError, match="holds folds of other settings"):
+        cross_validate(small_corpus, folds=2, seed=1, config=config, epochs=1,
+                       progress=False, store=store)
+    store.write_text("{not json")
+    with pytest.raises(BadInputError, match="is not a cross-validation store"):
+        cross_validate(small_corpus, folds=2, seed=0, config=config, epochs=1,
+                       progress=False, store=store)
 
 
 @pytest.mark.parametrize("argv, says", [
     (["evaluate", "--folds", "1"], "folds 1 must be a whole number, 2 or more"),
     (["evaluate", "--epochs", "3"], "--epochs needs --folds"),
+    (["evaluate", "--runs", "2"], "--runs needs --folds"),
+    (["evaluate", "--store", "folds.json"], "--store needs --folds"),
     (["evaluate", "--folds", "5", "--samples", "10"], "not allowed with argument --folds"),
     (["evaluate", "--folds", "5", "--no-rules"], "--no-rules needs --samples"),
     (["evaluate", "--no-rules"], "--no-rules needs --samples"),
