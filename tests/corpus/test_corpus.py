@@ -172,3 +172,17 @@ def test_bach_corpus_is_the_default_and_reads_the_chorales(tmp_path):
     assert corpus.tables["treble"]["pitch"].nunique() > 100
     sequences = corpus.sequences("bass", corpus.piece_names()[:2])
     assert sequences[0][0][0] in ("<major>", "<minor>") and sequences[0][1][0] == sequences[0][0][0]
+
+
+def test_a_staffs_register_counts_every_struck_note_once(small_corpus):
+    """Where a staff lies: each MIDI number with how many notes strike it, a held note once."""
+    names = small_corpus.piece_names()
+    for clef in ("treble", "bass"):
+        register = small_corpus.register(clef)
+        struck = [p for name in names for e in small_corpus.events(clef, name)
+                  for p in e.struck]
+        assert sum(register.values()) == len(struck) > 0
+        assert register == {p: struck.count(p) for p in sorted(set(struck))}
+        assert list(register) == sorted(register)
+        one = small_corpus.register(clef, names[:1])
+        assert sum(one.values()) < sum(register.values())

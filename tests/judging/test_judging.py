@@ -24,12 +24,18 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     assert 0 <= both["harmonic fit"]["model"]["mean"] <= 1
     assert set(both["strong beats"]["model"]) == {"4/4"}  # compose writes 4/4 by default
     assert list(both["ledger lines by key"]["model"]) == ["C major", "A minor", "G major"]
+    assert list(both["left-hand ledger lines by key"]["model"]) == [
+        "C major", "A minor", "G major"]
+    assert 0 <= both["right-hand ledger lines"]["model"]["mean"] <= 1
     # held-out Bach is the same whatever the model: its harmony is what the measures say
     assert both["harmonic fit"]["corpus"] == again["both"]["harmonic fit"]["corpus"]
     written = write_report(first, tmp_path / "quality.md")
     text = written[0].read_text()
     assert "| pitch classes |" in text and "mode agreement" in text
     assert "| last two harmonies V(7)–I (share) |" in text and "| G major |" in text
+    assert "| right-hand notes on ledger lines, piano staves (share) |" in text
+    assert "hands more than an octave apart and left-hand ledger lines (piano staves):" in text
+    assert "| left-hand ledger lines model | left-hand ledger lines 4-gram |" in text
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written[1:])
     # how the music breathes, in each meter, for two pieces each with a drawn plan
     assert list(first["phrases"]) == ["4/4", "3/4", "6/8"]

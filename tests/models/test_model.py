@@ -98,6 +98,9 @@ def test_a_tiny_model_learns_and_is_reproducible(small_corpus):
     one = evaluate_clef(first, small_corpus, train, held)
     assert evaluate_clef(again, small_corpus, train, held) == one
     assert one["heads"]["pitch"]["model"]["events"] == first.metrics["held_out_events"]
+    # where the staff's training notes lie, for the octave a transposition takes
+    register = {int(p): n for p, n in first.metrics["register"].items()}
+    assert register == small_corpus.register("treble", train)
 
 
 def test_a_model_folder_holds_everything_and_loads_identically(tiny_models, small_corpus):

@@ -297,7 +297,8 @@ def _sample_staves(generators, *, key: Key, length, time_signature: str, sampler
 
     semitones = key.semitones_from_reference()
     if isinstance(generators, CoupledGenerator):
-        planned = planned_shift(semitones, generators.centres)  # both hands move together
+        planned = planned_shift(semitones, generators.centres,  # both hands move together
+                                generators.registers)
         shift = {"treble": planned, "bass": planned}
         notes: dict = {}
         staves = generators.generate(mode=key.mode, length=length,

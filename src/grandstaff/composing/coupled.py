@@ -78,6 +78,16 @@ class CoupledGenerator:
         once per loaded set."""
         return {clef: self.generators[clef].table.register_centre() for clef in CLEFS}
 
+    @cached_property
+    def registers(self) -> dict[str, dict[int, int]] | None:
+        """How many notes each clef's training pieces struck on each MIDI number, in the
+        reference key (``None`` for a set trained before it was saved)."""
+        found = {clef: self.generators[clef].metrics.get("register") for clef in CLEFS}
+        if not all(found.values()):
+            return None
+        return {clef: {int(pitch): int(count) for pitch, count in counts.items()}
+                for clef, counts in found.items()}
+
     def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
         """The meter id and, for every tick of a bar, the metric position id of ``clef``'s
         model (a meter or position its corpus lacked reads as padding)."""

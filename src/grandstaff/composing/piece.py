@@ -345,24 +345,41 @@ def written_shift(staves: Mapping[str, Sequence[Event]], semitones: int) -> int:
     return min((up, up - 12), key=lambda shift: (ledger(shift), abs(shift)))
 
 
-def planned_shift(semitones: int, centres: Mapping[str, float]) -> int:
+def planned_shift(semitones: int, centres: Mapping[str, float],
+                  registers: Mapping[str, Mapping[int, int]] | None = None) -> int:
     """The octave of a transposition by ``semitones`` (taken modulo 12) chosen before any
     note is written, one for the whole piece so that the hands keep the spacing the models
-    learned: up or down, whichever brings each staff's ``centres`` (where it was learned, in
-    the reference key) nearer the middle of its own staff, summed over both staves, and on a
-    tie the shorter way.
+    learned: up or down, whichever leaves fewer notes on ledger lines, judged from where each
+    staff's training notes lie (``registers``: how many it struck on each MIDI number in the
+    reference key; each staff's share of notes off the staff, summed over both staves).
+    Without registers (a set trained before they were saved), whichever brings each staff's
+    ``centres`` nearer the middle of its own staff, summed over both staves; on a tie the
+    shorter way.
 
     >>> centres = {"treble": 68.0, "bass": 54.6}
     >>> [planned_shift(s, centres) for s in (7, 5, -2, 4, 6)]  # G, F, B♭, E, F♯
     [-5, 5, -2, 4, -6]
+    >>> registers = {"treble": {62: 2, 69: 6, 74: 2}, "bass": {43: 1, 50: 3, 55: 3, 60: 1}}
+    >>> planned_shift(5, centres, registers)  # F: the tenor would climb off the bass staff
+    -7
     """
     up = semitones % 12
+
+    def ledger(shift: int) -> float:
+        return sum(sum(n for p, n in registers[clef].items() if not low <= p + shift <= high)
+                   / max(1, sum(registers[clef].values()))
+                   for clef, (low, high) in STAFF_RANGE.items() if clef in registers)
 
     def distance(shift: int) -> float:
         return sum(abs(centres[clef] + shift - (low + high) / 2)
                    for clef, (low, high) in STAFF_RANGE.items() if clef in centres)
 
-    return min((up, up - 12), key=lambda shift: (round(distance(shift), 6), abs(shift)))
+    def cost(shift: int) -> tuple:
+        far = round(distance(shift), 6)
+        return ((round(ledger(shift), 6), far, abs(shift)) if registers
+                else (far, abs(shift)))
+
+    return min((up, up - 12), key=cost)
 
 
 def fit_to_piano(event: Event) -> Event:

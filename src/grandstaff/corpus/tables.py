@@ -37,6 +37,21 @@ class Corpus:
         table = self.tables[clef]
         return table_to_events(table[table["piece"] == piece])
 
+    def register(self, clef: str, pieces: list[str] | None = None) -> dict[int, int]:
+        """How many notes ``clef``'s staff strikes on each MIDI number, over ``pieces`` (every
+        piece by default), in the key the corpus stores them in: where the staff lies.
+
+        A held note counts once, where it is struck; the numbers come in rising order.
+        """
+        from collections import Counter
+
+        names = set(self.piece_names() if pieces is None else pieces)
+        table = self.tables[clef]
+        counts: Counter = Counter()
+        for event in table_to_events(table[table["piece"].isin(names)]):
+            counts.update(event.struck)
+        return dict(sorted(counts.items()))
+
     def fermatas(self, piece: str) -> list[Fraction] | None:
         """Where ``piece``'s phrases end (the onsets of its fermatas, in quarters), or
         ``None`` where its file marks none (unknown)."""

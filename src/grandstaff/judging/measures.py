@@ -93,7 +93,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "final tonic", "final V-I", "top ends on tonic", "leading tone resolves",
         "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
-        "hands apart by key", "left-hand ledger lines", "wide left hand", "left hand past a tenth",
+        "hands apart by key", "left-hand ledger lines", "right-hand ledger lines",
+        "left-hand ledger lines by key", "wide left hand", "left hand past a tenth",
         "doubled leading tone", "pre-dominant", "dominant restrikes", "cadence points",
         "longest without", "top repeats", "top steps")}
     for s in SETS:
@@ -139,8 +140,10 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
                  for p, ts in zip(sets[s].written, meters)]
         found["hands apart"][s] = _summary(apart)
         piano = [piano_staves(p) for p in sets[s].written]  # as the page writes them
-        found["left-hand ledger lines"][s] = _summary(
-            [en.left_hand_ledger_share(p["bass"]) for p in piano])
+        left_ledger = [en.left_hand_ledger_share(p["bass"]) for p in piano]
+        found["left-hand ledger lines"][s] = _summary(left_ledger)
+        found["right-hand ledger lines"][s] = _summary([en.ledger_share(p["treble"])
+                                                        for p in piano])
         found["wide left hand"][s] = _summary(
             [en.wide_left_hand_share(p["bass"], ts) for p, ts in zip(piano, meters)])
         found["left hand past a tenth"][s] = _summary(
@@ -150,6 +153,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
             found["crossings by key"][s] = _by_key(crossings, sets[s].keys)
             found["ledger lines by key"][s] = _by_key(ledger, sets[s].keys)
             found["hands apart by key"][s] = _by_key(apart, sets[s].keys)
+            found["left-hand ledger lines by key"][s] = _by_key(left_ledger, sets[s].keys)
     return found
 
 

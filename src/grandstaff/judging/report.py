@@ -220,13 +220,22 @@ def _ensemble_rows(both: dict) -> list[str]:
     if "wide left hand" in both:
         rows += ["| left-hand notes on ledger lines, piano staves (share) | " + " | ".join(
                      mean("left-hand ledger lines", s) for s in SETS) + " |",
+                 *(["| right-hand notes on ledger lines, piano staves (share) | " + " | ".join(
+                     mean("right-hand ledger lines", s) for s in SETS) + " |"]
+                   if "right-hand ledger lines" in both else []),
                  "| left hand wider than a ninth, piano staves (share of beats) | "
                  + " | ".join(mean("wide left hand", s) for s in SETS) + " |"]
         if "left hand past a tenth" in both:
             rows += ["| left hand wider than a major tenth, piano staves (share of beats) | "
                      + " | ".join(mean("left hand past a tenth", s) for s in SETS) + " |"]
-    rows += ["", "By requested key (model / 4-gram), crossings, treble ledger lines"
-             + (" and hands more than an octave apart:" if len(by_key) == 3 else ":"), "",
+    if "left-hand ledger lines by key" in both:
+        by_key.append("left-hand ledger lines by key")
+    titles = {"crossings by key": "crossings", "ledger lines by key": "treble ledger lines",
+              "hands apart by key": "hands more than an octave apart",
+              "left-hand ledger lines by key": "left-hand ledger lines (piano staves)"}
+    named = [titles[name] for name in by_key]
+    rows += ["", "By requested key (model / 4-gram): " + ", ".join(named[:-1]) + " and "
+             + named[-1] + ":", "",
              "| key | " + " | ".join(f"{name.removesuffix(' by key')} {s}" for name in by_key
                                     for s in ("model", "4-gram")) + " |",
              "|---|" + "---|" * (2 * len(by_key))]

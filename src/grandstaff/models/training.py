@@ -234,6 +234,8 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
                     for k, vals in history.history.items()},
         "versions": versions(),
         "phrases": phrase_statistics(corpus, train_pieces),
+        "register": {str(pitch): count
+                     for pitch, count in corpus.register(clef, train_pieces).items()},
     }
     return ClefModel(clef=clef, model=model, vocab=vocab, config=config, metrics=metrics)
 
