@@ -490,7 +490,8 @@ def _cross_validate(args) -> int:
     print(f"each trained model's scores are kept in {store}; the same command continues "
           "from there", file=sys.stderr)
     result = cross_validate(corpus, folds=args.folds, seed=args.seed, config=config,
-                            progress=not args.json, store=store, max_runs=args.runs)
+                            progress=not args.json, store=store, max_runs=args.runs,
+                            verbose=0 if args.json else 2)  # a line per epoch: hours of work
     table = format_folds(result)
     if args.report:
         path = Path(args.report)

@@ -92,3 +92,34 @@ def test_the_cli_refuses_bad_fold_arguments_in_one_line(capsys, argv, says):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and says in err, err
     assert "Traceback" not in err
+
+
+def test_the_cli_cross_validates_a_few_models_at_a_time(tiny_models, small_corpus, tmp_path,
+                                                        monkeypatch, capsys):
+    """`evaluate --folds` keeps each model's scores as it finishes; the same command again
+    continues where the last one stopped."""
+    import shutil
+    from pathlib import Path
+
+    from grandstaff.cli import main
+
+    models = tmp_path / "tiny"
+    shutil.copytree(tiny_models, models)
+    folder = Path(small_corpus.pieces["source"].iloc[0]).parent  # the set's own corpus
+    for clef in ("treble", "bass"):
+        path = models / clef / "metrics.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "source": str(folder)}))
+    monkeypatch.chdir(tmp_path)
+    argv = ["evaluate", "--models", str(models), "--folds", "2", "--epochs", "1", "--runs", "1"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "not finished: 1 of 8 models trained, folds none whole" in out
+    assert "| treble | pitch |" in out and "– (not trained yet)" in out
+    stores = list((tmp_path / "data").glob("folds-*.json"))
+    assert len(stores) == 1 and f"kept in {Path('data') / stores[0].name}" in err
+    assert list(json.loads(stores[0].read_text())["runs"]) == ["0/treble/coupled"]
+    assert main(argv) == 0
+    out, _ = capsys.readouterr()
+    assert "not finished: 2 of 8 models trained, folds none whole" in out
+    assert sorted(json.loads(stores[0].read_text())["runs"]) == ["0/bass/coupled",
+                                                                "0/treble/coupled"]
