@@ -10,6 +10,7 @@ Every method returns a new Piece; nothing is changed in place.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -337,9 +338,11 @@ def written_shift(staves: Mapping[str, Sequence[Event]], semitones: int) -> int:
     >>> written_shift(low, 7)   # A minor to E minor: up a fifth, not down a fourth
     7
     """
+    registers = {clef: Counter(p for event in staves[clef] for p in event.struck)
+                 for clef in STAFF_RANGE if clef in staves}
+
     def ledger(shift: int) -> int:
-        return sum(not low <= p + shift <= high for clef, (low, high) in STAFF_RANGE.items()
-                   for event in staves.get(clef, ()) for p in event.struck)
+        return sum(_off_staff(register, clef, shift) for clef, register in registers.items())
 
     up = semitones % 12
     return min((up, up - 12), key=lambda shift: (ledger(shift), abs(shift)))
@@ -366,9 +369,8 @@ def planned_shift(semitones: int, centres: Mapping[str, float],
     up = semitones % 12
 
     def ledger(shift: int) -> float:
-        return sum(sum(n for p, n in registers[clef].items() if not low <= p + shift <= high)
-                   / max(1, sum(registers[clef].values()))
-                   for clef, (low, high) in STAFF_RANGE.items() if clef in registers)
+        return sum(_off_staff(register, clef, shift) / max(1, sum(register.values()))
+                   for clef, register in registers.items() if clef in STAFF_RANGE)
 
     def distance(shift: int) -> float:
         return sum(abs(centres[clef] + shift - (low + high) / 2)
@@ -380,6 +382,13 @@ def planned_shift(semitones: int, centres: Mapping[str, float],
                 else (far, abs(shift)))
 
     return min((up, up - 12), key=cost)
+
+
+def _off_staff(register: Mapping[int, int], clef: str, shift: int) -> int:
+    """How many of the notes counted in ``register`` (notes per MIDI number) need ledger
+    lines on ``clef``'s staff once moved by ``shift`` semitones."""
+    low, high = STAFF_RANGE[clef]
+    return sum(count for pitch, count in register.items() if not low <= pitch + shift <= high)
 
 
 def fit_to_piano(event: Event) -> Event:
