@@ -207,10 +207,10 @@ def _add_evaluate(commands, parents: dict) -> None:
     evaluate.add_argument("--epochs", type=_positive_int, default=None,
                           help="with --folds: at most this many epochs per model (default: the "
                                "set's own)")
-    evaluate.add_argument("--runs", type=_positive_int, default=None,
+    evaluate.add_argument("--runs", type=_count, default=None,
                           help="with --folds: train at most this many of the 4K models now "
-                               "and report the folds done so far; the same command again "
-                               "continues (so does one stopped with Ctrl-C)")
+                               "and report the folds done so far (0: only report); the same "
+                               "command again continues (so does one stopped with Ctrl-C)")
     evaluate.add_argument("--store", default=None,
                           help="with --folds: the JSON file that keeps every trained model's "
                                "scores as it finishes (default: data/folds-<settings>.json, "

@@ -123,3 +123,8 @@ def test_the_cli_cross_validates_a_few_models_at_a_time(tiny_models, small_corpu
     assert "not finished: 2 of 8 models trained, folds none whole" in out
     assert sorted(json.loads(stores[0].read_text())["runs"]) == ["0/bass/coupled",
                                                                 "0/treble/coupled"]
+    # --runs 0 trains nothing and reports what the store holds
+    assert main([*argv[:-1], "0"]) == 0
+    out, _ = capsys.readouterr()
+    assert "not finished: 2 of 8 models trained" in out
+    assert len(json.loads(stores[0].read_text())["runs"]) == 2

@@ -78,7 +78,8 @@ def cross_validate(corpus: Corpus, *, folds: int = 5, seed: int = 0,
     JSON file), every trained model's scores are written there as soon as it finishes, and a
     later call with the same store and settings trains only what the file lacks, so hours of
     folds can be run a piece at a time. ``max_runs`` trains at most that many models in this
-    call; Ctrl-C stops between two models' scores as well. Either way the result covers the
+    call (0: none, only report what the store holds); Ctrl-C stops between two models'
+    scores as well. Either way the result covers the
     folds whose models are all done (``result["runs"]`` says how many of how many), and
     ``result["complete"]`` is true only when every fold is.
 
@@ -97,8 +98,8 @@ def cross_validate(corpus: Corpus, *, folds: int = 5, seed: int = 0,
             raise BadArgumentError(f"epochs {epochs!r} must be a whole number, 1 or more")
         config = replace(config, epochs=epochs)
     if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int)
-                                 or max_runs < 1):
-        raise BadArgumentError(f"max_runs {max_runs!r} must be a whole number, 1 or more")
+                                 or max_runs < 0):
+        raise BadArgumentError(f"max_runs {max_runs!r} must be a whole number, 0 or more")
     splits = fold_splits(corpus.piece_names(), folds, seed)
     variants = VARIANTS if independent else VARIANTS[:1]
     configs = {"coupled": replace(config, coupled=True),
