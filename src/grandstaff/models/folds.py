@@ -79,13 +79,14 @@ def cross_validate(corpus: Corpus, *, folds: int = 5, seed: int = 0,
     later call with the same store and settings trains only what the file lacks, so hours of
     folds can be run a piece at a time. ``max_runs`` trains at most that many models in this
     call (0: none, only report what the store holds); Ctrl-C stops between two models'
-    scores as well. Either way the result covers the
-    folds whose models are all done (``result["runs"]`` says how many of how many), and
-    ``result["complete"]`` is true only when every fold is.
+    scores as well. Either way the result compares the coupled models with the n-grams on
+    every fold where they are done, and with the independent ones where those are too;
+    ``result["runs"]`` says how many models of how many are done and which folds are whole,
+    and ``result["complete"]`` is true only when every fold is.
 
     >>> part = cross_validate(corpus, folds=5, store="folds.json", max_runs=2)  # doctest: +SKIP
     >>> part["runs"]                                                            # doctest: +SKIP
-    {'done': 2, 'of': 20, 'trained_now': 2, 'folds_done': [0]}
+    {'done': 2, 'of': 20, 'trained_now': 2, 'folds_done': [], 'interrupted': False}
     """
     from tqdm import tqdm
 
