@@ -256,15 +256,18 @@ def _holds_under_motion(measure) -> bool:
 def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fraction) -> None:
     """Write ``measure`` as two voices: the top note of every chord stems up, the notes below
     it stem down, and in each voice notes tied to one another are joined where one note can
-    be written without hiding a compound ``beat``. A pause of the lower voice is a hidden
-    rest. A fermata stands over the upper voice and, inverted, under the lower."""
+    be written without hiding a compound ``beat``. A single note tied to a note below the
+    top of the chord beside it stays in the lower voice (:func:`_lone_notes_below`), so that
+    no tie joins two voices; the upper voice rests there. A pause of the lower voice is a
+    hidden rest. A fermata stands over the upper voice and, inverted, under the lower."""
     import copy
 
     from music21 import chord, expressions, note, stream
 
     elements = list(measure.notesAndRests)
+    lone_below = _lone_notes_below(elements)
     upper, lower = stream.Voice(id=ids[0]), stream.Voice(id=ids[1])
-    for element in elements:
+    for index, element in enumerate(elements):
         offset, length = element.offset, element.duration.quarterLength
         if element.isRest:
             upper.insert(offset, note.Rest(quarterLength=length))
@@ -273,6 +276,10 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
         members = sorted(_members(element), key=lambda m: m.pitch.midi)
         top = note.Note(copy.deepcopy(members[-1].pitch), quarterLength=length)
         top.tie = copy.deepcopy(members[-1].tie)
+        if index in lone_below:
+            upper.insert(offset, note.Rest(quarterLength=length))
+            lower.insert(offset, top)
+            continue
         held = any(isinstance(e, expressions.Fermata) for e in element.expressions)
         if held:
             top.expressions.append(_fermata("upright"))
@@ -295,6 +302,54 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
             element.stemDirection = stem
         measure.insert(0, voice)
     measure.makeBeams(inPlace=True)
+
+
+def _lone_notes_below(elements) -> set[int]:
+    """The indices of the single notes among ``elements`` (a measure's notes, chords and
+    rests in order) that belong in the lower voice: those tied from or into a note below
+    the top of the chord (or of a single note already below) beside them, and tied to no
+    note of the upper voice (nor marked with a fermata, which stands over the upper voice).
+    A held tenor under a moving one keeps its voice.
+
+    >>> from music21 import chord, note, tie
+    >>> held = note.Note("B3", quarterLength=0.5)
+    >>> held.tie = tie.Tie("start")
+    >>> under = chord.Chord(["B3", "G4"], quarterLength=0.5)
+    >>> under.notes[0].tie = tie.Tie("stop")
+    >>> sorted(_lone_notes_below([held, under]))
+    [0]
+    """
+    from music21 import expressions
+
+    below: set[int] = set()
+
+    def voices_of(index: int) -> tuple[set[int], set[int]]:  # (upper, lower) MIDI numbers
+        element = elements[index]
+        if element.isRest:
+            return set(), set()
+        midis = sorted(m.pitch.midi for m in _members(element))
+        if len(midis) == 1:
+            return (set(), set(midis)) if index in below else (set(midis), set())
+        return {midis[-1]}, set(midis[:-1])
+
+    changed = True
+    while changed:  # a chain of single notes tied on takes its voice from the chord it meets
+        changed = False
+        for index, element in enumerate(elements):
+            if element.isRest or index in below or len(_members(element)) != 1 or any(
+                    isinstance(e, expressions.Fermata) for e in element.expressions):
+                continue  # a fermata stands over the upper voice
+            (member,) = _members(element)
+            kind = member.tie.type if member.tie is not None else None
+            linked = ([index - 1] if kind in ("stop", "continue") and index > 0 else []) + (
+                [index + 1] if kind in ("start", "continue") and index + 1 < len(elements)
+                else [])
+            sides = [voices_of(j) for j in linked]
+            midi = member.pitch.midi
+            if any(midi in low for _, low in sides) and not any(midi in up for up, _ in sides):
+                below.add(index)
+                changed = True
+    return below
 
 
 def _join_whole_ties(voice, beat: Fraction | None, bar: Fraction) -> None:
