@@ -256,16 +256,16 @@ def _holds_under_motion(measure) -> bool:
 def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fraction) -> None:
     """Write ``measure`` as two voices: the top note of every chord stems up, the notes below
     it stem down, and in each voice notes tied to one another are joined where one note can
-    be written without hiding a compound ``beat``. A single note tied to a note below the
-    top of the chord beside it stays in the lower voice (:func:`_lone_notes_below`), so that
-    no tie joins two voices; the upper voice rests there. A pause of the lower voice is a
+    be written without hiding a compound ``beat``. A note or chord whose top note is tied to
+    the lower voice stays wholly in it (:func:`_held_below`), so that no tie joins two
+    voices; the upper voice rests there. A pause of the lower voice is a
     hidden rest. A fermata stands over the upper voice and, inverted, under the lower."""
     import copy
 
     from music21 import chord, expressions, note, stream
 
     elements = list(measure.notesAndRests)
-    lone_below = _lone_notes_below(elements)
+    held_below = _held_below(elements)
     upper, lower = stream.Voice(id=ids[0]), stream.Voice(id=ids[1])
     for index, element in enumerate(elements):
         offset, length = element.offset, element.duration.quarterLength
@@ -276,9 +276,12 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
         members = sorted(_members(element), key=lambda m: m.pitch.midi)
         top = note.Note(copy.deepcopy(members[-1].pitch), quarterLength=length)
         top.tie = copy.deepcopy(members[-1].tie)
-        if index in lone_below:
+        if index in held_below:
+            below = [note.Note(copy.deepcopy(m.pitch), quarterLength=length) for m in members]
+            for made, member in zip(below, members):
+                made.tie = copy.deepcopy(member.tie)
             upper.insert(offset, note.Rest(quarterLength=length))
-            lower.insert(offset, top)
+            lower.insert(offset, below[0] if len(below) == 1 else chord.Chord(below))
             continue
         held = any(isinstance(e, expressions.Fermata) for e in element.expressions)
         if held:
@@ -304,19 +307,20 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
     measure.makeBeams(inPlace=True)
 
 
-def _lone_notes_below(elements) -> set[int]:
-    """The indices of the single notes among ``elements`` (a measure's notes, chords and
-    rests in order) that belong in the lower voice: those tied from or into a note below
-    the top of the chord (or of a single note already below) beside them, and tied to no
-    note of the upper voice (nor marked with a fermata, which stands over the upper voice).
-    A held tenor under a moving one keeps its voice.
+def _held_below(elements) -> set[int]:
+    """The indices of the notes and chords among ``elements`` (a measure's notes, chords and
+    rests in order) that belong wholly in the lower voice: those whose top note is tied
+    from or into a note of the lower voice beside them (a note below the top of a chord, or
+    one already below), and tied to no note of the upper voice (nor marked with a fermata,
+    which stands over the upper voice). A held tenor keeps its voice when the note over it
+    stops: the upper voice rests, and no tie joins two voices.
 
     >>> from music21 import chord, note, tie
     >>> held = note.Note("B3", quarterLength=0.5)
     >>> held.tie = tie.Tie("start")
     >>> under = chord.Chord(["B3", "G4"], quarterLength=0.5)
     >>> under.notes[0].tie = tie.Tie("stop")
-    >>> sorted(_lone_notes_below([held, under]))
+    >>> sorted(_held_below([held, under]))
     [0]
     """
     from music21 import expressions
@@ -328,24 +332,24 @@ def _lone_notes_below(elements) -> set[int]:
         if element.isRest:
             return set(), set()
         midis = sorted(m.pitch.midi for m in _members(element))
-        if len(midis) == 1:
-            return (set(), set(midis)) if index in below else (set(midis), set())
+        if index in below:
+            return set(), set(midis)
         return {midis[-1]}, set(midis[:-1])
 
     changed = True
-    while changed:  # a chain of single notes tied on takes its voice from the chord it meets
+    while changed:  # a chain of held notes takes its voice from the chord it meets
         changed = False
         for index, element in enumerate(elements):
-            if element.isRest or index in below or len(_members(element)) != 1 or any(
+            if element.isRest or index in below or any(
                     isinstance(e, expressions.Fermata) for e in element.expressions):
-                continue  # a fermata stands over the upper voice
-            (member,) = _members(element)
-            kind = member.tie.type if member.tie is not None else None
+                continue
+            top = max(_members(element), key=lambda m: m.pitch.midi)
+            kind = top.tie.type if top.tie is not None else None
             linked = ([index - 1] if kind in ("stop", "continue") and index > 0 else []) + (
                 [index + 1] if kind in ("start", "continue") and index + 1 < len(elements)
                 else [])
             sides = [voices_of(j) for j in linked]
-            midi = member.pitch.midi
+            midi = top.pitch.midi
             if any(midi in low for _, low in sides) and not any(midi in up for up, _ in sides):
                 below.add(index)
                 changed = True
