@@ -27,6 +27,10 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     assert list(both["left-hand ledger lines by key"]["model"]) == [
         "C major", "A minor", "G major"]
     assert 0 <= both["right-hand ledger lines"]["model"]["mean"] <= 1
+    # ties as engraved: a bar holds a few at most, and held-out Bach's are the same each time
+    for hand in ("right-hand ties", "left-hand ties"):
+        assert all(0 <= both[hand][s]["mean"] < 4 for s in ("corpus", "model", "ngram"))
+        assert both[hand]["corpus"] == again["both"][hand]["corpus"]
     # held-out Bach is the same whatever the model: its harmony is what the measures say
     assert both["harmonic fit"]["corpus"] == again["both"]["harmonic fit"]["corpus"]
     written = write_report(first, tmp_path / "quality.md")
@@ -34,6 +38,7 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     assert "| pitch classes |" in text and "mode agreement" in text
     assert "| last two harmonies V(7)–I (share) |" in text and "| G major |" in text
     assert "| right-hand notes on ledger lines, piano staves (share) |" in text
+    assert "| left-hand ties per bar, piano staves (as engraved) |" in text
     assert "hands more than an octave apart and left-hand ledger lines (piano staves):" in text
     assert "| left-hand ledger lines model | left-hand ledger lines 4-gram |" in text
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written[1:])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..music.events import CLEFS, Event
 from ..music.hands import piano_staves
 from ..music.keys import Key
+from ..music.notation import build_score, ties_per_bar
 from . import ensemble as en
 from . import quality as q
 
@@ -95,6 +96,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
         "hands apart by key", "left-hand ledger lines", "right-hand ledger lines",
         "left-hand ledger lines by key", "wide left hand", "left hand past a tenth",
+        "right-hand ties", "left-hand ties",
         "doubled leading tone", "pre-dominant", "dominant restrikes", "cadence points",
         "longest without", "top repeats", "top steps")}
     for s in SETS:
@@ -144,6 +146,10 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         found["left-hand ledger lines"][s] = _summary(left_ledger)
         found["right-hand ledger lines"][s] = _summary([en.ledger_share(p["treble"])
                                                         for p in piano])
+        ties = [ties_per_bar(build_score(p, key=key, time_signature=ts))
+                for p, key, ts in zip(piano, sets[s].keys, meters)]
+        found["right-hand ties"][s] = _summary([t["treble"] for t in ties])
+        found["left-hand ties"][s] = _summary([t["bass"] for t in ties])
         found["wide left hand"][s] = _summary(
             [en.wide_left_hand_share(p["bass"], ts) for p, ts in zip(piano, meters)])
         found["left hand past a tenth"][s] = _summary(

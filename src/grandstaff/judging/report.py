@@ -223,6 +223,11 @@ def _ensemble_rows(both: dict) -> list[str]:
                  *(["| right-hand notes on ledger lines, piano staves (share) | " + " | ".join(
                      mean("right-hand ledger lines", s) for s in SETS) + " |"]
                    if "right-hand ledger lines" in both else []),
+                 *(["| right-hand ties per bar, piano staves (as engraved) | " + " | ".join(
+                     mean("right-hand ties", s) for s in SETS) + " |",
+                     "| left-hand ties per bar, piano staves (as engraved) | " + " | ".join(
+                     mean("left-hand ties", s) for s in SETS) + " |"]
+                   if "left-hand ties" in both else []),
                  "| left hand wider than a ninth, piano staves (share of beats) | "
                  + " | ".join(mean("wide left hand", s) for s in SETS) + " |"]
         if "left hand past a tenth" in both:

@@ -525,6 +525,28 @@ def analysed_mode(staves: Mapping[str, Sequence[Event]]) -> str:
     return "minor" if flat.analyze("key").mode == "minor" else "major"
 
 
+def ties_per_bar(score) -> dict[str, float]:
+    """The ties a reader sees on each staff of ``score`` (a :func:`build_score` result), per
+    bar: every arc from a note to the next, whether it crosses a beat, a barline or joins a
+    held voice to a moving one.
+
+    >>> from fractions import Fraction as F
+    >>> staves = {"treble": [Event((72,), F(6)), Event((71,), F(2))],
+    ...           "bass": [Event((48,), F(2)), Event((43,), F(6))]}
+    >>> ties_per_bar(build_score(staves))
+    {'treble': 0.5, 'bass': 0.5}
+    """
+    from music21 import stream
+
+    found = {}
+    for clef_name, part in zip(CLEFS, score.parts):
+        bars = len(part.getElementsByClass(stream.Measure)) or 1
+        arcs = sum(1 for element in part.recurse().notes for member in _members(element)
+                   if member.tie is not None and member.tie.type in ("start", "continue"))
+        found[clef_name] = arcs / bars
+    return found
+
+
 def compound_beat(time_signature: str) -> Fraction | None:
     """The dotted beat of a compound meter (6/8, 9/8, 12/8, 6/16...) in quarters, else None.
 
