@@ -8,9 +8,8 @@ from grandstaff.music.events import Event
 from grandstaff.music.notation import build_score
 
 
-def test_compound_meters_show_their_beats_and_keep_the_music():
-    """Three quarters in 6/8: the middle one crosses the dotted beat and is written as two
-    tied eighths; read back, the events are the same three quarters."""
+def _reads_back(score, clef: str, events, name: str = "written") -> None:
+    """``score`` written as MusicXML and read back gives ``clef``'s ``events`` exactly."""
     import tempfile
     from pathlib import Path
 
@@ -18,17 +17,23 @@ def test_compound_meters_show_their_beats_and_keep_the_music():
     from grandstaff.music.codec import events_to_table
     from grandstaff.output.render import write_musicxml
 
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_musicxml(score, Path(folder) / f"{name}.musicxml")
+        tables = gs.encode(path, transpose=False)
+    assert tables[clef][["pitch", "duration"]].values.tolist() == \
+        events_to_table(events)[["pitch", "duration"]].values.tolist()
+
+
+def test_compound_meters_show_their_beats_and_keep_the_music():
+    """Three quarters in 6/8: the middle one crosses the dotted beat and is written as two
+    tied eighths; read back, the events are the same three quarters."""
     treble = [Event((72,), Fraction(1)), Event((74, 77), Fraction(1)), Event((76,), Fraction(1))]
     bass = [Event((48,), Fraction(3, 2)), Event((43,), Fraction(3, 2))]
     score = build_score({"treble": treble, "bass": bass}, time_signature="6/8")
     written = [(n.quarterLength, n.tie.type if n.tie else None)
                for n in score.parts[0].flatten().notes]
     assert written == [(1.0, None), (0.5, "start"), (0.5, "stop"), (1.0, None)]
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_musicxml(score, Path(folder) / "six-eight.musicxml")
-        tables = gs.encode(path)
-    assert tables["treble"][["pitch", "duration"]].values.tolist() == \
-        events_to_table(treble)[["pitch", "duration"]].values.tolist()
+    _reads_back(score, "treble", treble, "six-eight")
     three_four = build_score({"treble": treble, "bass": bass}, time_signature="3/4")
     assert [n.quarterLength for n in three_four.parts[0].flatten().notes] == [1.0, 1.0, 1.0]
 
@@ -57,13 +62,6 @@ def test_a_held_note_is_not_joined_across_a_compound_beat():
     """In 6/8 the bass holds D3 from the third eighth into the second beat while the lower
     voice moves: the upper voice shows it as an eighth tied to a dotted quarter, not a half
     note that hides the beat, and the music reads back unchanged."""
-    import tempfile
-    from pathlib import Path
-
-    import grandstaff as gs
-    from grandstaff.music.codec import events_to_table
-    from grandstaff.output.render import write_musicxml
-
     half = Fraction(1, 2)
     bass = [Event((38, 50), half), Event((38, 45), half, (38,)), Event((38, 50), half, (38,)),
             Event((31, 50), Fraction(3, 2), (50,))]
@@ -76,11 +74,7 @@ def test_a_held_note_is_not_joined_across_a_compound_beat():
     for start, length in placed:
         within = start % beat
         assert within == 0 or within + length <= beat, (start, length)
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_musicxml(score, Path(folder) / "held.musicxml")
-        tables = gs.encode(path, transpose=False)
-    assert tables["bass"][["pitch", "duration"]].values.tolist() == \
-        events_to_table(bass)[["pitch", "duration"]].values.tolist()
+    _reads_back(score, "bass", bass, "held")
 
 
 def test_the_writer_spells_chorales_as_bach_did(chorale_paths):
@@ -140,13 +134,6 @@ def test_a_held_note_keeps_its_voice():
     """The bass holds E3 while the tenor's G4 ends and then sounds alone: E3 stays in the
     lower voice as one quarter (not an eighth tied up into the upper voice), the upper voice
     rests, and the music reads back unchanged."""
-    import tempfile
-    from pathlib import Path
-
-    import grandstaff as gs
-    from grandstaff.music.codec import events_to_table
-    from grandstaff.output.render import write_musicxml
-
     half = Fraction(1, 2)
     bass = [Event((55, 67), Fraction(3)), Event((52, 67), half, (67,)),
             Event((52,), half, (52,)), Event((55,), Fraction(4))]
@@ -159,11 +146,7 @@ def test_a_held_note_keeps_its_voice():
         [(0.0, 3.5, False), (3.5, 0.5, True)]
     assert [(n.offset, n.quarterLength, n.pitch.midi) for n in lower.notes] == \
         [(0.0, 3.0, 55), (3.0, 1.0, 52)]
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_musicxml(score, Path(folder) / "held.musicxml")
-        tables = gs.encode(path, transpose=False)
-    assert tables["bass"][["pitch", "duration"]].values.tolist() == \
-        events_to_table(bass)[["pitch", "duration"]].values.tolist()
+    _reads_back(score, "bass", bass, "held")
 
 
 def test_ties_stay_within_a_voice_in_the_chorales(chorale_paths):
