@@ -467,6 +467,25 @@ def test_the_hands_enter_within_a_beat_of_each_other(tables):
     assert allowed(rule, later, arrays, durations) == set(durations.tokens)
 
 
+def test_a_rest_mid_piece_lasts_a_beat_at_most(tables):
+    """Mid-piece a rest lasts a beat at most (a dotted quarter in 6/8); an opening rest, a
+    rest that fills the end and a note are left alone."""
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays = tables["arrays"]("treble")
+    resting = view(vocab, tables["bass"], pitch="rest", elapsed=96)
+    kept = allowed(r.ShortRests(24), resting, arrays, durations)
+    assert {t for t in kept if not t.startswith("<")} == {"1/4", "1/3", "1/2", "3/4", "1"}
+    assert "3/2" in allowed(r.ShortRests(36), resting, arrays, durations)
+    assert "2" not in allowed(r.ShortRests(36), resting, arrays, durations)
+    at_end = resting._replace(remaining=np.array([96]))
+    assert {"1", "4"} <= allowed(r.ShortRests(24), at_end, arrays, durations)
+    assert "3" not in allowed(r.ShortRests(24), at_end, arrays, durations)
+    opening = resting._replace(elapsed=np.array([0]))
+    assert allowed(r.ShortRests(24), opening, arrays, durations) == set(durations.tokens)
+    note = resting._replace(pitch=np.array([vocab.id("60")]))
+    assert allowed(r.ShortRests(24), note, arrays, durations) == set(durations.tokens)
+
+
 def test_a_planned_pickup_opens_with_a_rest_of_the_lead_in_both_hands(tables):
     """Until the lead only rests, ending there (three beats: a one-beat pickup), then a
     note; later onsets, and a note's duration, are left alone."""

@@ -1116,6 +1116,23 @@ class EntriesTogether(Rule):
 
 
 @dataclass(frozen=True)
+class ShortRests(Rule):
+    """Once a piece has begun, a hand rests a beat at most (a breath after a phrase end),
+    unless the rest fills the piece's end: a chorale's staff rests longer mid-piece in 9
+    (treble) and 11 (bass) of the 412 pieces"""
+
+    name: ClassVar[str] = "short rests"
+    head: ClassVar[str] = DURATION
+    kind: ClassVar[str] = WISH
+    beat: int = TICKS_PER_QUARTER
+
+    def __call__(self, view, arrays, xp):
+        resting = ((view.elapsed > 0) & arrays.rest[view.pitch])[:, None]
+        ticks = arrays.ticks[None, :]
+        return ~resting | (ticks <= self.beat) | (ticks >= view.remaining[:, None])
+
+
+@dataclass(frozen=True)
 class PhraseEndArrives(Rule):
     """No event crosses a planned phrase end, and the one that begins on it lasts a beat or
     more: the hands arrive together and hold"""
@@ -1164,7 +1181,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     BassLeapsWithinOctave, TopVoiceMoves, HandsClose, ChordOnTheBeat, Consonance,
     ChromaticClash, MelodyHeard,
     BarFilling, MelodyRhythm, MelodyEntryRhythm, ClosingHold, PickupLength, CompoundBeat,
-    EntriesTogether,
+    EntriesTogether, ShortRests,
     PhraseEndArrives, EighthGrid)
 
 
@@ -1325,6 +1342,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
     if not primed and coupled and own:
         chosen.append(EntriesTogether(int(beat * TICKS_PER_QUARTER)))
+    if coupled and not guided:  # a given melody rests as it is written
+        chosen.append(ShortRests(int(beat * TICKS_PER_QUARTER)))
     if coupled:
         chosen += [PhraseEndArrives(int(beat * TICKS_PER_QUARTER)), EighthGrid()]
     return Rules(tuple(chosen))
