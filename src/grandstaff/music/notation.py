@@ -260,9 +260,7 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
     the lower voice stays wholly in it (:func:`_held_below`), so that no tie joins two
     voices; the upper voice rests there. A pause of the lower voice is a
     hidden rest. A fermata stands over the upper voice and, inverted, under the lower."""
-    import copy
-
-    from music21 import chord, expressions, note, stream
+    from music21 import expressions, note, stream
 
     elements = list(measure.notesAndRests)
     held_below = _held_below(elements)
@@ -274,15 +272,11 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
             lower.insert(offset, _hidden_rest(length))
             continue
         members = sorted(_members(element), key=lambda m: m.pitch.midi)
-        top = note.Note(copy.deepcopy(members[-1].pitch), quarterLength=length)
-        top.tie = copy.deepcopy(members[-1].tie)
         if index in held_below:
-            below = [note.Note(copy.deepcopy(m.pitch), quarterLength=length) for m in members]
-            for made, member in zip(below, members):
-                made.tie = copy.deepcopy(member.tie)
             upper.insert(offset, note.Rest(quarterLength=length))
-            lower.insert(offset, below[0] if len(below) == 1 else chord.Chord(below))
+            lower.insert(offset, _copied(members, length))
             continue
+        top = _copied(members[-1:], length)
         held = any(isinstance(e, expressions.Fermata) for e in element.expressions)
         if held:
             top.expressions.append(_fermata("upright"))
@@ -290,10 +284,7 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
         if len(members) == 1:
             lower.insert(offset, _hidden_rest(length))
             continue
-        below = [note.Note(copy.deepcopy(m.pitch), quarterLength=length) for m in members[:-1]]
-        for made, member in zip(below, members[:-1]):
-            made.tie = copy.deepcopy(member.tie)
-        under = below[0] if len(below) == 1 else chord.Chord(below)
+        under = _copied(members[:-1], length)
         if held:
             under.expressions.append(_fermata("inverted"))
         lower.insert(offset, under)
@@ -305,6 +296,21 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
             element.stemDirection = stem
         measure.insert(0, voice)
     measure.makeBeams(inPlace=True)
+
+
+def _copied(members: Sequence, length: float):
+    """A new note (one member) or chord (several) of ``length`` with the members' pitches and
+    ties, for a voice of its own."""
+    import copy
+
+    from music21 import chord, note
+
+    made = []
+    for member in members:
+        one = note.Note(copy.deepcopy(member.pitch), quarterLength=length)
+        one.tie = copy.deepcopy(member.tie)
+        made.append(one)
+    return made[0] if len(made) == 1 else chord.Chord(made)
 
 
 def _held_below(elements) -> set[int]:
