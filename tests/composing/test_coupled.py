@@ -217,8 +217,8 @@ def test_the_hands_keep_their_order_and_the_outer_voices_avoid_parallels(duet, m
 def test_the_treble_keeps_to_its_staff_where_it_will_be_written(duet, shift):
     """Told it will be transposed by ``shift``, the treble writes fewer notes that would need
     ledger lines there than it does when not told."""
-    from grandstaff.composing.piece import STAFF_RANGE
     from grandstaff.composing.tables import PitchTable
+    from grandstaff.music.events import STAFF_RANGE
 
     staff = tuple(n - shift for n in STAFF_RANGE["treble"])
     length = 4 * bar_length("4/4")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..bounds import MAX_TEMPO, check_tempo  # noqa: F401  (re-exported)
 from ..errors import BadArgumentError, EngraverMissingError, OutputExistsError
 from ..files import check_writable, temporary_folder
-from ..music.events import CLEFS, Event, bar_length, total_duration
+from ..music.events import CLEFS, STAFF_RANGE, Event, bar_length, total_duration
 from ..music.hands import check_staff_split, piano_staves
 from ..music.keys import Key
 from ..text import clean_text
@@ -321,11 +321,6 @@ def parse_formats(formats: Iterable[str] | str) -> tuple[str, ...]:
             f"format {','.join(unknown) or '(none)'!s} is not one of {', '.join(FORMATS)}; "
             "e.g. --formats musicxml,midi,pdf")
     return chosen
-
-
-#: The notes each staff writes without ledger lines: D4–G♯5 on the treble staff, F2–B3 on the
-#: bass staff (a note just outside hangs below or above the staff).
-STAFF_RANGE = {"treble": (62, 80), "bass": (41, 59)}
 
 
 def written_shift(staves: Mapping[str, Sequence[Event]], semitones: int) -> int:

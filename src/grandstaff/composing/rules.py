@@ -29,7 +29,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from ..music.events import bar_length, beat_length
+from ..music.events import STAFF_RANGE, bar_length, beat_length
 from ..music.vocab import TICKS_PER_QUARTER
 from .tables import (
     SILENT_ABOVE,
@@ -781,8 +781,6 @@ class TrebleOnStaff(TokenCost):
     name: ClassVar[str] = "the treble on its staff"
 
     def costs(self, table, clef, mode, shift):
-        from .piece import STAFF_RANGE
-
         if clef != "treble" or shift is None:
             return np.zeros(len(table))
         low, high = (n - shift for n in STAFF_RANGE[clef])

@@ -21,7 +21,7 @@ import bisect
 from collections.abc import Sequence
 from fractions import Fraction
 
-from ..music.events import Event, bar_length, beat_length
+from ..music.events import STAFF_RANGE, Event, bar_length, beat_length
 from ..music.events import notes_of as notes
 
 #: Pitch-class sets that one chord explains: every major and minor triad and every dominant
@@ -33,8 +33,6 @@ CHORDS = tuple(frozenset((root + step) % 12 for step in shape)
 #: and the middle of the bar where the bar falls into two equal halves of several beats.
 STRONG_BEATS = {"4/4": (0, 2), "2/2": (0, 2), "4/2": (0, 4), "12/8": (0, 3), "6/8": (0, 1.5),
                 "6/4": (0, 3)}
-#: Treble notes below D4 or above G♯5 need ledger lines.
-TREBLE_STAFF = (62, 80)
 
 
 def _onsets(events: Sequence[Event]) -> list[Fraction]:
@@ -440,8 +438,6 @@ def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
 #: A major tenth in semitones: a left hand stretched wider is past most hands.
 TENTH = 16
 
-#: Bass-staff notes below F2 or above B3 need ledger lines.
-BASS_STAFF = (41, 59)
 
 
 def left_hand_ledger_share(bass: Sequence[Event]) -> float:
@@ -454,7 +450,7 @@ def left_hand_ledger_share(bass: Sequence[Event]) -> float:
     struck = [p for event in bass for p in event.struck]
     if not struck:
         return float("nan")
-    low, high = BASS_STAFF
+    low, high = STAFF_RANGE["bass"]
     return sum(not low <= p <= high for p in struck) / len(struck)
 
 
@@ -483,5 +479,5 @@ def ledger_share(treble: Sequence[Event]) -> float:
     struck = [p for event in treble for p in event.struck]
     if not struck:
         return float("nan")
-    low, high = TREBLE_STAFF
+    low, high = STAFF_RANGE["treble"]
     return sum(not low <= p <= high for p in struck) / len(struck)

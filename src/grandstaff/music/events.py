@@ -23,6 +23,9 @@ from functools import lru_cache
 from ..errors import BadArgumentError, BadInputError
 
 CLEFS: tuple[str, str] = ("treble", "bass")
+#: The notes each staff writes without ledger lines: D4–G♯5 on the treble staff, F2–B3 on the
+#: bass staff (a note just outside hangs below or above the staff).
+STAFF_RANGE: dict[str, tuple[int, int]] = {"treble": (62, 80), "bass": (41, 59)}
 #: Interval classes (semitones mod 12) consonant between the hands: unison/octave, minor and
 #: major thirds, perfect fifth, minor and major sixths. The fourth and the tritone count as
 #: dissonant, as they do above a bass.

@@ -24,13 +24,11 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from ..errors import BadArgumentError
-from .events import CLEFS, Event, notes_of, total_duration
+from .events import CLEFS, STAFF_RANGE, Event, notes_of, total_duration
 
 #: How the staves are written: "piano" (this module) or "as-sampled" (tenor and bass on the bass
 #: staff, soprano and alto on the treble, as the models wrote them).
 STAFF_SPLITS = ("piano", "as-sampled")
-#: The highest bass-staff note without ledger lines above (B3).
-BASS_STAFF_TOP = 59
 #: The widest one hand takes (an octave), and the stretch of the left hand that is too wide
 #: (more than a ninth: a tenth is past most hands).
 HAND_SPAN, TOO_WIDE = 12, 14
@@ -87,10 +85,10 @@ def _movable(source: list[Note], target: list[Note], *, upward: bool) -> list[No
         if not all(_fits(pitch, _sounding(staying, s), _sounding(other, s), upward)
                    for s in slices):
             continue
-        if upward and pitch <= BASS_STAFF_TOP and not any(
+        if upward and pitch <= STAFF_RANGE["bass"][1] and not any(
                 pitch - min(_sounding(staying, s)) > TOO_WIDE for s in slices):
             continue
-        if not upward and pitch > BASS_STAFF_TOP:  # as many ledger lines on either staff
+        if not upward and pitch > STAFF_RANGE["bass"][1]:  # as many ledger lines on either staff
             continue
         moved.append(source[index])
         gone.add(index)
