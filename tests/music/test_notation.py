@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from grandstaff.music.events import Event
-from grandstaff.music.notation import build_score
+from grandstaff.music.notation import build_score, ties_per_bar
 
 
 def _reads_back(score, clef: str, events, name: str = "written") -> None:
@@ -180,3 +180,23 @@ def test_a_chord_under_a_held_note_stays_in_the_lower_voice():
     upper, lower = score.parts[1].getElementsByClass("Measure").first().voices
     assert [(n.offset, n.isRest) for n in upper.notesAndRests][:2] == [(0.0, False), (0.5, True)]
     assert [sorted(p.midi for p in n.pitches) for n in lower.notes][:2] == [[52, 55], [48, 55]]
+
+
+def test_a_tenor_held_over_a_moving_bass_is_a_voice_of_its_own():
+    """The left hand holds C3 under G3–C4 and A3–C4: with the bass alone in the lower voice
+    (stems down) and the upper notes over it, no note is tied; written the right hand's way
+    (the top note alone), the lower voice would tie C3 inside a chord. The right hand, given
+    the same notes an octave up, keeps its melody alone on top and ties within its chord."""
+    half = Fraction(1, 2)
+    bass = [Event((48, 55, 60), half), Event((48, 57, 60), half, (48,)),
+            Event((43, 55, 59), Fraction(1)), Event((48, 52, 55), Fraction(2))]
+    treble = [Event(tuple(p + 12 for p in e.pitches), e.duration,
+                    tuple(p + 12 for p in e.held)) for e in bass]
+    score = build_score({"treble": treble, "bass": bass})
+    upper, lower = score.parts[1].getElementsByClass("Measure").first().voices
+    assert [(n.offset, n.quarterLength, [p.midi for p in n.pitches]) for n in lower.notes][:2] \
+        == [(0.0, 1.0, [48]), (1.0, 1.0, [43])]
+    assert [sorted(p.midi for p in n.pitches) for n in upper.notes][:2] == [[55, 60], [57, 60]]
+    assert ties_per_bar(score) == {"treble": 1.0, "bass": 0.0}
+    _reads_back(score, "bass", bass, "tenor")
+    _reads_back(score, "treble", treble, "tenor")

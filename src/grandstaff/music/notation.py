@@ -229,7 +229,7 @@ def _staff(events: Sequence[Event], clef_name: str, key: Key, time_signature: st
     part.makeNotation(inPlace=True)
     for measure in part.getElementsByClass(stream.Measure):
         if _holds_under_motion(measure):
-            _two_voices(measure, VOICES[clef_name], beat, bar)
+            _two_voices(measure, VOICES[clef_name], beat, bar, STAFF_SPLITS_TRIED[clef_name])
     return part
 
 
@@ -253,17 +253,42 @@ def _holds_under_motion(measure) -> bool:
     return False
 
 
-def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fraction) -> None:
-    """Write ``measure`` as two voices: the top note of every chord stems up, the notes below
-    it stem down, and in each voice notes tied to one another are joined where one note can
-    be written without hiding a compound ``beat``. A note or chord whose top note is tied to
-    the lower voice stays wholly in it (:func:`_held_below`), so that no tie joins two
-    voices; the upper voice rests there. A pause of the lower voice is a
-    hidden rest. A fermata stands over the upper voice and, inverted, under the lower."""
+#: How a staff's chords part into two voices: "top" alone in the upper voice (the soprano over
+#: the rest), or "bottom" alone in the lower (the bass under the rest).
+SPLITS = ("top", "bottom")
+#: The splits each staff tries in a measure where a note holds while another moves, the first
+#: kept unless another needs fewer ties: the right hand's melody stems up on its own, the left
+#: hand's bass stems down on its own where that writes fewer ties (a tenor held over a bass in
+#: eighths is a voice of its own).
+STAFF_SPLITS_TRIED = {"treble": ("top",), "bass": ("top", "bottom")}
+
+
+def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fraction,
+                splits: Sequence[str] = ("top",)) -> None:
+    """Write ``measure`` as two voices, parting every chord by the first of ``splits`` (see
+    :data:`SPLITS`) unless another writes fewer ties: the upper voice stems up, the lower
+    down, and in each voice notes tied to one another are joined where one note can be
+    written without hiding a compound ``beat``. A note or chord tied to the other voice by the
+    note that would stand alone stays wholly in that voice (:func:`_held_over`), so that no
+    tie joins two voices; the voice it leaves rests there (a visible rest over, a hidden one
+    under). A fermata stands over the upper voice and, inverted, under the lower."""
+    elements = list(measure.notesAndRests)
+    written = [_voices(elements, ids, beat, bar, split) for split in splits]
+    upper, lower = min(written, key=lambda voices: sum(_arcs(v) for v in voices))
+    for element in elements:
+        measure.remove(element)
+    for voice, stem in ((upper, "up"), (lower, "down")):
+        for element in voice.notes:
+            element.stemDirection = stem
+        measure.insert(0, voice)
+    measure.makeBeams(inPlace=True)
+
+
+def _voices(elements, ids: tuple[str, str], beat: Fraction | None, bar: Fraction, split: str):
+    """The upper and lower voice of a measure's ``elements`` parted by ``split``."""
     from music21 import expressions, note, stream
 
-    elements = list(measure.notesAndRests)
-    held_below = _held_below(elements)
+    moved = _held_over(elements, split)
     upper, lower = stream.Voice(id=ids[0]), stream.Voice(id=ids[1])
     for index, element in enumerate(elements):
         offset, length = element.offset, element.duration.quarterLength
@@ -272,30 +297,41 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
             lower.insert(offset, _hidden_rest(length))
             continue
         members = sorted(_members(element), key=lambda m: m.pitch.midi)
-        if index in held_below:
-            upper.insert(offset, note.Rest(quarterLength=length))
-            lower.insert(offset, _copied(members, length))
-            continue
-        top = _copied(members[-1:], length)
+        over, under = _parted(members, split)
+        if index in moved:  # wholly in the voice its lone note is tied to
+            over, under = (members, []) if split == "bottom" else ([], members)
         held = any(isinstance(e, expressions.Fermata) for e in element.expressions)
-        if held:
-            top.expressions.append(_fermata("upright"))
-        upper.insert(offset, top)
-        if len(members) == 1:
+        if over:
+            top = _copied(over, length)
+            if held:
+                top.expressions.append(_fermata("upright"))
+            upper.insert(offset, top)
+        else:
+            upper.insert(offset, note.Rest(quarterLength=length))
+        if under:
+            bottom = _copied(under, length)
+            if held and over:
+                bottom.expressions.append(_fermata("inverted"))
+            lower.insert(offset, bottom)
+        else:
             lower.insert(offset, _hidden_rest(length))
-            continue
-        under = _copied(members[:-1], length)
-        if held:
-            under.expressions.append(_fermata("inverted"))
-        lower.insert(offset, under)
-    for element in elements:
-        measure.remove(element)
-    for voice, stem in ((upper, "up"), (lower, "down")):
+    for voice in (upper, lower):
         _join_whole_ties(voice, beat, bar)
-        for element in voice.notes:
-            element.stemDirection = stem
-        measure.insert(0, voice)
-    measure.makeBeams(inPlace=True)
+    return upper, lower
+
+
+def _parted(members: Sequence, split: str) -> tuple[list, list]:
+    """``members`` (a chord's notes, low to high) as (upper voice, lower voice) by ``split``;
+    a lone note is the voice that stands alone."""
+    if split == "bottom":
+        return list(members[1:]), list(members[:1])
+    return list(members[-1:]), list(members[:-1])
+
+
+def _arcs(voice) -> int:
+    """The ties a reader sees in ``voice``."""
+    return sum(1 for element in voice.notes for member in _members(element)
+               if member.tie is not None and member.tie.type in ("start", "continue"))
 
 
 def _copied(members: Sequence, length: float):
@@ -313,53 +349,56 @@ def _copied(members: Sequence, length: float):
     return made[0] if len(made) == 1 else chord.Chord(made)
 
 
-def _held_below(elements) -> set[int]:
+def _held_over(elements, split: str = "top") -> set[int]:
     """The indices of the notes and chords among ``elements`` (a measure's notes, chords and
-    rests in order) that belong wholly in the lower voice: those whose top note is tied
-    from or into a note of the lower voice beside them (a note below the top of a chord, or
-    one already below), and tied to no note of the upper voice (nor marked with a fermata,
-    which stands over the upper voice). A held tenor keeps its voice when the note over it
-    stops: the upper voice rests, and no tie joins two voices.
+    rests in order) that belong wholly in the other voice than ``split`` gives their lone
+    note (the top one, or the bottom one: see :data:`SPLITS`): those whose lone note is tied
+    from or into a note of the other voice beside them, and tied to no note of its own voice
+    (nor marked with a fermata). A held tenor keeps its voice when the note over it stops:
+    the upper voice rests, and no tie joins two voices.
 
     >>> from music21 import chord, note, tie
     >>> held = note.Note("B3", quarterLength=0.5)
     >>> held.tie = tie.Tie("start")
     >>> under = chord.Chord(["B3", "G4"], quarterLength=0.5)
     >>> under.notes[0].tie = tie.Tie("stop")
-    >>> sorted(_held_below([held, under]))
+    >>> sorted(_held_over([held, under]))
     [0]
     """
     from music21 import expressions
 
-    below: set[int] = set()
+    moved: set[int] = set()
 
-    def voices_of(index: int) -> tuple[set[int], set[int]]:  # (upper, lower) MIDI numbers
+    def voices_of(index: int) -> tuple[set[int], set[int]]:  # (lone voice, other) MIDI numbers
         element = elements[index]
         if element.isRest:
             return set(), set()
         midis = sorted(m.pitch.midi for m in _members(element))
-        if index in below:
+        if index in moved:
             return set(), set(midis)
-        return {midis[-1]}, set(midis[:-1])
+        over, under = _parted(midis, split)
+        return (set(under), set(over)) if split == "bottom" else (set(over), set(under))
 
     changed = True
     while changed:  # a chain of held notes takes its voice from the chord it meets
         changed = False
         for index, element in enumerate(elements):
-            if element.isRest or index in below or any(
+            if element.isRest or index in moved or any(
                     isinstance(e, expressions.Fermata) for e in element.expressions):
                 continue
-            top = max(_members(element), key=lambda m: m.pitch.midi)
-            kind = top.tie.type if top.tie is not None else None
+            pick = min if split == "bottom" else max
+            lone = pick(_members(element), key=lambda m: m.pitch.midi)
+            kind = lone.tie.type if lone.tie is not None else None
             linked = ([index - 1] if kind in ("stop", "continue") and index > 0 else []) + (
                 [index + 1] if kind in ("start", "continue") and index + 1 < len(elements)
                 else [])
             sides = [voices_of(j) for j in linked]
-            midi = top.pitch.midi
-            if any(midi in low for _, low in sides) and not any(midi in up for up, _ in sides):
-                below.add(index)
+            midi = lone.pitch.midi
+            if any(midi in other for _, other in sides) and not any(
+                    midi in own for own, _ in sides):
+                moved.add(index)
                 changed = True
-    return below
+    return moved
 
 
 def _join_whole_ties(voice, beat: Fraction | None, bar: Fraction) -> None:
