@@ -188,3 +188,46 @@ def test_a_melody_without_fermatas_breathes_at_its_rests_and_long_notes():
                       lead=2)
     # the same again after a rest: its first G4 (at 16), held and then resting, ends a phrase
     assert twice.phrase_ends() == [Fraction(16), Fraction(32)]
+
+
+def _written_names(musicxml: Path) -> dict[tuple[Fraction, int], str]:
+    """Every treble note's written name with octave, by (onset, MIDI number)."""
+    from music21 import converter
+
+    flat = converter.parse(musicxml).parts[0].flatten()
+    return {(Fraction(flat.elementOffset(n)).limit_denominator(10_000), p.midi): p.nameWithOctave
+            for n in flat.notes for p in n.pitches}
+
+
+@pytest.mark.slow
+def test_a_melody_keeps_its_own_spelling_on_the_page_and_when_transposed(tmp_path):
+    """Typed ABC in C major whose A♭ rises to A♮ (grandstaff would name it G♯ by where it
+    goes): every melody note is written with the tune's own name; the piece transposed to E
+    major names them as the tune would be written there (A♭ → C♮, E♭ → G♮)."""
+    from grandstaff.music.keys import Key
+    from grandstaff.music.spelling import spell_staff
+
+    abc = "X:1\\nT:Spelled\\nM:4/4\\nL:1/4\\nK:C\\nc _A A B|c _B A G|^F G _E D|C4|]"
+    piece = harmonize(abc.replace("\\n", "\n"), abc=True, seed=3, models="bach", candidates=1)
+    given = [(onset, midi, name) for onset, midi, name in piece.spelling]
+    assert [name for _, _, name in given] == ["C", "A-", "A", "B", "C", "B-", "A", "G", "F#",
+                                              "G", "E-", "D", "C"]
+    own = spell_staff([(midi,) for _, midi, _ in given], Key("C", "major"))
+    assert own[1] == ["G#"]  # what the tune's A♭ would be without its own spelling
+    names = _written_names(piece.write(tmp_path / "spelled", ["musicxml"])["musicxml"])
+    assert [names[(onset, midi)][:-1] for onset, midi, _ in given] == \
+        [name for _, _, name in given]
+    moved = piece.transpose("E major")
+    names = _written_names(moved.write(tmp_path / "in-e", ["musicxml"])["musicxml"])
+    assert [names[(onset, midi)][:-1] for onset, midi, _ in moved.spelling] == [
+        "E", "C", "C#", "D#", "E", "D", "C#", "B", "A#", "B", "G", "F#", "E"]
+
+
+def test_a_melody_moved_to_another_key_moves_its_spelling():
+    """A♭ rising to A♮ in C major is C♮ rising to C♯ in E major and F♭ to F♮ in A♭ major; a
+    note that would need a triple flat is left to grandstaff's spelling."""
+    tune = Melody.of([(68, 1), (69, 1), (None, 1), (65, 1)], key="C major",
+                     names=["A-", "A", None, "F"])
+    assert tune.in_key("E major").names == ("C", "C#", None, "A")
+    assert tune.in_key("Ab major").names == ("F-", "F", None, "D-")
+    assert Melody.of([(62, 1)], key="C major", names=["E--"]).in_key("Gb major").names == (None,)

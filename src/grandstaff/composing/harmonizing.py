@@ -178,7 +178,8 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
                   "melody_kept": melody_kept(tune, piece_staves["treble"]),
                   "phrase_ends": ([str(f) for f in phrase_ends] if generators.phrased
                                   else [])},
-            staff_split=staff_split, fermatas=tune.fermatas or ()))
+            staff_split=staff_split, fermatas=tune.fermatas or (),
+            spelling=tuple(tune.spelling())))
     kept = [p for p in pieces if p.info["melody_kept"] == 1.0] or pieces
     wanted = tune.key.mode
     chosen = next((p for p in kept if p.analysed_mode() == wanted), None)

@@ -25,6 +25,7 @@ from ..files import check_writable, temporary_folder
 from ..music.events import CLEFS, STAFF_RANGE, Event, bar_length, total_duration
 from ..music.hands import check_staff_split, piano_staves
 from ..music.keys import Key
+from ..music.spelling import transposed_name
 from ..text import clean_text
 
 if TYPE_CHECKING:
@@ -63,6 +64,9 @@ class Piece:
     #: Where phrases end (onsets in quarters): the notes struck there carry fermatas in the
     #: score and are held a little longer in the MIDI and audio.
     fermatas: tuple[Fraction, ...] = ()
+    #: Notes that keep a spelling of their own on the page, as (onset in quarters, MIDI number,
+    #: music21 name without octave, e.g. ``A-``): a harmonised melody's, as it was written.
+    spelling: tuple[tuple[Fraction, int, str], ...] = ()
 
     def __post_init__(self) -> None:  # titles reach engravers: plain text only (see text.py)
         check_staff_split(self.staff_split)
@@ -109,7 +113,8 @@ class Piece:
 
         return build_score(self.written_staves, key=self.key, time_signature=self.time_signature,
                            tempo=self.tempo, title=self.title, composer=self.composer,
-                           spelled_as=self.staves, fermatas=self.fermatas)
+                           spelled_as=self.staves, fermatas=self.fermatas,
+                           names={(onset, midi): name for onset, midi, name in self.spelling})
 
     @cached_property
     def performance(self):
@@ -137,7 +142,9 @@ class Piece:
         staves = {c: tuple(fit_to_piano(e.transposed(shift)) for e in events)
                   for c, events in self.staves.items()}
         title = self.title.replace(str(self.key), str(target))
-        return replace(self, staves=staves, key=target, title=title)
+        spelling = tuple((onset, midi + shift, moved) for onset, midi, name in self.spelling
+                         if (moved := transposed_name(name, self.key, target)) is not None)
+        return replace(self, staves=staves, key=target, title=title, spelling=spelling)
 
     def with_tempo(self, tempo: float, /) -> Piece:
         """The same music at ``tempo`` quarter notes per minute."""

@@ -22,6 +22,7 @@ from fractions import Fraction
 from ..errors import BadArgumentError
 from .events import Event, bar_length, beat_length
 from .keys import Key
+from .spelling import transposed_name
 from .vocab import TICKS_PER_QUARTER
 
 #: Note names for messages.
@@ -42,7 +43,9 @@ class Melody:
     """One line of (MIDI number or ``None`` for a rest, quarter notes) pairs, in ``key`` and
     ``time_signature``; ``lead``: the rest before its first note in the first bar (a pickup's
     missing part, 0 when it starts on a downbeat); ``fermatas``: the onsets of its notes that
-    carry one, in quarters from the start of its first bar (``None``: it marks none)."""
+    carry one, in quarters from the start of its first bar (``None``: it marks none);
+    ``names``: each note's spelling as written (music21's names without octave, e.g. ``F#``,
+    ``B-``; ``None`` for a rest or a note to be spelled in the key), or ``None`` for all."""
 
     notes: tuple[tuple[int | None, Fraction], ...]
     key: Key
@@ -50,24 +53,32 @@ class Melody:
     lead: Fraction = Fraction(0)
     title: str | None = None
     fermatas: tuple[Fraction, ...] | None = None
+    names: tuple[str | None, ...] | None = None
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[int | None, object]], *, key: str | Key,
            time_signature: str = "4/4", lead: object = 0, title: str | None = None,
-           fermatas: Iterable[object] | None = None) -> Melody:
+           fermatas: Iterable[object] | None = None,
+           names: Sequence[str | None] | None = None) -> Melody:
         """A melody from (MIDI number or ``None``, quarter notes) pairs, checked: at least one
         note, whole MIDI numbers from 0 to 127, durations above zero on grandstaff's grid of
         1/24 of a quarter; consecutive rests are joined. ``fermatas``: onsets (quarters from
-        the start of the first bar) of the notes that carry one; others are left out."""
+        the start of the first bar) of the notes that carry one; others are left out.
+        ``names``: one spelling per pair (see :class:`Melody`)."""
         key = key if isinstance(key, Key) else Key.parse(str(key))
         try:
             bar = bar_length(time_signature)
         except (ValueError, ZeroDivisionError, BadArgumentError):
             raise BadArgumentError(f"time signature {time_signature!r} is not one grandstaff "
                                    "writes; e.g. 4/4, 3/4, 6/8") from None
+        pairs = list(pairs)
+        if names is not None and len(names) != len(pairs):
+            raise ValueError(f"{len(names)} names for {len(pairs)} notes")
+        given = list(names) if names is not None else [None] * len(pairs)
         notes: list[tuple[int | None, Fraction]] = []
+        spelled: list[str | None] = []
         at = Fraction(0)
-        for number, (pitch, length) in enumerate(pairs, 1):
+        for number, ((pitch, length), name) in enumerate(zip(pairs, given), 1):
             length = _duration(length, number)
             if pitch is not None and (isinstance(pitch, bool) or not isinstance(pitch, int)
                                       or not 0 <= pitch <= 127):
@@ -77,6 +88,7 @@ class Melody:
                 notes[-1] = (None, notes[-1][1] + length)
             else:
                 notes.append((pitch, length))
+                spelled.append(None if pitch is None else name)
             at += length
         if not any(pitch is not None for pitch, _ in notes):
             raise BadArgumentError("the melody has no notes")
@@ -92,7 +104,8 @@ class Melody:
                     onsets.add(at)
                 at += length
             marked = tuple(sorted({Fraction(f) for f in fermatas} & onsets)) or None
-        return cls(tuple(notes), key, time_signature, lead, title, marked)
+        return cls(tuple(notes), key, time_signature, lead, title, marked,
+                   tuple(spelled) if any(spelled) else None)
 
     @property
     def length(self) -> Fraction:
@@ -141,8 +154,10 @@ class Melody:
             raise BadArgumentError(f"the melody is in {self.key}; it can move to another "
                                    f"{self.key.mode} key, not to {key}")
         semitones = (key.pitch_class - self.key.pitch_class + 6) % 12 - 6
+        names = None if self.names is None else tuple(
+            None if name is None else transposed_name(name, self.key, key) for name in self.names)
         return Melody(tuple((None if p is None else p + semitones, d) for p, d in self.notes),
-                      key, self.time_signature, self.lead, self.title, self.fermatas)
+                      key, self.time_signature, self.lead, self.title, self.fermatas, names)
 
     def with_meter(self, time_signature: str) -> Melody:
         """The same notes read in another meter (the lead kept if it still fits a bar)."""
@@ -150,7 +165,22 @@ class Melody:
         moved = (None if self.fermatas is None
                  else [f - self.lead + lead for f in self.fermatas])
         return Melody.of(self.notes, key=self.key, time_signature=time_signature, lead=lead,
-                         title=self.title, fermatas=moved)
+                         title=self.title, fermatas=moved, names=self.names)
+
+    def spelling(self) -> list[tuple[Fraction, int, str]]:
+        """(onset in quarters from the start of its first bar, MIDI number, name) of every
+        note whose spelling it gives.
+
+        >>> Melody.of([(68, 1), (None, 1), (71, 2)], key="C major", lead=1,
+        ...           names=["A-", None, None]).spelling()
+        [(Fraction(1, 1), 68, 'A-')]
+        """
+        found, at = [], self.lead
+        for (pitch, length), name in zip(self.notes, self.names or [None] * len(self.notes)):
+            if pitch is not None and name is not None:
+                found.append((at, pitch, name))
+            at += length
+        return found
 
     def phrase_ends(self) -> list[Fraction]:
         """Where its phrases end (quarters from the start of its first bar): its fermatas

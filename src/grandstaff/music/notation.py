@@ -29,6 +29,7 @@ def build_score(
     composer: str | None = None,
     spelled_as: Mapping[str, Sequence[Event]] | None = None,
     fermatas: Sequence[Fraction] = (),
+    names: Mapping[tuple[Fraction, int], str] | None = None,
 ):
     """A music21 Score with one piano part on a braced treble + bass grand staff.
 
@@ -36,7 +37,8 @@ def build_score(
     shares them between the hands differently) whose voices name each note: a note keeps
     the name it has there, so that moving it to the other staff never respells it.
     ``fermatas``: onsets (quarters from the start) where a phrase ends; every note or chord
-    struck there carries a fermata.
+    struck there carries a fermata. ``names``: music21 names (without octave) that notes keep
+    whatever their voices say, by (the time a note is struck, its MIDI number).
 
     >>> from fractions import Fraction
     >>> staves = {"treble": [Event((60, 64), Fraction(4))], "bass": [Event((), Fraction(4))]}
@@ -57,7 +59,8 @@ def build_score(
     score.metadata = metadata.Metadata()
     score.metadata.movementName = title or "Untitled"  # one title: work-title too would repeat it
     score.metadata.composer = composer or DEFAULT_COMPOSER
-    by_note = _names_by_note(spelled_as, key) if spelled_as is not None else None
+    by_note = {**(_names_by_note(spelled_as, key) if spelled_as is not None else {}),
+               **(names or {})} or None
     lead = opening_silence(staves, bar_length(time_signature))
     parts = []
     for clef_name in CLEFS:

@@ -609,19 +609,36 @@ def read_melody(source: str, *, abc: bool = False):
     line = _top_line(notes)
     _, _, key_name = find_key(score)
     first = line[0][0]
+    spelled = _names(parts[0])
     pairs: list[tuple[int | None, Fraction]] = []
+    names: list[str | None] = []
     at = first
     for start, end, midi in line:
         if start > at:
             pairs.append((None, start - at))
+            names.append(None)
         pairs.append((midi, end - start))
+        names.append(spelled.get((start, midi)))
         at = end
     lead = (lead + first) % bar if lead else first % bar
     title = score.metadata.title if score.metadata is not None else None
     marked = fermata_onsets(score)
     fermatas = None if marked is None else [f - first + lead for f in marked if f >= first]
     return Melody.of(pairs, key=Key.parse(key_name), time_signature=time_signature, lead=lead,
-                     title=title or None, fermatas=fermatas)
+                     title=title or None, fermatas=fermatas, names=names)
+
+
+def _names(part) -> dict[tuple[Fraction, int], str]:
+    """The name each note of ``part`` is written with (music21's, without octave), by (the
+    time it is struck, its MIDI number)."""
+    flat = part.flatten()
+    names: dict[tuple[Fraction, int], str] = {}
+    for element in flat.notes:
+        start = Fraction(flat.elementOffset(element)).limit_denominator(10_000)
+        for member in (element.notes if element.isChord else [element]):
+            if hasattr(member, "pitch"):
+                names.setdefault((start, int(member.pitch.midi)), member.pitch.name)
+    return names
 
 
 def _top_line(notes: list[Note]) -> list[Note]:

@@ -157,3 +157,24 @@ def spell_staff(pitch_sets: Sequence[Sequence[int]], key: Key,
             event.append(name)
         names.append(event)
     return names
+
+
+def transposed_name(name: str, source: Key, target: Key) -> str | None:
+    """``name`` (music21's, e.g. ``F#``, ``B-``) moved from ``source`` to ``target`` as the
+    keys' tonics move: as many letters, and the same interval (both within an octave).
+    ``None`` where that would need more than a double sharp or flat.
+
+    >>> transposed_name("F#", Key("C", "major"), Key("Eb", "major"))
+    'A'
+    >>> transposed_name("A-", Key("C", "major"), Key("E", "major"))
+    'C'
+    >>> transposed_name("E#", Key("A", "minor"), Key("G#", "minor"))
+    'D##'
+    """
+    order = list(_LETTERS)
+    letter, alteration = name[0], name.count("#") - name.count("-")
+    steps = order.index(target.tonic[0]) - order.index(source.tonic[0])
+    moved = order[(order.index(letter) + steps) % 7]
+    sounding = (_LETTERS[letter] + alteration + target.pitch_class - source.pitch_class) % 12
+    needed = (sounding - _LETTERS[moved] + 6) % 12 - 6
+    return moved + _ALTER_NAMES[needed] if needed in _ALTER_NAMES else None
