@@ -432,7 +432,8 @@ def test_the_compound_beat_kept(tables):
 def test_the_eighth_note_grid(tables):
     """On the grid a note may last any number of eighths or a sixteenth; a sixteenth off the
     grid must be followed by the sixteenth that brings it back; no triplet, no dotted
-    eighth leaves the grid."""
+    eighth leaves the grid, but that the bass staff (in a meter of quarter beats) may strike
+    a dotted eighth on the beat."""
     vocab, durations = tables["treble"], tables["duration"]
     arrays = tables["arrays"]("treble")
     rule = r.EighthGrid()
@@ -440,6 +441,15 @@ def test_the_eighth_note_grid(tables):
     assert on == {"1/4", "1/2", "1", "3/2", "2", "3", "4"}  # no 1/3, no 3/4
     off = allowed(rule, view(vocab, tables["bass"], elapsed=30), arrays, durations)
     assert off == {"1/4"}
+    dotted = r.EighthGrid(dotted=True)  # the bass staff: a dotted eighth struck on the beat
+    assert allowed(dotted, view(vocab, tables["bass"], elapsed=24), arrays, durations) == \
+        on | {"3/4"}
+    assert "3/4" not in allowed(dotted, view(vocab, tables["bass"], elapsed=36), arrays,
+                                durations)  # not from the eighth after the beat
+    assert allowed(dotted, view(vocab, tables["bass"], elapsed=42), arrays, durations) == off
+    assert r.default_rules(clef="bass").rules[-1] == dotted
+    assert r.default_rules(clef="treble").rules[-1] == rule
+    assert r.default_rules(clef="bass", time_signature="6/8").rules[-1] == rule
 
 
 def test_the_bass_above_c2(tables):
