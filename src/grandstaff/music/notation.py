@@ -277,7 +277,7 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
     under). A fermata stands over the upper voice and, inverted, under the lower."""
     elements = list(measure.notesAndRests)
     written = [_voices(elements, ids, beat, bar, split) for split in splits]
-    upper, lower = min(written, key=lambda voices: sum(_arcs(v) for v in voices))
+    upper, lower = min(written, key=lambda voices: sum(_arcs(v.notes) for v in voices))
     for element in elements:
         measure.remove(element)
     for voice, stem in ((upper, "up"), (lower, "down")):
@@ -288,9 +288,12 @@ def _two_voices(measure, ids: tuple[str, str], beat: Fraction | None, bar: Fract
 
 
 def _voices(elements, ids: tuple[str, str], beat: Fraction | None, bar: Fraction, split: str):
-    """The upper and lower voice of a measure's ``elements`` parted by ``split``."""
+    """The upper and lower voice of a measure's ``elements`` parted by ``split`` (one of
+    :data:`SPLITS`)."""
     from music21 import expressions, note, stream
 
+    if split not in SPLITS:
+        raise ValueError(f"split {split!r} is not one of {', '.join(SPLITS)}")
     moved = _held_over(elements, split)
     upper, lower = stream.Voice(id=ids[0]), stream.Voice(id=ids[1])
     for index, element in enumerate(elements):
@@ -331,9 +334,10 @@ def _parted(members: Sequence, split: str) -> tuple[list, list]:
     return list(members[-1:]), list(members[:-1])
 
 
-def _arcs(voice) -> int:
-    """The ties a reader sees in ``voice``."""
-    return sum(1 for element in voice.notes for member in _members(element)
+def _arcs(notes) -> int:
+    """The ties a reader sees among ``notes`` (music21 notes and chords): every member whose
+    tie starts or continues."""
+    return sum(1 for element in notes for member in _members(element)
                if member.tie is not None and member.tie.type in ("start", "continue"))
 
 
@@ -589,9 +593,7 @@ def ties_per_bar(score) -> dict[str, float]:
     found = {}
     for clef_name, part in zip(CLEFS, score.parts):
         bars = len(part.getElementsByClass(stream.Measure)) or 1
-        arcs = sum(1 for element in part.recurse().notes for member in _members(element)
-                   if member.tie is not None and member.tie.type in ("start", "continue"))
-        found[clef_name] = arcs / bars
+        found[clef_name] = _arcs(part.recurse().notes) / bars
     return found
 
 
