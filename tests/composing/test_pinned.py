@@ -23,7 +23,10 @@ the corpus falls, drawn as often as they fall there (beat 3 or the downbeat of 4
 when a beat's sonority outside every triad came to cost more, the treble's chord struck again
 less, and a treble chord wider than an octave to cost, and when F major and D minor came to be
 written down a fifth rather than up a fourth (the octave with fewer ledger lines), and when
-a G♮ in a minor key came to cost half a nat instead of one (the E minor piece). Any
+a G♮ in a minor key came to cost half a nat instead of one (the E minor piece), and when
+`the key kept` came to charge each pitch class its leaning away from the mode in the set's own
+chorales and no voice to strike one note a third time in the final V (the four cases with
+rules). Any
 change to the loop, the rules or their order that moves a single note of these pieces fails
 here. Regenerate it only for a change that is meant to alter what is composed, and say so in
 the CHANGELOG.

@@ -232,6 +232,17 @@ def test_the_key_kept(tables):
     minor = dict(zip(table.tokens, r.KeyKept().costs(table, "treble", "minor", None)))
     assert major["68"] == r.MODE_PENALTY["major"] and major["67"] == 0  # G sharp in C major
     assert minor["67"] == r.MODE_PENALTY["minor"] and minor["68"] == 0  # G natural in A minor
+    # with a set's own counts: what a mode's pieces strike less often than all costs more
+    counts = {"major": [30, 0, 10, 0, 20, 10, 0, 30, 1, 10, 0, 10],
+              "minor": [10, 0, 10, 0, 30, 10, 0, 10, 20, 30, 0, 10]}
+    rule = r.KeyKept(r.mode_leanings(counts))
+    major = dict(zip(table.tokens, rule.costs(table, "treble", "major", None)))
+    minor = dict(zip(table.tokens, rule.costs(table, "treble", "minor", None)))
+    assert major["68"] > 0.5 > 0 > major["67"]  # G sharp in C major costs, G gains
+    assert minor["68"] < 0 < minor["67"]
+    assert major["64.67"] == pytest.approx(major["64"] + major["67"])  # per struck note
+    assert major["60~.64"] == pytest.approx(major["64"])  # a held note costs nothing
+    assert major["rest"] == 0
 
 
 def test_the_upper_voices_within_an_octave():
@@ -567,6 +578,24 @@ def test_the_top_voice_moves_in_the_v_and_a_pre_dominant_comes_before_it(tables)
     assert allowed(low, in_v, tables["arrays"]("bass"), bass) == set(bass.tokens)  # free
 
 
+def test_no_voice_strikes_one_note_three_times_in_the_v(tables):
+    treble, bass, arrays = tables["treble"], tables["bass"], tables["arrays"]("treble")
+    rule = r.DominantVoicesMove(span=48, dominant=48)
+
+    def kept(earlier, remaining=96):
+        step = view(treble, bass, previous="62.67.71", remaining=remaining)
+        step = step._replace(earlier=np.array([treble.id(earlier) if earlier else -1]))
+        return allowed(rule, step, arrays, treble)
+
+    # G4 (the inner voice) struck twice already: a third strike of it is refused, the top
+    # voice's B4 (struck once) may come again, and the G may be held
+    assert kept("64.67") == set(treble.tokens) - {"67", "64.67", "64.67.72", "62.67.71"}
+    assert kept("62.67.71") == set(treble.tokens) - {"62", "67", "71", "64.67", "64.67.72",
+                                                "62.67.71"}
+    assert kept("64.67", remaining=120) == set(treble.tokens)  # before the V
+    assert kept(None) == set(treble.tokens)  # no event before the one before
+
+
 def test_fewer_re_strikes(tables):
     """After C4–E4–G4, striking E4 again costs; holding it, or moving, does not."""
     treble, bass = tables["treble"], tables["bass"]
@@ -586,7 +615,7 @@ def test_every_rule_is_in_the_default_list_in_order():
     order = [rule.name for rule in ALL_RULES]
     melody_only = {"melody kept", "melody's rhythm kept", "no parallels with the melody",
                    "bass sounds with the melody", "consonance with the melody",
-                   "bass enters with the melody"}
+                   "bass enters with the melody", "alto moves with the melody"}
     composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
     # a planned opening replaces the models' own (one opening rest, when there is no plan)
     not_in_treble = {"one opening rest", "the V's bass moves", "bass leaps within an octave"}
@@ -601,10 +630,12 @@ def test_every_rule_is_in_the_default_list_in_order():
         assert list(names) == sorted(names, key=order.index)
     assert (set(composed) | set(composed_bass) | set(treble) | set(bass) | {"one opening rest"}
             == set(order))
-    assert {"melody kept", "melody's rhythm kept"} <= set(treble) - set(bass)
+    assert {"melody kept", "melody's rhythm kept", "alto moves with the melody"} <= (
+        set(treble) - set(bass))
     assert {"one opening rest", "cadence top voice"}.isdisjoint(treble)
     assert "one opening rest" not in bass  # it rests until the melody begins instead
-    assert melody_only - {"melody kept", "melody's rhythm kept"} <= set(bass) - set(treble)
+    assert melody_only - {"melody kept", "melody's rhythm kept",
+                          "alto moves with the melody"} <= set(bass) - set(treble)
     essential = default_rules(time_signature="6/8", ending="cadence", lead=72).essential().names
     assert essential == tuple(rule.name for rule in ALL_RULES if rule.essential and rule.name
                               not in melody_only | {"one opening rest"})
@@ -614,6 +645,7 @@ def test_every_rule_is_in_the_default_list_in_order():
                               restating=True).names
     assert {"melody kept", "melody's rhythm kept", "cadence top voice", "one opening rest",
             "pre-dominant before the V", "the V's top voice moves"} <= set(restating)
+    assert "alto moves with the melody" not in restating  # as in the phrases it restates
     assert list(restating) == sorted(restating, key=order.index)
 
 
@@ -642,6 +674,23 @@ def test_no_treble_event_crosses_the_melody_s_next_onset(tables):
     inside = allowed(r.MelodyRhythm(), _guided(view(vocab, tables["bass"]), 67, room=36),
                      arrays, durations)
     assert inside == {"1/4", "1/3", "1/2", "3/4", "1", "3/2"}
+
+
+def test_under_a_melody_the_alto_moving_inside_a_melody_note_costs(tables):
+    vocab, durations = tables["treble"], tables["duration"]
+    arrays, rule = tables["arrays"]("treble"), r.AltoMovesWithMelody(penalty=1.5)
+    step = _guided(view(vocab, tables["bass"]), 67, room=48)  # a half note of the melody
+
+    def costs(step):
+        return dict(zip(durations.tokens, np.asarray(rule(step, arrays, np))[0]))
+
+    under = costs(step)
+    # ending with the melody's next onset is free (past it is the rhythm rule's ban);
+    # ending inside the half note costs
+    assert under["2"] == under["4"] == 0
+    assert under["1"] == under["1/2"] == 1.5
+    free = costs(_guided(view(vocab, tables["bass"]), r.MELODY_FREE, room=48))
+    assert not any(free.values())  # where the staff writes freely nothing costs
 
 
 def test_a_ban_that_empties_a_row_is_named_in_the_eager_path(tables):
@@ -675,6 +724,7 @@ def test_the_token_costs_in_the_table_are_the_constants():
             f"{r.LONE_NOTE_PENALTY['bass']:g} in the bass)") in r.InnerVoicesKept.describe()
     assert f"({r.DISSONANCE_PENALTY:g} nats)" in r.Consonance.describe()
     assert f"({r.CLASH_PENALTY:g} nats)" in r.ChromaticClash.describe()
+    assert f"({r.ALTO_MOTION_PENALTY:g} nats)" in r.AltoMovesWithMelody.describe()
 
 
 def test_under_a_pickup_the_bass_waits_and_enters_with_the_melody(tables):

@@ -174,6 +174,20 @@ def test_bach_corpus_is_the_default_and_reads_the_chorales(tmp_path):
     assert sequences[0][0][0] in ("<major>", "<minor>") and sequences[0][1][0] == sequences[0][0][0]
 
 
+def test_each_modes_pitch_classes_count_the_struck_notes_of_its_pieces(small_corpus):
+    names = small_corpus.piece_names()
+    modes = dict(zip(small_corpus.pieces["piece"], small_corpus.pieces["mode"]))
+    assert set(modes.values()) == {"major", "minor"}  # the small corpus holds both
+    for clef in ("treble", "bass"):
+        found = small_corpus.mode_classes(clef)
+        for mode in ("major", "minor"):
+            struck = [p % 12 for name in names if modes[name] == mode
+                      for e in small_corpus.events(clef, name) for p in e.struck]
+            assert found[mode] == [struck.count(c) for c in range(12)] and sum(found[mode])
+        one = small_corpus.mode_classes(clef, names[:1])
+        assert sum(map(sum, one.values())) < sum(map(sum, found.values()))
+
+
 def test_a_staffs_register_counts_every_struck_note_once(small_corpus):
     """Where a staff lies: each MIDI number with how many notes strike it, a held note once."""
     names = small_corpus.piece_names()

@@ -101,6 +101,8 @@ def test_a_tiny_model_learns_and_is_reproducible(small_corpus):
     # where the staff's training notes lie, for the octave a transposition takes
     register = {int(p): n for p, n in first.metrics["register"].items()}
     assert register == small_corpus.register("treble", train)
+    # what each mode sounds like, for the key the rules keep
+    assert first.metrics["modes"] == small_corpus.mode_classes("treble", train)
 
 
 def test_a_model_folder_holds_everything_and_loads_identically(tiny_models, small_corpus):

@@ -40,6 +40,7 @@ from .rules import (  # noqa: F401  (the cadence's names, as they were imported 
     Rules,
     default_rules,
     final_span,
+    mode_leanings,
 )
 from .sampling import TopKSampler
 from .tables import PitchTable, closing_tokens, dominant_tokens
@@ -124,8 +125,14 @@ class CoupledGenerator:
         :func:`~grandstaff.composing.rules.default_rules` for ``melody`` and ``spans``."""
         chosen = default_rules(time_signature=time_signature, ending=ending, primed=primed,
                                coupled=True, clef=clef, mode=mode, melody=melody, spans=spans,
-                               restating=restating, lead=lead)
+                               restating=restating, lead=lead, leanings=self.leanings(clef))
         return chosen if rules else chosen.essential()
+
+    def leanings(self, clef: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
+        """``clef``'s :func:`~grandstaff.composing.rules.mode_leanings` from the counts its
+        model saved (empty for a set trained before them)."""
+        counts = self.generators[clef].metrics.get("modes")
+        return mode_leanings(counts) if counts else ()
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
                  samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
@@ -271,7 +278,8 @@ class CoupledGenerator:
         """What each of ``clef``'s pitch tokens loses (in nats) before it is drawn under the
         default rules' token costs (the key kept; in the treble, told the ``shift`` the piece
         will be written at, its staff kept)."""
-        return self._token_costs(clef, default_rules(clef=clef), shift, mode)
+        return self._token_costs(clef, default_rules(clef=clef, leanings=self.leanings(clef)),
+                                 shift, mode)
 
     def _token_costs(self, clef: str, rules: Rules, shift: int | None, mode: str) -> np.ndarray:
         key = (clef, rules, shift, mode)

@@ -175,9 +175,11 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
         if staff.phrased:
             inputs.append(phrase)
     outputs = staff.apply(params, [*(x[:, None].astype("int32") for x in inputs), *lane.state])
+    earlier = jnp.where(lane.count >= 2, lane.out_pitch[jnp.arange(rows),
+                                                      jnp.maximum(lane.count - 2, 0)], -1)
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
                     partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded,
-                    phrase_ahead=ahead)
+                    phrase_ahead=ahead, earlier=earlier)
     if guide is not None:
         at = jnp.clip(lane.elapsed, 0, guide.note.shape[-1] - 1)
         if guide.note.ndim == 1:  # one melody for every row

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pandas as pd
 
 from ..music.codec import table_to_events
-from ..music.events import CLEFS, Event, start_token
+from ..music.events import CLEFS, MODES, Event, start_token
 
 PIECE_COLUMNS = ["piece", "source", "title", "key", "mode", "shift", "time_signature", "tempo",
                  "snaps", "events_treble", "events_bass", "fermatas"]
@@ -51,6 +51,21 @@ class Corpus:
         for event in table_to_events(table[table["piece"].isin(names)]):
             counts.update(event.struck)
         return dict(sorted(counts.items()))
+
+    def mode_classes(self, clef: str, pieces: list[str] | None = None) -> dict[str, list[int]]:
+        """How many notes ``clef``'s staff strikes on each pitch class (0 = C, in the key the
+        corpus stores them in), over the pieces of each mode among ``pieces`` (every piece by
+        default): what each mode sounds like. A held note counts once, where it is struck."""
+        names = set(self.piece_names() if pieces is None else pieces)
+        modes = dict(zip(self.pieces["piece"], self.pieces["mode"]))
+        table = self.tables[clef]
+        found = {mode: [0] * 12 for mode in MODES}
+        for name, rows in table[table["piece"].isin(names)].groupby("piece", sort=False):
+            counts = found[modes[name]]
+            for event in table_to_events(rows):
+                for pitch in event.struck:
+                    counts[pitch % 12] += 1
+        return found
 
     def fermatas(self, piece: str) -> list[Fraction] | None:
         """Where ``piece``'s phrases end (the onsets of its fermatas, in quarters), or

@@ -140,7 +140,8 @@ def doubled_leading_tones(treble: Sequence[Event], bass: Sequence[Event], *,
 def cadence_approach(treble: Sequence[Event], bass: Sequence[Event], *,
                      tonic: int) -> tuple[bool | None, int]:
     """(the harmony just before the final V is a pre-dominant, the longest run of strikes of
-    one top-voice note in the final V), or ``(None, 0)`` where the bass does not end V–I.
+    one note, in any voice of either staff, in the final V), or ``(None, 0)`` where the bass
+    does not end V–I.
 
     The final V is the stretch from the onset where the bass last arrives on the dominant to
     the final tonic in the bass. A pre-dominant holds the fourth or second degree and not the
@@ -166,11 +167,8 @@ def cadence_approach(treble: Sequence[Event], bass: Sequence[Event], *,
     end = index
     while index > 0 and min(moments[index - 1][2]) % 12 == dominant:
         index -= 1
-    strikes = _top_strikes(treble, moments[index][0], moments[end + 1][0])
-    run = longest = 0
-    for before, after in zip([None, *strikes], strikes):
-        run = run + 1 if after == before else 1
-        longest = max(longest, run)
+    start, stop = moments[index][0], moments[end + 1][0]
+    longest = max(_longest_strike_run(staff, start, stop) for staff in (treble, bass))
     if index == 0:
         return None, longest
     _, up, low = moments[index - 1]
@@ -179,6 +177,20 @@ def cadence_approach(treble: Sequence[Event], bass: Sequence[Event], *,
     pre = (bool(classes & {(tonic + 5) % 12, (tonic + 2) % 12})
            and (tonic + 11) % 12 not in classes and bass_degree not in (0, 7))
     return pre, longest
+
+
+def _longest_strike_run(events: Sequence[Event], start: Fraction, end: Fraction) -> int:
+    """The most events in a row from ``start`` until ``end`` that strike one note (a note
+    held, or not sounding, ends its run)."""
+    runs: dict[int, int] = {}
+    longest, time = 0, Fraction(0)
+    for event in events:
+        if start <= time < end:
+            struck = set(event.pitches) - set(event.held)
+            runs = {pitch: runs.get(pitch, 0) + 1 for pitch in struck}
+            longest = max([longest, *runs.values()])
+        time += event.duration
+    return longest
 
 
 def _top_strikes(treble: Sequence[Event], start: Fraction, end: Fraction) -> list[int]:

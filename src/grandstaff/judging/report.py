@@ -182,7 +182,7 @@ def _ensemble_rows(both: dict) -> list[str]:
           if "top ends on tonic" in both else []),
         *(["| a pre-dominant (IV, ii, ii6/5, IV6) just before the final V (share) | "
             + " | ".join(f"{both['pre-dominant'][s]:.2f}" for s in SETS) + " |",
-            "| a top-voice note struck more than twice in a row in the final V (share) | "
+            "| a note (any voice) struck more than twice in a row in the final V (share) | "
             + " | ".join(f"{both['dominant restrikes'][s]:.2f}" for s in SETS) + " |",
             "| the leading tone doubled (share of dominant sonorities) | "
             + " | ".join(f"{both['doubled leading tone'][s]:.3f}" for s in SETS) + " |"]

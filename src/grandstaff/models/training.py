@@ -236,6 +236,7 @@ def _train_clef(corpus: Corpus, clef: str, config: ClefConfig, *, seed: int,
         "phrases": phrase_statistics(corpus, train_pieces),
         "register": {str(pitch): count
                      for pitch, count in corpus.register(clef, train_pieces).items()},
+        "modes": corpus.mode_classes(clef, train_pieces),
     }
     return ClefModel(clef=clef, model=model, vocab=vocab, config=config, metrics=metrics)
 
