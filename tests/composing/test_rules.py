@@ -243,6 +243,12 @@ def test_the_key_kept(tables):
     assert major["64.67"] == pytest.approx(major["64"] + major["67"])  # per struck note
     assert major["60~.64"] == pytest.approx(major["64"])  # a held note costs nothing
     assert major["rest"] == 0
+    # a set with no minor pieces charges a minor piece the fixed cost, not leanings that
+    # would favour every note its major pieces seldom strike
+    major_only = r.KeyKept(r.mode_leanings({**counts, "minor": [0] * 12}))
+    assert [mode for mode, _ in major_only.leanings] == ["major"]
+    fixed = dict(zip(table.tokens, major_only.costs(table, "treble", "minor", None)))
+    assert fixed["67"] == r.MODE_PENALTY["minor"] and fixed["68"] == 0
 
 
 def test_the_upper_voices_within_an_octave():

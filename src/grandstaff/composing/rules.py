@@ -808,12 +808,14 @@ class KeyKept(TokenCost):
     costs MODE_PENALTY (1 nat in major, 0.5 in minor)"""
 
     name: ClassVar[str] = "the key kept"
-    #: (mode, its 12 leanings in nats) pairs from :func:`mode_leanings`; empty: MODE_PENALTY
+    #: (mode, its 12 leanings in nats) pairs from :func:`mode_leanings`; a mode without
+    #: them pays MODE_PENALTY
     leanings: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
     def costs(self, table, clef, mode, shift):
-        if self.leanings:
-            leaning = np.asarray(dict(self.leanings)[mode])
+        leanings = dict(self.leanings)
+        if mode in leanings:
+            leaning = np.asarray(leanings[mode])
             return -(table.struck.astype(float) @ leaning[np.arange(table.struck.shape[1]) % 12])
         note = RELATIVE_KEY_NOTE[mode]
         return MODE_PENALTY[mode] * table.struck_count(lambda pitch: pitch % 12 == note)
@@ -824,7 +826,8 @@ def mode_leanings(counts: dict[str, Sequence[int]]) -> tuple[tuple[str, tuple[fl
     mode (``Corpus.mode_classes``, saved with a trained model): log(share in the mode's
     pieces / share in all), both add-one smoothed. The models hear the mode only in the start
     token, which a long piece forgets, so they blend the modes; adding the leaning turns the
-    blend's share of a class into the mode's (Bayes' rule for a class given the mode).
+    blend's share of a class into the mode's (Bayes' rule for a class given the mode). A mode
+    the set has no pieces in is left out (its notes would all lean toward the rare classes).
 
     >>> leanings = dict(mode_leanings({"major": [9, 1], "minor": [1, 9]}))
     >>> [round(x, 2) for x in leanings["major"]]
@@ -834,7 +837,7 @@ def mode_leanings(counts: dict[str, Sequence[int]]) -> tuple[tuple[str, tuple[fl
     every = (totals + 1) / (totals.sum() + len(totals))
     return tuple((mode, tuple(float(x) for x in np.log(
         ((np.asarray(c, dtype=float) + 1) / (sum(c) + len(c))) / every)))
-        for mode, c in sorted(counts.items()))
+        for mode, c in sorted(counts.items()) if sum(c))
 
 
 @dataclass(frozen=True)
@@ -1400,9 +1403,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         if span and not above:
             chosen.append(DominantBassMoves(span, dominant))
         if span:
-            chosen.append(DominantVoicesMove(span, dominant))
-        if span:
-            chosen.append(CadenceVoicing(span, above, dominant))
+            chosen += [DominantVoicesMove(span, dominant), CadenceVoicing(span, above, dominant)]
         chosen.append(PhraseEndChord(above, tonic, mode == "minor"))
         if span:
             if above and (not guided or restating):
