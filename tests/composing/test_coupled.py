@@ -288,19 +288,24 @@ def test_the_rules_make_the_hands_more_consonant(duet):
 
 
 def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
-    """In minor a struck lowered seventh (G in A minor) costs MODE_PENALTY, a held one
-    nothing; in major the raised fifth (G sharp in C); a bass of one note costs its
-    LONE_NOTE_PENALTY besides; in the treble an off-staff top note
+    """Each struck note costs its pitch class's leaning away from the mode in the set's own
+    training pieces (the counts the tiny set saved), a held one nothing; a bass of one note
+    costs its LONE_NOTE_PENALTY besides; in the treble an off-staff top note
     costs LEDGER_PENALTY on top, each other off-staff note INNER_LEDGER_PENALTY; and minor
     pieces strike fewer G naturals with the rules."""
     from grandstaff.composing.rules import (
         INNER_LEDGER_PENALTY,
         LEDGER_PENALTY,
         LONE_NOTE_PENALTY,
-        MODE_PENALTY,
+        mode_leanings,
     )
     from grandstaff.music.events import Event, is_special, parse_pitch_token
 
+    counts = duet.generators["bass"].metrics["modes"]
+    leanings = dict(mode_leanings(counts))
+    assert duet.leanings("bass") == mode_leanings(counts) and set(leanings) == {"major",
+                                                                                "minor"}
+    assert leanings["minor"][7] < leanings["major"][7]  # G natural: more at home in major
     vocab = duet.generators["bass"].vocab.pitch
     minor, major = (duet.token_penalty("bass", None, mode) for mode in ("minor", "major"))
     held_g = 0
@@ -310,10 +315,11 @@ def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
             continue
         event = Event(*parse_pitch_token(token)[:1], 1, parse_pitch_token(token)[1])
         lone = LONE_NOTE_PENALTY["bass"] * (len(event.pitches) == 1)  # the tenor dropped
-        assert in_minor == MODE_PENALTY["minor"] * sum(p % 12 == 7 for p in event.struck) + lone
-        assert in_major == MODE_PENALTY["major"] * sum(p % 12 == 8 for p in event.struck) + lone
+        for cost, mode in ((in_minor, "minor"), (in_major, "major")):
+            key = -sum(leanings[mode][p % 12] for p in event.struck)
+            assert cost == pytest.approx(key + lone, abs=1e-5)
         held_g += any(p % 12 == 7 for p in event.held)
-    assert minor.max() >= MODE_PENALTY["minor"] + LONE_NOTE_PENALTY["bass"] and held_g  # both seen
+    assert minor.max() >= LONE_NOTE_PENALTY["bass"] and held_g  # both seen
     treble = duet.generators["treble"].vocab.pitch
     told = duet.token_penalty("treble", 0, "major") - duet.token_penalty("treble", None, "major")
     for token, extra in zip(treble.tokens, told):
