@@ -233,6 +233,22 @@ def test_the_treble_keeps_to_its_staff_where_it_will_be_written(duet, shift):
     assert PitchTable.build(vocab).struck_count(lambda p: not staff[0] <= p <= staff[1]).max() >= 1
 
 
+def test_the_bass_keeps_above_c2_where_it_will_be_written(duet):
+    """Told the piece goes down an octave and a half, the bass strikes nothing that would
+    sound below C2 there (the loop passes it the floor); untold, it does."""
+    from grandstaff.composing.rules import LOWEST_BASS
+
+    shift = -18
+    low = {}
+    for told in (None, shift):
+        staves = duet.generate(mode="major", length=4 * bar_length("4/4"),
+                               time_signature="4/4", samplers=_samplers(5), candidates=16,
+                               shift=told)
+        low[told] = sum(p + shift < LOWEST_BASS for bass in staves["bass"] for e in bass
+                        for p in e.struck)
+    assert low[None] > 0 and low[shift] == 0
+
+
 @pytest.mark.parametrize("meter", ["6/8", "4/4"])
 def test_a_piece_opens_with_at_most_one_rest(duet, meter):
     """The opening silence is one rest shorter than a bar: never a silent first bar made of
@@ -303,7 +319,7 @@ def test_notes_that_lead_to_the_relative_key_cost_likelihood(duet):
 
     counts = duet.generators["bass"].metrics["modes"]
     leanings = dict(mode_leanings(counts))
-    assert duet.leanings("bass") == mode_leanings(counts) and set(leanings) == {"major",
+    assert duet.leanings["bass"] == mode_leanings(counts) and set(leanings) == {"major",
                                                                                 "minor"}
     assert leanings["minor"][7] < leanings["major"][7]  # G natural: more at home in major
     vocab = duet.generators["bass"].vocab.pitch

@@ -26,7 +26,8 @@ written down a fifth rather than up a fourth (the octave with fewer ledger lines
 a G♮ in a minor key came to cost half a nat instead of one (the E minor piece), and when
 `the key kept` came to charge each pitch class its leaning away from the mode in the set's own
 chorales and no voice to strike one note a third time in the final V (the four cases with
-rules). Any
+rules), and when no bass note came to sound below C2 where the piece is written (a wish the
+loop is told the floor for; the E minor case). Any
 change to the loop, the rules or their order that moves a single note of these pieces fails
 here. Regenerate it only for a change that is meant to alter what is composed, and say so in
 the CHANGELOG.

@@ -479,6 +479,22 @@ def test_the_bass_above_c2(tables):
                                      -24).any()
 
 
+def test_no_bass_below_its_floor(tables):
+    """Told the floor (C2 where written, in the reference key), the bass refuses a token that
+    sounds below it; a rest and the notes above it stay; untold, nothing is refused."""
+    bass, arrays = tables["bass"], tables["arrays"]("bass")
+    rule = r.BassFloor()
+    step = view(bass, tables["treble"], previous="48", heard="60", heard_before="60")
+    assert allowed(rule, step, arrays, bass) == set(bass.tokens)
+    low = allowed(rule, step._replace(floor=np.int32(38)), arrays, bass)  # written 2 lower
+    assert low == set(bass.tokens) - {"36"}
+    assert allowed(rule, step._replace(floor=np.int32(44)), arrays, bass) == \
+        set(bass.tokens) - {"36", "43", "43.55"}
+    assert "rest" in low
+    assert r.BassFloor() in r.default_rules(clef="bass").rules
+    assert r.BassFloor() not in r.default_rules(clef="treble").rules
+
+
 def test_the_hands_enter_within_a_beat_of_each_other(tables):
     """The bass rests three beats: the treble's opening rest ends within a beat of the bass's
     entry; under a bass that sounds at once it lasts a beat at most; later rests are free."""
@@ -624,7 +640,8 @@ def test_every_rule_is_in_the_default_list_in_order():
                    "bass enters with the melody", "alto moves with the melody"}
     composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
     # a planned opening replaces the models' own (one opening rest, when there is no plan)
-    not_in_treble = {"one opening rest", "the V's bass moves", "bass leaps within an octave"}
+    not_in_treble = {"one opening rest", "the V's bass moves", "bass leaps within an octave",
+                     "no bass below C2"}
     assert composed == tuple(name for name in order if name not in melody_only | not_in_treble)
     composed_bass = default_rules(time_signature="6/8", ending="cadence", lead=72,
                                   clef="bass").names

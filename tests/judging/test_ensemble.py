@@ -121,3 +121,15 @@ def test_crossings_and_ledger_lines():
     assert en.ledger_share(treble) == pytest.approx(1 / 3)  # G3 of G3, G4, C5
     held = [Event((84,), Fraction(1)), Event((84, 72), Fraction(1), held=(84,))]
     assert en.ledger_share(held) == 0.5  # the held C6 is struck once
+
+
+def test_a_note_struck_thrice_in_the_final_v_is_found_in_an_inner_voice():
+    """The alto strikes B3 three times in the V while the top voice moves: the run is 3, in
+    the treble's inner voice; holding the B the second time breaks the run."""
+    q = Fraction(1)
+    iv, i_chord = Event((65, 69, 72), q), Event((60, 64, 67, 72), 2 * q)
+    v = [Event((59, 62, 67), q), Event((59, 65, 69), q), Event((59, 62, 71), q)]
+    bass = [Event((41,), q), Event((43,), 3 * q), Event((36,), 2 * q)]
+    assert en.cadence_approach([iv, *v, i_chord], bass, tonic=0) == (True, 3)
+    held = [v[0], Event((59, 65, 69), q, held=(59,)), v[2]]
+    assert en.cadence_approach([iv, *held, i_chord], bass, tonic=0) == (True, 1)

@@ -36,6 +36,7 @@ from .loop import LoopCache, Staff, compile_loop, decode_rows
 from .rules import (  # noqa: F401  (the cadence's names, as they were imported from here)
     ENDINGS,
     LEDGER_PENALTY,
+    LOWEST_BASS,
     MODE_PENALTY,
     Rules,
     default_rules,
@@ -125,14 +126,15 @@ class CoupledGenerator:
         :func:`~grandstaff.composing.rules.default_rules` for ``melody`` and ``spans``."""
         chosen = default_rules(time_signature=time_signature, ending=ending, primed=primed,
                                coupled=True, clef=clef, mode=mode, melody=melody, spans=spans,
-                               restating=restating, lead=lead, leanings=self.leanings(clef))
+                               restating=restating, lead=lead, leanings=self.leanings[clef])
         return chosen if rules else chosen.essential()
 
-    def leanings(self, clef: str) -> tuple[tuple[str, tuple[float, ...]], ...]:
-        """``clef``'s :func:`~grandstaff.composing.rules.mode_leanings` from the counts its
-        model saved (empty for a set trained before them)."""
-        counts = self.generators[clef].metrics.get("modes")
-        return mode_leanings(counts) if counts else ()
+    @cached_property
+    def leanings(self) -> dict[str, tuple[tuple[str, tuple[float, ...]], ...]]:
+        """Each clef's :func:`~grandstaff.composing.rules.mode_leanings` from the counts its
+        model saved (empty for a set trained before them), worked out once per loaded set."""
+        found = {clef: self.generators[clef].metrics.get("modes") for clef in CLEFS}
+        return {clef: mode_leanings(counts) if counts else () for clef, counts in found.items()}
 
     def generate(self, *, mode: str, length: Fraction, time_signature: str,
                  samplers: Mapping[str, tuple[TopKSampler, TopKSampler]], candidates: int = 1,
@@ -218,6 +220,10 @@ class CoupledGenerator:
         if self.phrased:
             ahead = phrase_ahead(range(target + 1), phrase_ends, target)
             plans = [on_device(np.asarray(ahead, dtype="int32"))] * len(CLEFS)
+        floors = None  # the bass told how low it may go where the piece is written
+        if shift is not None:
+            floors = [None if clef == "treble" else np.int32(LOWEST_BASS - shift)
+                      for clef in CLEFS]
         seeds = [int(s.rng.integers(2**31)) for clef in CLEFS for s in samplers[clef]]
         seed = key_seed(int(np.random.SeedSequence(seeds).generate_state(1)[0]))
         found = loop(
@@ -226,7 +232,7 @@ class CoupledGenerator:
              for c in CLEFS],
             [self._token_costs(c, chosen[c], shift, mode) for c in CLEFS],
             [tuple(np.float32(s.temperature) for s in samplers[c]) for c in CLEFS],
-            guides, plans)
+            guides, plans, floors)
         names = ("pitch", "duration", "count", "left", "partner", "position", "countdown",
                  "phrase", "emptied")
         drawn = {clef: dict(zip(names, (np.asarray(x) for x in found[index])))
@@ -278,7 +284,7 @@ class CoupledGenerator:
         """What each of ``clef``'s pitch tokens loses (in nats) before it is drawn under the
         default rules' token costs (the key kept; in the treble, told the ``shift`` the piece
         will be written at, its staff kept)."""
-        return self._token_costs(clef, default_rules(clef=clef, leanings=self.leanings(clef)),
+        return self._token_costs(clef, default_rules(clef=clef, leanings=self.leanings[clef]),
                                  shift, mode)
 
     def _token_costs(self, clef: str, rules: Rules, shift: int | None, mode: str) -> np.ndarray:

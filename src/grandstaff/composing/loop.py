@@ -152,7 +152,7 @@ class Pair(NamedTuple):
 
 def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs,
          temperatures, *, bar: int, bars: int, check: bool = False,
-         guide: Guide | None = None, plan=None) -> Lane:
+         guide: Guide | None = None, plan=None, floor=None) -> Lane:
     """One event for the rows that are ``chosen``: the model step, the rules of each head,
     the draws, the bookkeeping. Runs compiled inside the loop, or eagerly (with ``check``, a
     ban that empties a row raises :class:`~grandstaff.composing.rules.RuleEmptiedError`).
@@ -160,7 +160,8 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     for every tick of the piece and one past its end, the ticks to the next phrase end (see
     :func:`~grandstaff.models.conditioning.phrase_ahead`; ``None``: unknown throughout),
     which a staff that hears phrases reads as its phrase id and the phrase rules read as
-    it is."""
+    it is. ``floor``: the lowest note this staff may strike, in the reference key (read by
+    the register rules; ``None``: any)."""
     import jax.numpy as jnp
 
     rows = lane.remaining.shape[0]
@@ -179,7 +180,7 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
                                                       jnp.maximum(lane.count - 2, 0)], -1)
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
                     partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded,
-                    phrase_ahead=ahead, earlier=earlier)
+                    phrase_ahead=ahead, earlier=earlier, floor=floor)
     if guide is not None:
         at = jnp.clip(lane.elapsed, 0, guide.note.shape[-1] - 1)
         if guide.note.ndim == 1:  # one melody for every row
@@ -240,10 +241,11 @@ def start_lane(staff: Staff, pitch, duration, state, target: int) -> Lane:
 
 def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
     """The whole loop for one or two ``staves``, compiled: ``run(params, seed, starts, costs,
-    temperatures, guides=None, plans=None)`` with per staff its parameters, its start (pitch
-    ids, duration ids, ids of the other staff's last pitch as heard, LSTM states), its token
-    costs, its (pitch, duration) temperatures, in ``guides`` its :class:`Guide` or ``None``
-    and in ``plans`` its phrase ids per tick or ``None`` (see :func:`step`). Returns each
+    temperatures, guides=None, plans=None, floors=None)`` with per staff its parameters, its
+    start (pitch ids, duration ids, ids of the other staff's last pitch as heard, LSTM
+    states), its token costs, its (pitch, duration) temperatures, in ``guides`` its
+    :class:`Guide` or ``None``, in ``plans`` its phrase ids per tick or ``None`` and in
+    ``floors`` its lowest note or ``None`` (see :func:`step`). Returns each
     lane's (pitch ids, duration ids, count, left, partner ids, position ids, countdowns,
     phrase ids, emptied)."""
     import jax
@@ -252,9 +254,10 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
     bars = target // bar
     longest = sum(staff.longest for staff in staves)
 
-    def run(params, seed, starts, costs, temperatures, guides=None, plans=None):
+    def run(params, seed, starts, costs, temperatures, guides=None, plans=None, floors=None):
         guides = tuple(guides) if guides is not None else (None,) * len(staves)
         plans = tuple(plans) if plans is not None else (None,) * len(staves)
+        floors = tuple(floors) if floors is not None else (None,) * len(staves)
         lanes = tuple(start_lane(staff, p, d, state, target)
                       for staff, (p, d, _, state) in zip(staves, starts))
         heard = tuple(start[2] for start in starts)
@@ -263,7 +266,7 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
 
         def body(pair: Pair) -> Pair:
             return _advance(staves, pair, params, costs, temperatures, bar, bars, guides,
-                            plans)
+                            plans, floors)
 
         def going(pair: Pair):
             unfinished = jnp.stack([lane.remaining > 0 for lane in pair.lanes]).any()
@@ -277,7 +280,7 @@ def compile_loop(staves: Sequence[Staff], *, target: int, bar: int) -> Callable:
 
 
 def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: int,
-             guides, plans) -> Pair:
+             guides, plans, floors) -> Pair:
     """One step of the loop: who moves, their draws, what each staff now hears."""
     import jax
     import jax.numpy as jnp
@@ -289,7 +292,7 @@ def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: in
         partner = Partner(pair.heard[0], pair.before[0], pair.onsets[0], lanes[0].elapsed * 0)
         lane = step(staves[0], params[0], (key_p, key_d), lanes[0], partner, active[0],
                     costs[0], temperatures[0], bar=bar, bars=bars, guide=guides[0],
-                    plan=plans[0])
+                    plan=plans[0], floor=floors[0])
         return pair._replace(step=pair.step + 1, key=key, lanes=(lane,))
     treble, bass = lanes
     # the staff whose next onset comes first; on a tie the one first in ORDER
@@ -303,7 +306,7 @@ def _advance(staves, pair: Pair, params, costs, temperatures, bar: int, bars: in
         step(staff, params[n], jax.random.split(keys[n]), lanes[n],
              Partner(pair.heard[n], pair.before[n], pair.onsets[1 - n], ends[1 - n]),
              turns[n], costs[n], temperatures[n], bar=bar, bars=bars, guide=guides[n],
-             plan=plans[n])
+             plan=plans[n], floor=floors[n])
         for n, staff in enumerate(staves))
     onsets = tuple(jnp.where(turns[n], ends[n], pair.onsets[n]) for n in range(2))
     # each staff now hears the other's newest event (and remembers the one before)

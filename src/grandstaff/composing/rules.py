@@ -263,6 +263,7 @@ class StepView(NamedTuple):
     melody_opening: Any = None  # whether the melody's first note is still to come
     phrase_ahead: Any = None   # ticks to the next planned phrase end (0: on one; -1: none)
     earlier: Any = None  # the staff's pitch id before ``previous`` (-1: none drawn yet)
+    floor: Any = None    # the lowest note this staff may strike, in the reference key (None: any)
 
     @classmethod
     def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:
@@ -899,6 +900,24 @@ class BassAboveC2(TokenCost):
 
 
 @dataclass(frozen=True)
+class BassFloor(Rule):
+    """The bass sounds no note below C2 where the piece is written (the loop is told the
+    floor in the reference key from the planned shift): the cost of `the bass above C2` alone
+    left the dominant dropped an octave into the final V wherever the rules of the V left no
+    other token (E minor and D minor, 6 of 24 pieces)"""
+
+    name: ClassVar[str] = "no bass below C2"
+    kind: ClassVar[str] = WISH
+
+    def __call__(self, view, arrays, xp):
+        rows = view.remaining.shape[0]
+        if view.floor is None:
+            return xp.ones((rows, arrays.special.shape[0]), dtype=bool)
+        floor = xp.broadcast_to(xp.asarray(view.floor), (rows,))
+        return arrays.lowest[None, :] >= floor[:, None]  # silence's lowest is above all
+
+
+@dataclass(frozen=True)
 class FewerRestrikes(Rule):
     """A token that strikes again a note of the event before (instead of holding it or
     moving) costs RESTRIKE_PENALTY (0.5 nats in the treble, 0.25 in the bass): the models
@@ -1265,7 +1284,7 @@ class EighthGrid(Rule):
 #: Every rule, in the order it applies; :func:`default_rules` picks those a piece needs.
 ALL_RULES: tuple[type[Rule], ...] = (
     NoSpecialTokens, HoldsSound, MelodyKept, OpeningRest, PickupRest, CadenceSpans,
-    HandsInOrder,
+    BassFloor, HandsInOrder,
     NoParallels, MelodyParallels, LeadingToneOnce, PreDominant, DominantTopMoves,
     DominantBassMoves, DominantVoicesMove,
     CadenceVoicing, PhraseEndChord, CadenceTop, VoiceParallels, MelodyEntry, KeyKept,
@@ -1388,6 +1407,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
             chosen.append(PickupRest(lead))
     if span:
         chosen.append(CadenceSpans(span, dominant))
+    if coupled and not above:
+        chosen.append(BassFloor())
     if coupled:
         chosen += [HandsInOrder(above), NoParallels(above)]
     if under:
