@@ -147,6 +147,30 @@ def test_melody_pairs_are_checked_before_any_work():
         Melody.of([(60, 1)], key="C major", lead=4)
 
 
+def test_an_abc_accidental_holds_to_the_end_of_its_bar(tmp_path):
+    """As a musician reads ABC (and ABC 2.1 says): ``_B2B2`` is two B flats, the bar line
+    ends it, ``=F`` cancels a sharp; in typed ABC and in a file alike. music21's own
+    default read the second B natural: the Essen "Hildebrandslied" it ships came out
+    with B flat and B natural side by side, and in G major."""
+    from grandstaff.music.reading import read_melody
+
+    abc = "X:1\nT:carry\nM:4/4\nL:1/4\nK:G\n_B B c B | B ^c c =c | F F =F F |]\n"
+    expected = [70, 70, 72, 70, 71, 73, 73, 72, 66, 66, 65, 65]
+    typed = read_melody(abc, abc=True)
+    assert [pitch for pitch, _ in typed.notes] == expected
+    path = tmp_path / "carry.abc"
+    path.write_text(abc)
+    assert [pitch for pitch, _ in read_melody(str(path)).notes] == expected
+    hildebrand = read_melody(str(MUSIC21 / "essenFolksong" / "altdeu10.abc"))
+    assert [pitch for pitch, _ in hildebrand.notes][:7] == [67, 70, 70, 72, 72, 74, 74]
+    # its K:G names only the tonic (the Essen way); the notes are G minor's, as the tune is
+    assert str(hildebrand.key) == "G minor"
+    assert str(typed.key) == "G minor"  # B flats and F naturals: G minor's notes
+    assert str(read_melody(abc.replace("K:G", "K:Gmaj"), abc=True).key) == "G major"  # named
+    scale = "X:1\nM:4/4\nL:1/4\nK:G\nG A B c | d e f g | f d B G |]\n"
+    assert str(read_melody(scale, abc=True).key) == "G major"  # G major's notes stay major
+
+
 def test_a_chorale_melody_brings_its_fermatas_and_the_setting_writes_them(tiny_models,
                                                                          tmp_path):
     """The soprano of a chorale music21 ships, read as a melody, keeps its fermatas (at its
@@ -207,7 +231,7 @@ def test_a_melody_keeps_its_own_spelling_on_the_page_and_when_transposed(tmp_pat
     from grandstaff.music.keys import Key
     from grandstaff.music.spelling import spell_staff
 
-    abc = "X:1\\nT:Spelled\\nM:4/4\\nL:1/4\\nK:C\\nc _A A B|c _B A G|^F G _E D|C4|]"
+    abc = "X:1\\nT:Spelled\\nM:4/4\\nL:1/4\\nK:C\\nc _A =A B|c _B A G|^F G _E D|C4|]"
     piece = harmonize(abc.replace("\\n", "\n"), abc=True, seed=3, models="bach", candidates=1)
     given = [(onset, midi, name) for onset, midi, name in piece.spelling]
     assert [name for _, _, name in given] == ["C", "A-", "A", "B", "C", "B-", "A", "G", "F#",

@@ -168,6 +168,24 @@ def test_every_file_is_its_own_piece(tmp_path):
     assert len(corpus.tables["treble"].groupby("piece")) == 6
 
 
+def test_an_abc_book_is_read_as_a_musician_reads_it(tmp_path):
+    """Accidentals hold to the end of the bar (ABC 2.1), and a K: field that names only a
+    tonic, as the Essen collection writes its minor tunes, takes the mode of its notes: the
+    first tune (K:G, B flats and E flats) is G minor, carried to A minor with its B flats as
+    C; the second names G major and keeps it."""
+    folder = tmp_path / "music"
+    folder.mkdir()
+    (folder / "book.abc").write_text("X:1\nT:Modal\nM:4/4\nL:1/4\nK:G\n"
+                                     "G _B B c | d _e d _B | c _B A G | d _B G2 |]\n"
+                                     "X:2\nT:Named\nM:4/4\nL:1/4\nK:Gmaj\n"
+                                     "G _B B c | d _e d _B | c _B A G | d _B G2 |]\n")
+    corpus = load_corpus(folder, cache_dir=None, workers=1, progress=False)
+    pieces = corpus.pieces.set_index("piece")
+    assert pieces.loc["book#1", "key"] == "G minor" and pieces.loc["book#2", "key"] == "G major"
+    modal = [p for event in corpus.events("treble", "book#1") for p in event.pitches]
+    assert modal[:4] == [69, 72, 72, 74]  # G B♭ B♭ C in G minor, as A C C D in A minor
+
+
 @pytest.fixture
 def cached(tmp_path):
     folder = tmp_path / "music"

@@ -18,6 +18,10 @@ from ..music.reading import SUFFIXES
 #: Bump when the token format or the reading rules change: old caches are then ignored, and
 #: model sets record the fingerprint of the corpus they were trained on.
 TOKENS_VERSION = "2"
+#: How ABC files are read, in the fingerprint of a corpus that holds one (so that the
+#: chorales' fingerprint, which the shipped models record, stays): accidentals held to the end
+#: of the bar and a K: field that names only a tonic taking its mode from the notes.
+ABC_READING = "abc-2.1-bare-tonic"
 BACH = "bach"
 
 
@@ -127,6 +131,8 @@ def fingerprint_files(files: list[Path]) -> tuple[str, list[Path], list[tuple[st
         digest.update(os.fsencode(path.name))
         digest.update(content)
         readable.append(path)
+    if any(path.suffix.lower() == ".abc" for path in readable):
+        digest.update(ABC_READING.encode())  # an ABC file's notes and key are read anew
     return digest.hexdigest()[:20], readable, unreadable
 
 
