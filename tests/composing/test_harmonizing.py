@@ -99,6 +99,13 @@ def test_a_folk_tune_from_music21_and_a_typed_abc_tune_come_out_whole(tmp_path, 
     said = capsys.readouterr().out
     assert code == 0 and "Das Hildebrandslied" in said and "100% kept on top" in said, said
     assert (tmp_path / "essen.musicxml").is_file() and (tmp_path / "essen.mid").is_file()
+    # its 4/2, a meter the chorales lack, is set as 4/4 in halved lengths and written back:
+    # the setting moves in quarters and eighths of 4/2, as the tune's half notes allow
+    piece = harmonize(str(essen), seed=1, models="bach", candidates=1)
+    assert piece.time_signature == "4/2" and piece.info["sampled_meter"] == "4/4"
+    assert piece.info["melody_kept"] == 1.0
+    lengths = [e.duration for clef in ("treble", "bass") for e in piece.staves[clef]]
+    assert all(length % Fraction(1, 2) == 0 for length in lengths)
     abc = "X:1\\nT:Little tune\\nM:3/4\\nK:D\\nA2|d2e2f2|g4f2|e2d2c2|d4|]"
     code = main(["harmonize", "--abc", abc, "--seed", "2", "--out", str(tmp_path / "abc"),
                  "--formats", "musicxml"])

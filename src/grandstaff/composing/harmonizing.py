@@ -19,7 +19,7 @@ open.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from fractions import Fraction
 
@@ -121,7 +121,9 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
     rule had to give way), the ending and the seed. ``staves``: as in
     :func:`~grandstaff.composing.composer.compose`. The models hear the melody's phrase
     ends (:meth:`~grandstaff.music.melody.Melody.phrase_ends`: its fermatas, else its rests
-    and long notes; ``piece.info["phrase_ends"]``), and its fermatas are written.
+    and long notes; ``piece.info["phrase_ends"]``), and its fermatas are written. A tune in
+    a meter the models never learned whose halved beats they did (4/2) is set at half its
+    lengths and written back (:func:`in_learned_meter`; ``piece.info["sampled_meter"]``).
     """
     staff_split = check_staff_split(staves)
     tune = as_melody(melody, key=key, time_signature=time_signature, abc=abc)
@@ -143,6 +145,8 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
                                "'grandstaff train')")
     table = generators.generators["treble"].table
     shift = melody_shift(tune, table)
+    meters = generators.generators["treble"].vocab.meter
+    written, (tune, factor) = tune, in_learned_meter(tune, meters if meters is not None else ())
     ending, spans = melody_ending(tune)
     if ending == "cadence":
         ending = _possible_ending(generators, ending, models, tune.time_signature,
@@ -160,9 +164,13 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
         melody=tune.ticks(shift), spans=spans if ending == "cadence" else None,
         phrase_ends=[int(f * TICKS_PER_QUARTER) for f in phrase_ends])
     pieces = []
+    sampled_meter = tune.time_signature
+    tune, phrase_ends = written, written.phrase_ends()  # the melody as it is written
     for index in range(candidates):
+        sampled = {c: [replace(e, duration=e.duration / factor) for e in staves[c][index]]
+                   for c in CLEFS}
         piece_staves = {c: tuple(fit_to_piano(e.transposed(shift))
-                                 for e in silent_from(staves[c][index], tune.end_of_sound))
+                                 for e in silent_from(sampled[c], tune.end_of_sound))
                         for c in CLEFS}
         skipped = sorted({name for clef in CLEFS
                           for name in notes["skipped_rules"][clef][index]})
@@ -175,6 +183,7 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
                   "temperature": temperature, "shift": shift, "bass_shift": shift,
                   "ending": ending, "rules": rules, "skipped_rules": skipped,
                   "harmonized": True, "melody_notes": len(tune.sounding()),
+                  "sampled_meter": sampled_meter,
                   "melody_kept": melody_kept(tune, piece_staves["treble"]),
                   "phrase_ends": ([str(f) for f in phrase_ends] if generators.phrased
                                   else [])},
@@ -187,6 +196,31 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
     chosen = chosen or max(kept, key=lambda p: p.info["melody_kept"])
     return replace(chosen, info={**chosen.info, "candidates": len(pieces),
                                  "mode_matched": matched})
+
+
+def in_learned_meter(tune: Melody, meters: Collection[str]) -> tuple[Melody, Fraction]:
+    """``tune`` in a meter the models learned, and the factor its lengths were multiplied by:
+    a tune in a meter they never heard whose beats, halved, make one they did (4/2 is 4/4 in
+    half notes) is harmonised halved, at the chorales' quarter-note pulse, and its setting
+    doubled back; any other tune as it is (factor 1). Without this the models wrote eighths
+    and chromatic notes under the Essen "Hildebrandslied"'s half and whole notes, in a 4/2
+    bar they read as unknown.
+
+    >>> tune = Melody.of([(67, 4), (69, 4)], key="G major", time_signature="4/2")
+    >>> halved, factor = in_learned_meter(tune, ["4/4", "3/4"])
+    >>> halved.time_signature, halved.notes[0], factor
+    ('4/4', (67, Fraction(2, 1)), Fraction(1, 2))
+    >>> in_learned_meter(halved, ["4/4", "3/4"])[1]
+    Fraction(1, 1)
+    """
+    top, _, bottom = tune.time_signature.partition("/")
+    halved = f"{top}/{int(bottom) * 2}" if bottom.isdigit() else ""
+    if tune.time_signature in meters or halved not in meters:
+        return tune, Fraction(1)
+    try:
+        return tune.scaled(Fraction(1, 2), halved), Fraction(1, 2)
+    except BadArgumentError:  # a length the grid cannot halve: as it is
+        return tune, Fraction(1)
 
 
 def silent_from(events: Sequence[Event], end: Fraction) -> list[Event]:

@@ -167,6 +167,23 @@ class Melody:
         return Melody.of(self.notes, key=self.key, time_signature=time_signature, lead=lead,
                          title=self.title, fermatas=moved, names=self.names)
 
+    def scaled(self, factor: Fraction, time_signature: str) -> Melody:
+        """The same notes with every length, the lead and the fermatas times ``factor``,
+        read in ``time_signature`` (a 4/2 tune halved is a 4/4 tune). Raises
+        :class:`BadArgumentError` where a length leaves grandstaff's grid.
+
+        >>> tune = Melody.of([(67, 2), (70, 4), (72, 2)], key="G minor", time_signature="4/2",
+        ...                  lead=6, fermatas=[12])
+        >>> half = tune.scaled(Fraction(1, 2), "4/4")
+        >>> half.notes[1], half.lead, half.fermatas, half.bars == tune.bars
+        ((70, Fraction(2, 1)), Fraction(3, 1), (Fraction(6, 1),), True)
+        """
+        return Melody.of([(pitch, length * factor) for pitch, length in self.notes],
+                         key=self.key, time_signature=time_signature, lead=self.lead * factor,
+                         title=self.title, names=self.names,
+                         fermatas=(None if self.fermatas is None
+                                   else [f * factor for f in self.fermatas]))
+
     def spelling(self) -> list[tuple[Fraction, int, str]]:
         """(onset in quarters from the start of its first bar, MIDI number, name) of every
         note whose spelling it gives.
