@@ -286,6 +286,16 @@ def test_cadence_voicing(tables):
     closing = view(bass, treble, previous="43", heard="72", heard_before="71", remaining=48)
     kept = allowed(low, closing, tables["arrays"]("bass"), bass)
     assert {"48", "36"} <= kept and "60" not in kept
+    # the closing chord's major third may rise to E4, a tenth over C3 (as Bach voices it);
+    # nothing else above C4, and not in the V
+    tenor = _vocab(["rest", "43", "48", "48.60", "48.64", "48.67", "48.65"])
+    arrays = _closing_arrays("bass", "major", tenor, treble)
+    voiced = r.CadenceVoicing(span=48, above=False, tonic=0)
+    closing = view(tenor, treble, previous="43", heard="72", heard_before="71", remaining=48)
+    kept = allowed(voiced, closing, arrays, tenor)
+    assert {"48", "48.60", "48.64"} <= kept and not {"48.67", "48.65"} & kept
+    in_v = view(tenor, treble, previous="43", heard="72", heard_before="71", remaining=96)
+    assert "48.64" not in allowed(voiced, in_v, arrays, tenor)
 
 
 def test_the_key_kept(tables):
