@@ -22,7 +22,7 @@ from grandstaff.corpus import load_corpus
 from grandstaff.errors import GrandstaffWarning
 from grandstaff.music.codec import events_to_table
 from grandstaff.music.events import Event
-from grandstaff.music.reading import MAX_NOTES, MAX_QUARTERS
+from grandstaff.music.reading import MAX_NOTES, MAX_QUARTERS, find_key, parse_abc
 from grandstaff.output.render import write_midi, write_musicxml
 
 TWO_TUNES = """X:1
@@ -184,6 +184,17 @@ def test_an_abc_book_is_read_as_a_musician_reads_it(tmp_path):
     assert pieces.loc["book#1", "key"] == "G minor" and pieces.loc["book#2", "key"] == "G major"
     modal = [p for event in corpus.events("treble", "book#1") for p in event.pitches]
     assert modal[:4] == [69, 72, 72, 74]  # G B♭ B♭ C in G minor, as A C C D in A minor
+
+
+def test_each_tune_of_an_abc_book_keeps_its_own_key_field_whatever_its_order():
+    """music21 orders a book's tunes by their X: numbers, not as written: the modal tune
+    written last (X:2) comes first, and must still be read by its own bare K:G, not by the
+    K:Gmaj of the tune written first."""
+    tune = "M:4/4\nL:1/4\nK:{}\nG _B B c | d _e d _B | c _B A G | d _B G2 |]\n"
+    book = parse_abc("X:7\nT:Named\n" + tune.format("Gmaj") + "\nX:2\nT:Modal\n" + tune.format("G"))
+    keys = {score.metadata.title: find_key(score) for score in book.scores}
+    assert [score.metadata.title for score in book.scores] == ["Modal", "Named"]
+    assert keys["Modal"][:2] == (7, "minor") and keys["Named"][:2] == (7, "major")
 
 
 @pytest.fixture

@@ -61,6 +61,12 @@ def _together(treble: Sequence[Event], bass: Sequence[Event]):
             for t in times]
 
 
+def _sounding_moments(treble: Sequence[Event], bass: Sequence[Event]):
+    """(time, treble pitches, bass pitches) at every onset where either staff sounds: the last
+    of them is the piece's final sonority."""
+    return [(t, up, low) for t, up, low in _together(treble, bass) if up or low]
+
+
 def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
                   mode: str) -> tuple[bool, bool]:
     """(ends on the tonic triad with the tonic in the bass, its last two harmonies are V(7)–I).
@@ -72,7 +78,7 @@ def final_cadence(treble: Sequence[Event], bass: Sequence[Event], *, tonic: int,
     and in minor so is the chord with either third); it is V(7) when it holds the dominant and
     the leading tone and nothing outside the dominant seventh.
     """
-    moments = [(t, up, low) for t, up, low in _together(treble, bass) if up or low]
+    moments = _sounding_moments(treble, bass)
     if not moments:
         return False, False
     _, up, low = moments[-1]
@@ -132,10 +138,10 @@ def final_third(treble: Sequence[Event], bass: Sequence[Event], *,
     >>> final_third([Event((64, 68), q)], [Event((40, 59), q)], tonic=9)   # a half close
     (None, False)
     """
-    moments = [(up, low) for _, up, low in _together(treble, bass) if up or low]
+    moments = _sounding_moments(treble, bass)
     if not moments:
         return None, False
-    up, low = moments[-1]
+    _, up, low = moments[-1]
     thirds = {(tonic + 3) % 12, (tonic + 4) % 12}
     low_classes, classes = {p % 12 for p in low}, {p % 12 for p in up + low}
     if min(up + low) % 12 != tonic or not classes & thirds:

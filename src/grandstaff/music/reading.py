@@ -121,8 +121,14 @@ def parse_abc(text: str):
     parsed = converter.parse(text, format="abc", forceSource=True)
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
     tunes = re.split(r"^X:", text, flags=re.MULTILINE)[1:] or [text]
-    if len(tunes) == len(scores):
-        for score, tune in zip(scores, tunes):
+    by_number = {tune.split("\n", 1)[0].strip(): tune for tune in tunes}
+    for index, score in enumerate(scores):
+        number = score.metadata.number if score.metadata is not None else None
+        # each score to its own tune by its X: number; by order where numbers repeat or lack
+        tune = (by_number.get(str(number).strip()) if len(by_number) == len(tunes) else None)
+        if tune is None and len(tunes) == len(scores):
+            tune = tunes[index]
+        if tune is not None:
             score.grandstaff_bare_tonic = _bare_abc_tonic(tune)
     return parsed
 
