@@ -29,7 +29,9 @@ chorales and no voice to strike one note a third time in the final V (the four c
 rules), and when no bass note came to sound below C2 where the piece is written (a wish the
 loop is told the floor for; the E minor case), and when the final chord came to sound its
 third once, major in minor, and in the tenor a tenth over the bass (the cadence cases, and the
-``--no-rules`` one: its third is essential). Any
+``--no-rules`` one: its third is essential), and when a note struck against its chromatic
+alteration in the other hand's sonority just before (a false relation) came to cost (three of
+the four cases with rules). Any
 change to the loop, the rules or their order that moves a single note of these pieces fails
 here. Regenerate it only for a change that is meant to alter what is composed, and say so in
 the CHANGELOG.

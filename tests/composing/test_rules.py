@@ -474,6 +474,39 @@ def test_a_chromatic_semitone_against_the_other_hand_costs(tables):
     assert minor[3, 2] == 1 and major[10, 11] == minor[10, 11] == 1  # D♯ / D; B♭ / B
 
 
+def test_a_false_relation_between_the_hands_costs(tables):
+    """In A minor, G in the bass and then G♯ in the treble at the next onset is a false
+    relation; the same inflection within the treble's own voice is not, and neither is a G♯
+    against a G that still sounds (that is a clash, another rule's)."""
+    treble, bass = tables["treble"], tables["bass"]
+    rule = r.NoCrossRelation(minor=True)
+
+    def cost(vocab, partner, clef, **fields):
+        step = view(vocab, partner, **fields)
+        return dict(zip(vocab.tokens, np.asarray(rule(step, tables["arrays"](clef, "minor"),
+                                                      np))[0]))
+
+    # the bass moved first at this onset, from G3 to C3
+    after_g = cost(treble, bass, "treble", previous="60", heard="48", heard_before="55",
+                   partner_onset=24, partner_end=48, elapsed=24)
+    assert r.CROSS_RELATION_PENALTY > 0 and after_g["68"] == pytest.approx(
+        r.CROSS_RELATION_PENALTY)
+    assert after_g["67"] == after_g["64"] == after_g["72"] == 0
+    own_g = cost(treble, bass, "treble", previous="67", heard="48", heard_before="55",
+                 partner_onset=24, partner_end=48, elapsed=24)
+    assert own_g["68"] == 0  # the treble's own G rises to G♯
+    held_g = cost(treble, bass, "treble", previous="60", heard="55", heard_before="48",
+                  partner_onset=0, partner_end=48, elapsed=24)
+    assert not any(held_g.values())  # the G still sounds: a clash, not a false relation
+    # the bass moves first, the treble's G♯4 ending here: the G in either bass token, once
+    bass_after = cost(bass, treble, "bass", previous="48", heard="68", heard_before="64",
+                      partner_onset=0, partner_end=24, elapsed=24)
+    assert bass_after["55"] == bass_after["43.55"] == pytest.approx(r.CROSS_RELATION_PENALTY)
+    assert bass_after["48"] == bass_after["53"] == 0
+    assert r.NoCrossRelation(minor=False) in r.default_rules(clef="bass").rules
+    assert r.NoCrossRelation(minor=True) in r.default_rules(clef="treble", mode="minor").rules
+
+
 def test_a_bass_leap_past_an_octave_costs(tables):
     bass, treble = tables["bass"], tables["treble"]
     step = view(bass, treble, previous="55", heard="72", heard_before="72")  # from G3

@@ -25,6 +25,8 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     assert 0 <= both["final third in the bass staff"]["model"] <= 1
     assert both["minor ends major"]["model"] == 1.0
     assert 0 <= both["harmonic fit"]["model"]["mean"] <= 1
+    assert all(0 <= both["false relations"][s] < 100 for s in ("corpus", "model", "ngram"))
+    assert both["false relations"]["corpus"] == again["both"]["false relations"]["corpus"]
     assert set(both["strong beats"]["model"]) == {"4/4"}  # compose writes 4/4 by default
     assert list(both["ledger lines by key"]["model"]) == ["C major", "A minor", "G major"]
     assert list(both["left-hand ledger lines by key"]["model"]) == [
@@ -42,6 +44,7 @@ def test_judging_is_reproducible_and_writes_a_report(tiny_models, small_corpus, 
     assert "| last two harmonies V(7)–I (share) |" in text and "| G major |" in text
     assert "| a minor piece's final chord with a major (Picardy) third (share) |" in text
     assert "| right-hand notes on ledger lines, piano staves (share) |" in text
+    assert "the other hand), per 100 onsets |" in text
     assert "| left-hand ties per bar, piano staves (as engraved) |" in text
     assert "hands more than an octave apart and left-hand ledger lines (piano staves):" in text
     assert "| left-hand ledger lines model | left-hand ledger lines 4-gram |" in text

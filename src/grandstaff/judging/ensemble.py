@@ -21,7 +21,7 @@ import bisect
 from collections.abc import Sequence
 from fractions import Fraction
 
-from ..music.events import STAFF_RANGE, Event, bar_length, beat_length
+from ..music.events import CHROMATIC_PAIRS, STAFF_RANGE, Event, bar_length, beat_length
 from ..music.events import notes_of as notes
 
 #: Pitch-class sets that one chord explains: every major and minor triad and every dominant
@@ -147,6 +147,39 @@ def final_third(treble: Sequence[Event], bass: Sequence[Event], *,
     if min(up + low) % 12 != tonic or not classes & thirds:
         return None, False
     return bool(low_classes & thirds), (tonic + 4) % 12 in classes
+
+
+def false_relations(treble: Sequence[Event], bass: Sequence[Event], *,
+                    mode: str) -> tuple[int, int]:
+    """(onsets with a false relation between the hands, onsets after the first), in the
+    reference key of ``mode``: one staff sounds a note of the key just before the onset
+    and the other staff sounds its chromatic alteration (same letter) at it, neither staff
+    having inflected the note itself and the first note no longer sounding (that would be a
+    clash). G in the bass, then G♯ in the treble, in A minor.
+
+    >>> from fractions import Fraction
+    >>> q = Fraction(1)
+    >>> false_relations([Event((64,), q), Event((68,), q)], [Event((55,), q), Event((52,), q)],
+    ...                 mode="minor")                        # G3 then G♯4
+    (1, 1)
+    >>> false_relations([Event((67,), q), Event((68,), q)], [Event((55,), q), Event((52,), q)],
+    ...                 mode="minor")                        # the treble's own G rises
+    (0, 1)
+    """
+    moments = [({p % 12 for p in up}, {p % 12 for p in low})
+               for _, up, low in _together(treble, bass)]
+    pairs = [pair for one, other in CHROMATIC_PAIRS[mode] for pair in ((one, other),
+                                                                      (other, one))]
+    found = 0
+    for (up_before, low_before), (up, low) in zip(moments, moments[1:]):
+        for first, then in ((up_before, low), (low_before, up)):
+            first_after = up if first is up_before else low
+            then_before = low_before if first is up_before else up_before
+            if any(x in first and y in then and y not in first_after and x not in first_after
+                   and x not in then_before and y not in then_before for x, y in pairs):
+                found += 1
+                break
+    return found, max(0, len(moments) - 1)
 
 
 def doubled_leading_tones(treble: Sequence[Event], bass: Sequence[Event], *,

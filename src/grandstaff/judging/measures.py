@@ -98,8 +98,8 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         "hands apart by key", "left-hand ledger lines", "right-hand ledger lines",
         "left-hand ledger lines by key", "wide left hand", "left hand past a tenth",
         "right-hand ties", "left-hand ties",
-        "doubled leading tone", "pre-dominant", "dominant restrikes", "cadence points",
-        "longest without", "top repeats", "top steps")}
+        "doubled leading tone", "false relations", "pre-dominant", "dominant restrikes",
+        "cadence points", "longest without", "top repeats", "top steps")}
     for s in SETS:
         pieces, modes, meters = sets[s].pieces, sets[s].modes, sets[s].meters
         cadences = [en.final_cadence(p["treble"], p["bass"], tonic=_tonic(m), mode=m)
@@ -128,6 +128,10 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
                    for p, m in zip(pieces, modes)]
         found["doubled leading tone"][s] = (sum(d for d, _ in doubled)
                                             / max(1, sum(t for _, t in doubled)))
+        false = [en.false_relations(p["treble"], p["bass"], mode=m)
+                 for p, m in zip(pieces, modes)]
+        found["false relations"][s] = 100 * (sum(f for f, _ in false)
+                                             / max(1, sum(n for _, n in false)))
         approach = [en.cadence_approach(p["treble"], p["bass"], tonic=_tonic(m))
                     for p, m in zip(pieces, modes)]
         found["pre-dominant"][s] = _share([pre for pre, _ in approach if pre is not None])

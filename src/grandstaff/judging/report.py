@@ -213,6 +213,10 @@ def _ensemble_rows(both: dict) -> list[str]:
         *(["| parallel fifths and octaves, any two voices, per 100 moves | " + " | ".join(
             mean("voice parallels", s) for s in SETS) + " |"]
           if "voice parallels" in both else []),
+        *(["| false relations between the hands (a note, then its chromatic alteration in "
+           "the other hand), per 100 onsets | " + " | ".join(
+            f"{both['false relations'][s]:.2f}" for s in SETS) + " |"]
+          if "false relations" in both else []),
         "| crossings: bass above the treble's lowest note (share of onsets) | " + " | ".join(
             mean("crossings", s) for s in SETS) + " |",
         "| treble notes on ledger lines (share) | " + " | ".join(

@@ -31,6 +31,12 @@ STAFF_RANGE: dict[str, tuple[int, int]] = {"treble": (62, 80), "bass": (41, 59)}
 #: dissonant, as they do above a bass.
 CONSONANT = frozenset({0, 3, 4, 7, 8, 9})
 MODES: tuple[str, str] = ("major", "minor")
+#: The chromatic notes of the reference keys (C major, A minor) as a key spells them, each
+#: against the natural note of the same letter: in major C♯, E♭, F♯, G♯, B♭ against C, E, F,
+#: G, B; in minor B♭, C♯, D♯, F♯, G♯ against B, C, D, F, G. (G♯ against A is a leading tone
+#: under its tonic, a dissonance like any other, not a clash.)
+CHROMATIC_PAIRS = {"major": ((1, 0), (3, 4), (6, 5), (8, 7), (10, 11)),
+                   "minor": ((10, 11), (1, 0), (3, 2), (6, 5), (8, 7))}
 REST = "rest"
 PAD = "<pad>"
 #: Written after a MIDI number in a pitch token: that pitch is held on from the event before.
