@@ -505,6 +505,10 @@ def test_a_false_relation_between_the_hands_costs(tables):
     assert bass_after["48"] == bass_after["53"] == 0
     assert r.NoCrossRelation(minor=False) in r.default_rules(clef="bass").rules
     assert r.NoCrossRelation(minor=True) in r.default_rules(clef="treble", mode="minor").rules
+    harmonising = r.default_rules(clef="bass", melody=True).rules
+    assert r.NoCrossRelation() not in harmonising  # the tune's own inflections stand
+    assert r.NoCrossRelation() in r.default_rules(clef="treble", melody=True,
+                                                  restating=True).rules
 
 
 def test_a_bass_leap_past_an_octave_costs(tables):
