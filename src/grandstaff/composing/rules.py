@@ -32,6 +32,7 @@ import numpy as np
 from ..music.events import CHROMATIC_PAIRS, STAFF_RANGE, bar_length, beat_length
 from ..music.vocab import TICKS_PER_QUARTER
 from .tables import (
+    OCTAVE_FOLD,
     SILENT_ABOVE,
     SILENT_BELOW,
     TONIC,
@@ -300,6 +301,7 @@ class StaffArrays(NamedTuple):
     classes: Any       # (pitch tokens, 12) the pitch classes each token sounds
     held: Any          # (pitch tokens, 128) the notes each token holds from the one before
     struck: Any        # (pitch tokens, 128) float32: 1 for the notes each token strikes
+    struck_classes: Any  # (pitch tokens, 12) float32: 1 for the pitch classes it strikes
     closing: Any       # (pitch tokens,) tokens the final span of a cadence allows
     dominant: Any      # (pitch tokens,) tokens its dominant span allows
     lowest: Any        # (pitch tokens,) lowest note (SILENT_ABOVE for silence)
@@ -329,7 +331,7 @@ class StaffArrays(NamedTuple):
         return cls(
             special=pitch.special, rest=pitch.rest, sounding=pitch.sounding,
             classes=pitch.classes, held=pitch.held,
-            struck=pitch.struck.astype("float32"),
+            struck=pitch.struck.astype("float32"), struck_classes=pitch.struck_classes,
             closing=closing_tokens(pitch, clef, mode),
             dominant=dominant_tokens(pitch, clef, mode),
             lowest=pitch.lowest(SILENT_ABOVE),
@@ -337,7 +339,7 @@ class StaffArrays(NamedTuple):
             outer=pitch.highest(-1) if above else pitch.lowest(-1),
             voices=pitch.voices_from_top if above else pitch.voices_from_bottom,
             dissonance=pitch.dissonance(clef),
-            note_dissonance=dissonant_classes(clef)[np.arange(128) % 12],
+            note_dissonance=OCTAVE_FOLD @ dissonant_classes(clef),
             heard_lowest=partner.lowest(silent),
             heard_edge=(partner.highest(SILENT_BELOW) if above
                         else partner.lowest(SILENT_ABOVE)),
@@ -938,7 +940,8 @@ class InnerVoicesKept(TokenCost):
 @dataclass(frozen=True)
 class BassAboveC2(TokenCost):
     """Each struck bass note below C2 where the piece will be written costs LOW_BASS_PENALTY
-    (8 nats)"""
+    (8 nats): beside `no bass below C2` (a wish) it still ranks the tokens in the rare rows
+    where no token keeps the floor, fewest notes below C2 first"""
 
     name: ClassVar[str] = "the bass above C2"
 
@@ -1145,16 +1148,13 @@ class ChromaticClash(Rule):
 #: phrases keep it (the piece is the composer's own there).
 CROSS_RELATION_PENALTY = 2.0
 
-#: (128, 12): each MIDI note's pitch class.
-_NOTE_CLASSES = np.eye(12, dtype="float32")[np.arange(128) % 12]
-
-
 @dataclass(frozen=True)
 class NoCrossRelation(Rule):
     """Each pitch class a token strikes against its own chromatic alteration in the other
     staff's sonority just before (a false relation: G in the bass, then G♯ in the treble)
-    costs CROSS_RELATION_PENALTY (2 nats), unless this staff held that note just before or the
-    other staff moves to the same alteration: Bach inflects a note within one voice"""
+    costs CROSS_RELATION_PENALTY (2 nats), unless this staff sounded that note itself just
+    before (held or struck) or the other staff moves to the same alteration: Bach inflects a
+    note within one voice"""
 
     name: ClassVar[str] = "no false relation"
     kind: ClassVar[str] = PENALTY
@@ -1171,8 +1171,7 @@ class NoCrossRelation(Rule):
         altered = (before * (1 - own)) @ xp.asarray(chromatic_clashes(
             "minor" if self.minor else "major"))
         threat = xp.minimum(altered, 1.0) * (1 - after)                 # (rows, 12)
-        strikes = xp.minimum(arrays.struck @ xp.asarray(_NOTE_CLASSES), 1.0)  # (tokens, 12)
-        return CROSS_RELATION_PENALTY * xp.einsum("vk,bk->bv", strikes, threat)
+        return CROSS_RELATION_PENALTY * xp.einsum("vk,bk->bv", arrays.struck_classes, threat)
 
 
 # --- the duration head -------------------------------------------------------------------

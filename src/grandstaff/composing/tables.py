@@ -28,6 +28,9 @@ from ..music.vocab import TICKS_PER_QUARTER, Vocabulary, pitch_matrices
 #: The tonic and the triad pitch classes of the reference keys (C major, A minor with C♯ too).
 TONIC = {"major": (0, frozenset({0, 4, 7})), "minor": (9, frozenset({9, 0, 1, 4}))}
 
+#: (128, 12) float32: each MIDI number's pitch class, one-hot (notes times it: pitch classes).
+OCTAVE_FOLD = np.eye(12, dtype="float32")[np.arange(128) % 12]
+
 #: What a silent token's lowest or highest note counts as where a bound is wanted: below every
 #: note (the treble stays above silence) or above every note (the bass stays below it).
 SILENT_BELOW, SILENT_ABOVE = -1, 128
@@ -63,10 +66,12 @@ class PitchTable:
     @cached_property
     def classes(self) -> np.ndarray:
         """(tokens, 12) float32: 1 where a token sounds that pitch class (held or struck)."""
-        octaves = np.zeros((128, 12), dtype=bool)
-        octaves[np.arange(128), np.arange(128) % 12] = True
-        return (self.sounding.astype("float32") @ octaves.astype("float32") > 0).astype(
-            "float32")
+        return (self.sounding.astype("float32") @ OCTAVE_FOLD > 0).astype("float32")
+
+    @cached_property
+    def struck_classes(self) -> np.ndarray:
+        """(tokens, 12) float32: 1 where a token strikes a note of that pitch class."""
+        return (self.struck.astype("float32") @ OCTAVE_FOLD > 0).astype("float32")
 
     @cached_property
     def voices_from_top(self) -> np.ndarray:

@@ -172,9 +172,9 @@ def false_relations(treble: Sequence[Event], bass: Sequence[Event], *,
                                                                       (other, one))]
     found = 0
     for (up_before, low_before), (up, low) in zip(moments, moments[1:]):
-        for first, then in ((up_before, low), (low_before, up)):
-            first_after = up if first is up_before else low
-            then_before = low_before if first is up_before else up_before
+        # (the first staff before and at the onset, the other staff before and at it)
+        for first, first_after, then_before, then in ((up_before, up, low_before, low),
+                                                      (low_before, low, up_before, up)):
             if any(x in first and y in then and y not in first_after and x not in first_after
                    and x not in then_before and y not in then_before for x, y in pairs):
                 found += 1
