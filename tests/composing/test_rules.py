@@ -4,6 +4,7 @@ the case it forbids or penalises, and a case it leaves alone."""
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from grandstaff.composing.rules import (
     default_rules,
 )
 from grandstaff.composing.tables import DurationTable, PitchTable
+from grandstaff.music.events import Event
+from grandstaff.music.hands import piano_staves
 from grandstaff.music.vocab import Vocabulary, duration_ticks
 
 TREBLE = ["rest", "60", "62", "64", "67", "71", "72", "79", "84", "64.67", "64.67.72",
@@ -511,6 +514,40 @@ def test_a_false_relation_between_the_hands_costs(tables):
                                                   restating=True).rules
 
 
+def test_a_left_hand_past_a_tenth_costs_unless_the_right_hand_takes_its_upper_note():
+    """D2 under A3 (a twelfth) costs where the treble's top note lies more than an octave above
+    the A3, the treble sounds the A3 too or is silent, and is free where the piano staves give
+    the A3 to the right hand (below the treble's notes, its top note an octave above at most)."""
+    bass = _vocab(["rest", "38", "38.50", "38.57", "38~.57", "50.57"])
+    treble = _vocab(["rest", "65.69", "72.79", "57.65"])
+    durations = _vocab(DURATIONS, head="duration")
+    table = DurationTable.build(durations, duration_ticks(durations), 384, 96)
+    arrays = StaffArrays.build("bass", "major", PitchTable.build(bass), PitchTable.build(treble),
+                               table)
+    rule = r.LeftHandWithinTenth()
+
+    def cost(heard):
+        step = view(bass, treble, previous="38", heard=heard, heard_before=heard)
+        return dict(zip(bass.tokens, np.asarray(rule(step, arrays, np))[0]))
+
+    far, silent, near = cost("72.79"), cost("rest"), cost("65.69")
+    assert r.LEFT_HAND_SPAN_PENALTY > 0
+    assert far["38.57"] == far["38~.57"] == silent["38.57"] == pytest.approx(
+        r.LEFT_HAND_SPAN_PENALTY)
+    assert far["38"] == far["38.50"] == far["50.57"] == far["rest"] == 0  # within a tenth
+    assert not any(near.values())
+    assert cost("57.65")["38.57"] == pytest.approx(r.LEFT_HAND_SPAN_PENALTY)  # the alto's A3
+    quarter = Fraction(1)
+    written = piano_staves({"treble": [Event((65, 69), quarter)],
+                            "bass": [Event((38, 57), quarter)]})
+    assert written["bass"][0].pitches == (38,)  # the right hand takes the A3, as the rule says
+    assert r.LeftHandWithinTenth() in r.default_rules(clef="bass").rules
+    assert r.LeftHandWithinTenth() not in r.default_rules(clef="treble").rules
+    assert r.LeftHandWithinTenth() not in r.default_rules(clef="bass", melody=True).rules
+    assert r.LeftHandWithinTenth() in r.default_rules(clef="bass", melody=True,
+                                                      restating=True).rules
+
+
 def test_a_bass_leap_past_an_octave_costs(tables):
     bass, treble = tables["bass"], tables["treble"]
     step = view(bass, treble, previous="55", heard="72", heard_before="72")  # from G3
@@ -750,7 +787,8 @@ def test_every_rule_is_in_the_default_list_in_order():
     composed = default_rules(time_signature="6/8", ending="cadence", lead=72).names
     # a planned opening replaces the models' own (one opening rest, when there is no plan)
     not_in_treble = {"one opening rest", "the V's bass moves", "bass leaps within an octave",
-                     "no bass below C2", "the tenor takes the final third"}
+                     "left hand within a tenth", "no bass below C2",
+                     "the tenor takes the final third"}
     assert composed == tuple(name for name in order if name not in melody_only | not_in_treble)
     composed_bass = default_rules(time_signature="6/8", ending="cadence", lead=72,
                                   clef="bass").names

@@ -514,10 +514,6 @@ def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
     return sum(max(low) > min(up) for up, low in both) / len(both)
 
 
-#: A major tenth in semitones: a left hand stretched wider is past most hands.
-TENTH = 16
-
-
 
 def left_hand_ledger_share(bass: Sequence[Event]) -> float:
     """Share of struck notes of the bass staff that need ledger lines (below F2 or above B3).

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..music.events import CLEFS, Event
-from ..music.hands import piano_staves
+from ..music.hands import TENTH, piano_staves
 from ..music.keys import Key
 from ..music.notation import build_score, ties_per_bar
 from . import ensemble as en
@@ -164,7 +164,7 @@ def _ensemble(sets: dict[str, PieceSet]) -> dict:
         found["wide left hand"][s] = _summary(
             [en.wide_left_hand_share(p["bass"], ts) for p, ts in zip(piano, meters)])
         found["left hand past a tenth"][s] = _summary(
-            [en.wide_left_hand_share(p["bass"], ts, widest=en.TENTH)
+            [en.wide_left_hand_share(p["bass"], ts, widest=TENTH)
              for p, ts in zip(piano, meters)])
         if s != "corpus":
             found["crossings by key"][s] = _by_key(crossings, sets[s].keys)

@@ -32,6 +32,8 @@ STAFF_SPLITS = ("piano", "as-sampled")
 #: The widest one hand takes (an octave), and the stretch of the left hand that is too wide
 #: (more than a ninth: a tenth is past most hands).
 HAND_SPAN, TOO_WIDE = 12, 14
+#: A major tenth in semitones: a left hand stretched wider is past most hands.
+TENTH = 16
 
 Note = tuple[Fraction, Fraction, int]
 
