@@ -720,18 +720,14 @@ class CadenceVoicing(Rule):
 
 @dataclass(frozen=True)
 class PhraseEndChord(Rule):
-    """On a planned phrase end the hands sound I, V or vi: the bass staff its root (of a
-    chord that holds a given melody's note there) and, in the tenor, only notes of that
-    chord, the treble only notes of the chord over it. The tenor was free until A minor 3/4
-    seed 31 held E3–A3–B3 under E4 at a fermata (bar 8); it stays free under a given melody
-    (``tenor=False``), whose fermatas Bach often harmonises outside I, V and vi"""
+    """On a planned phrase end the hands sound I, V or vi: the bass takes its root (of a chord
+    that holds a given melody's note there), the treble only notes of the chord over it"""
 
     name: ClassVar[str] = "phrase-end chord"
     kind: ClassVar[str] = WISH
     above: bool = True
     tonic: int = 0
     minor: bool = False
-    tenor: bool = True  # the bass staff's upper notes kept to the chord too
 
     def chords(self) -> dict[int, tuple[int, int, int]]:
         """The chords a phrase may end on, by the pitch class of their root."""
@@ -749,7 +745,6 @@ class PhraseEndChord(Rule):
             return xp.ones((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
         here = view.phrase_ahead == 0
         chords = self.chords()
-        classes = arrays.classes > 0
         if not self.above:
             low = (arrays.lowest % 12)[None, :]
             sounds = (arrays.lowest < 128)[None, :]
@@ -759,26 +754,19 @@ class PhraseEndChord(Rule):
                 # under a given melody, only a chord that holds the melody's note there
                 holds = xp.ones((rows,), dtype=bool) if view.melody is None else (
                     (view.melody < 0) | xp.isin(view.melody % 12, xp.asarray(chord)))
-                chord_here = holds[:, None] & (low == root)
-                if self.tenor:
-                    chord_here = chord_here & _only(classes, chord, xp)[None, :]
-                fits = fits | chord_here
+                fits = fits | (holds[:, None] & (low == root))
             return ~here[:, None] | (sounds & fits)
         partner_low = arrays.heard_lowest[view.heard] % 12
+        classes = arrays.classes > 0
         fits = xp.zeros((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
         known = xp.zeros((view.remaining.shape[0],), dtype=bool)
         for root, chord in chords.items():
-            inside = _only(classes, chord, xp) & ~arrays.rest & ~arrays.special
+            outside = xp.asarray([c not in chord for c in range(12)])
+            inside = ~(classes & outside[None, :]).any(axis=1) & ~arrays.rest & ~arrays.special
             on_root = partner_low == root
             fits = fits | (on_root[:, None] & inside[None, :])
             known = known | on_root
         return ~(here & known)[:, None] | fits
-
-
-def _only(classes, chord, xp):
-    """(tokens,): which tokens sound no pitch class outside ``chord``."""
-    outside = xp.asarray([c not in chord for c in range(12)])
-    return ~(classes & outside[None, :]).any(axis=1)
 
 
 def _partner_classes(view, arrays, xp):
@@ -1580,7 +1568,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         if span:
             chosen += [DominantVoicesMove(span, dominant),
                        CadenceVoicing(span, above, dominant, tonic=tonic)]
-        chosen.append(PhraseEndChord(above, tonic, mode == "minor", tenor=own))
+        chosen.append(PhraseEndChord(above, tonic, mode == "minor"))
         if span:
             if above and (not guided or restating):
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
