@@ -23,6 +23,7 @@ from fractions import Fraction
 
 from ..music.events import CHROMATIC_PAIRS, STAFF_RANGE, Event, bar_length, beat_length
 from ..music.events import notes_of as notes
+from ..music.hands import TOO_WIDE
 
 #: Pitch-class sets that one chord explains: every major and minor triad and every dominant
 #: seventh, on all 12 roots.
@@ -514,7 +515,6 @@ def crossing_share(treble: Sequence[Event], bass: Sequence[Event]) -> float:
     return sum(max(low) > min(up) for up, low in both) / len(both)
 
 
-
 def left_hand_ledger_share(bass: Sequence[Event]) -> float:
     """Share of struck notes of the bass staff that need ledger lines (below F2 or above B3).
 
@@ -530,7 +530,7 @@ def left_hand_ledger_share(bass: Sequence[Event]) -> float:
 
 
 def wide_left_hand_share(bass: Sequence[Event], time_signature: str = "4/4",
-                         widest: int = 14) -> float:
+                         widest: int = TOO_WIDE) -> float:
     """Share of beats, where the bass staff sounds, at which it spans more than ``widest``
     semitones (a ninth): a stretch past most left hands.
 
