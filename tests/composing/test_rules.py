@@ -928,8 +928,8 @@ def test_the_bass_hears_the_melody_ahead(tables):
 
 
 def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
-    """On a phrase end the bass takes the root of I, V or vi and the treble the notes of the
-    chord over it; no event crosses the end, and the one on it lasts a beat; without a plan
+    """On a phrase end the bass takes the root of I, V or vi, its tenor and the treble the
+    notes of that chord; no event crosses the end, and the one on it lasts a beat; without a plan
     (or away from its ends) nothing is narrowed."""
     treble, bass, durations = tables["treble"], tables["bass"], tables["duration"]
     low = r.PhraseEndChord(above=False, tonic=0)
@@ -958,6 +958,22 @@ def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
     resting = on_end._replace(melody=np.array([r.MELODY_REST], "int32"))
     assert allowed(low, resting, tables["arrays"]("bass"), bass) == allowed(
         low, on_end, tables["arrays"]("bass"), bass)
+    # the tenor too: in A minor E2 under A3 and B3 is no V (A minor 3/4 seed 31, bar 8); over
+    # the tonic the Picardy third C#3 may sound (the close gives it the tenor), over E it may not
+    tenors = _vocab(["40.45.47", "40.47", "40.44.47", "45.52", "45.50", "45.49", "45.48",
+                     "40.49"])
+    arrays = StaffArrays.build("bass", "minor", PitchTable.build(tenors),
+                               PitchTable.build(treble), DurationTable.build(
+                                   durations, duration_ticks(durations), 384, 96))
+    at_end = view(tenors, treble, previous="40.47", heard="72", heard_before="72")._replace(
+        phrase_ahead=np.array([0]))
+    assert allowed(minor, at_end, arrays, tenors) == {
+        "40.47", "40.44.47", "45.52", "45.49", "45.48"}
+    free_tenor = r.PhraseEndChord(above=False, tonic=9, minor=True, tenor=False)
+    assert {"40.45.47", "40.47", "40.44.47"} <= allowed(free_tenor, at_end, arrays, tenors)
+    assert r.PhraseEndChord(False, 0, False, tenor=False) in r.default_rules(
+        clef="bass", melody=True).rules  # under a given melody Bach's fermatas range wider
+    assert r.PhraseEndChord(False, 0, False) in r.default_rules(clef="bass").rules
     arrives = r.PhraseEndArrives(beat=24)
     before = view(treble, bass, pitch="64")._replace(phrase_ahead=np.array([36]))
     assert allowed(arrives, before, tables["arrays"]("treble"), durations) == {

@@ -191,7 +191,10 @@ TENOR_THIRD_PENALTY = 8.0
 #: settings 0.842 / 0.787): without it 0.615 / 0.665, at 1.5 nats 0.747 / 0.779, at 3.0
 #: 0.830 / 0.829. With passing notes and suspensions free of the consonance rule's cost
 #: (:data:`STEPWISE_RELIEF`), 3.0 kept the settings far more consonant than Bach's (0.832
-#: against 0.787: the classifier's most telling feature); 2.0 gives 0.793 / 0.810.
+#: against 0.787: the classifier's most telling feature); 2.0 gives 0.793 / 0.810. Later
+#: (seeds 0-41, the rules of the left hand's tenth) 2.0 gave 0.815 / 0.802, cadences on
+#: 0.832 of fermatas, AUC 0.707 / 0.616; 1.5 gave 0.785 / 0.776, 0.795 and 0.762 / 0.779
+#: (the bass's dissonances against the tune are not Bach's passing notes).
 MELODY_DISSONANCE_PENALTY = 2.0
 
 #: How much less likely (in nats) a treble event under a given melody becomes when it ends
@@ -720,14 +723,19 @@ class CadenceVoicing(Rule):
 
 @dataclass(frozen=True)
 class PhraseEndChord(Rule):
-    """On a planned phrase end the hands sound I, V or vi: the bass takes its root (of a chord
-    that holds a given melody's note there), the treble only notes of the chord over it"""
+    """On a planned phrase end the hands sound I, V or vi: the bass staff its root (of a
+    chord that holds a given melody's note there) and, in the tenor, only notes of that
+    chord (in minor the tonic chord's major third too, the close's Picardy third), the treble
+    only notes of the chord over it. The tenor was free until A minor 3/4 seed 31 held
+    E3–A3–B3 under E4 at a fermata (bar 8); it stays free under a given melody
+    (``tenor=False``), whose fermatas Bach often harmonises outside I, V and vi"""
 
     name: ClassVar[str] = "phrase-end chord"
     kind: ClassVar[str] = WISH
     above: bool = True
     tonic: int = 0
     minor: bool = False
+    tenor: bool = True  # the bass staff's upper notes kept to the chord too
 
     def chords(self) -> dict[int, tuple[int, int, int]]:
         """The chords a phrase may end on, by the pitch class of their root."""
@@ -740,11 +748,19 @@ class PhraseEndChord(Rule):
                 (t + 7) % 12: ((t + 7) % 12, (t + 11) % 12, (t + 2) % 12),
                 (t + 9) % 12: ((t + 9) % 12, t, (t + 4) % 12)}
 
+    def tenor_chord(self, root: int, chord: tuple[int, ...]) -> tuple[int, ...]:
+        """The pitch classes the tenor may sound over ``root``: the chord's own, and in minor
+        the tonic chord's major third too (the Picardy third the close gives the tenor)."""
+        if self.minor and root == self.tonic:
+            return (*chord, (self.tonic + 4) % 12)
+        return chord
+
     def __call__(self, view, arrays, xp):
         if view.phrase_ahead is None:
             return xp.ones((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
         here = view.phrase_ahead == 0
         chords = self.chords()
+        classes = arrays.classes > 0
         if not self.above:
             low = (arrays.lowest % 12)[None, :]
             sounds = (arrays.lowest < 128)[None, :]
@@ -754,19 +770,27 @@ class PhraseEndChord(Rule):
                 # under a given melody, only a chord that holds the melody's note there
                 holds = xp.ones((rows,), dtype=bool) if view.melody is None else (
                     (view.melody < 0) | xp.isin(view.melody % 12, xp.asarray(chord)))
-                fits = fits | (holds[:, None] & (low == root))
+                chord_here = holds[:, None] & (low == root)
+                if self.tenor:
+                    chord_here = chord_here & _only(classes, self.tenor_chord(root, chord), xp)[
+                        None, :]
+                fits = fits | chord_here
             return ~here[:, None] | (sounds & fits)
         partner_low = arrays.heard_lowest[view.heard] % 12
-        classes = arrays.classes > 0
         fits = xp.zeros((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
         known = xp.zeros((view.remaining.shape[0],), dtype=bool)
         for root, chord in chords.items():
-            outside = xp.asarray([c not in chord for c in range(12)])
-            inside = ~(classes & outside[None, :]).any(axis=1) & ~arrays.rest & ~arrays.special
+            inside = _only(classes, chord, xp) & ~arrays.rest & ~arrays.special
             on_root = partner_low == root
             fits = fits | (on_root[:, None] & inside[None, :])
             known = known | on_root
         return ~(here & known)[:, None] | fits
+
+
+def _only(classes, chord, xp):
+    """(tokens,): which tokens sound no pitch class outside ``chord``."""
+    outside = xp.asarray([c not in chord for c in range(12)])
+    return ~(classes & outside[None, :]).any(axis=1)
 
 
 def _partner_classes(view, arrays, xp):
@@ -1568,7 +1592,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         if span:
             chosen += [DominantVoicesMove(span, dominant),
                        CadenceVoicing(span, above, dominant, tonic=tonic)]
-        chosen.append(PhraseEndChord(above, tonic, mode == "minor"))
+        chosen.append(PhraseEndChord(above, tonic, mode == "minor", tenor=own))
         if span:
             if above and (not guided or restating):
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
