@@ -272,6 +272,26 @@ def test_the_cadence_top_voice(tables):
     assert allowed(rule, earlier, arrays, treble) == set(treble.tokens)
 
 
+def test_the_cadence_top_voice_takes_no_seventh_over_the_v(tables):
+    """Over the V the top voice does not take the seventh (F in C major, D in A minor), which
+    could only leap to the tonic (D minor 4/4 seed 5, bar 16: G4 to D4); inner voices may,
+    and before the dominant span the top voice may too."""
+    treble = _vocab(["rest", "62.67.71", "59.65", "65.71", "59.67.74", "67.77", "71.74"])
+    arrays = _closing_arrays("treble", "major", treble, tables["bass"])
+    rule = r.CadenceTop(span=48, tonic=0)
+    for remaining in (96, 72):  # into the dominant span, and within it
+        kept = allowed(rule, view(treble, tables["bass"], previous="62.67.71",
+                                  remaining=remaining), arrays, treble)
+        assert kept == set(treble.tokens) - {"59.65", "67.77"}  # F5 and F4 on top
+    before = view(treble, tables["bass"], previous="62.67.71", remaining=144)
+    assert {"59.65", "67.77"} <= allowed(rule, before, arrays, treble)
+    minor = _vocab(["rest", "62.68", "64.68.71", "56.62", "68.74"])
+    arrays = _closing_arrays("treble", "minor", minor, tables["bass"])
+    kept = allowed(r.CadenceTop(span=48, tonic=9), view(
+        minor, tables["bass"], previous="64.68.71", remaining=72), arrays, minor)
+    assert kept == set(minor.tokens) - {"56.62", "68.74"}  # D on top: the seventh of E7
+
+
 def test_cadence_voicing(tables):
     treble, bass = tables["treble"], tables["bass"]
     rule = r.CadenceVoicing(span=48, above=True)

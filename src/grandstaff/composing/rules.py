@@ -577,7 +577,10 @@ class VoiceParallels(Rule):
 @dataclass(frozen=True)
 class CadenceTop(Rule):
     """The treble's top voice reaches the V without a leap of more than a sixth and ends on
-    the tonic, a leading tone on top rising a semitone to it"""
+    the tonic, a leading tone on top rising a semitone to it; over the V it does not take the
+    seventh (the fourth degree), which would leap to the tonic instead of falling a step:
+    D minor 4/4 seed 5, bar 16, G4 to D4 (16 of 100 pieces closed so; the held-out chorales
+    none of 42)"""
 
     name: ClassVar[str] = "cadence top voice"
     kind: ClassVar[str] = WISH
@@ -591,7 +594,10 @@ class CadenceTop(Rule):
         ends = (top % 12 == self.tonic) & (~leading | (top == before + 1))
         into_dominant = ((view.remaining == 2 * self.span) & (view.count > 0))[:, None]
         near = (before < 0) | (top < 0) | (abs(top - before) <= 9)
-        return xp.where(final, ends, xp.where(into_dominant, near, True))
+        dominant = ((view.remaining > self.span) & (view.remaining <= 2 * self.span))[:, None]
+        no_seventh = (top < 0) | (top % 12 != (self.tonic + 5) % 12)
+        return xp.where(final, ends, xp.where(into_dominant, near & no_seventh,
+                                              xp.where(dominant, no_seventh, True)))
 
 
 @dataclass(frozen=True)
