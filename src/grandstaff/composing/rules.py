@@ -596,8 +596,7 @@ class CadenceTop(Rule):
         near = (before < 0) | (top < 0) | (abs(top - before) <= 9)
         dominant = ((view.remaining > self.span) & (view.remaining <= 2 * self.span))[:, None]
         no_seventh = (top < 0) | (top % 12 != (self.tonic + 5) % 12)
-        return xp.where(final, ends, xp.where(into_dominant, near & no_seventh,
-                                              xp.where(dominant, no_seventh, True)))
+        return xp.where(final, ends, (~into_dominant | near) & (~dominant | no_seventh))
 
 
 @dataclass(frozen=True)
