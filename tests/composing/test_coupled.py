@@ -406,3 +406,32 @@ def test_one_step_runs_eagerly_and_names_the_rule_that_left_nothing(duet):
                                  "arrays": treble.arrays._replace(closing=closing & False)})
     with pytest.raises(RuleEmptiedError, match="cadence chords"):
         step(broken, *args, bar=96, bars=1, check=True)
+
+
+def test_a_meter_the_models_lack_is_heard_as_one_with_bars_as_long():
+    """The chorales have no 6/8: the shipped models hear it as 3/4, whose bars are as long,
+    its meter and every tick's position, none of the sixteenths' positions padding (as 6/8's
+    own third eighth's second sixteenth was)."""
+    duet = CoupledGenerator({c: ClefGenerator(m) for c, m in load_models("bach").items()})
+    for clef in CLEFS:
+        meter, positions = duet.condition_ids(clef, "6/8")
+        waltz, waltz_positions = duet.condition_ids(clef, "3/4")
+        assert meter == waltz != 0
+        assert positions.tolist() == waltz_positions.tolist()
+        assert 0 not in positions[::6].tolist()
+
+
+def test_six_eight_is_written_mostly_in_eighths_and_longer():
+    """Fed as a meter they never heard, the shipped models wrote 37 % of a 6/8 treble's notes
+    as sixteenths (12 pieces; 2.5 % in 4/4); heard as 3/4 they keep under a fifth."""
+    from grandstaff.composing.composer import compose
+
+    notes = sixteenths = 0
+    for seed in range(3):
+        piece = compose(bars=6, key="D major", time_signature="6/8", seed=seed, candidates=1)
+        for event in piece.staves["treble"]:
+            if event.pitches:
+                notes += 1
+                sixteenths += event.duration == Fraction(1, 4)
+    assert notes > 30
+    assert sixteenths / notes < 0.2

@@ -33,7 +33,8 @@ third once, major in minor, and in the tenor a tenth over the bass (the cadence 
 alteration in the other hand's sonority just before (a false relation) came to cost (three of
 the four cases with rules), and when a left hand stretched past a tenth that the right hand
 cannot relieve came to cost (the C major case), and when the top voice over the final V
-came to keep off its seventh (the F major case: a B♭ on top in the V became a G). Any
+came to keep off its seventh (the F major case: a B♭ on top in the V became a G), and when
+6/8 came to be heard by the models as 3/4 (the F major case). Any
 change to the loop, the rules or their order that moves a single note of these pieces fails
 here. Regenerate it only for a change that is meant to alter what is composed, and say so in
 the CHANGELOG.

@@ -25,6 +25,7 @@ from ..models.conditioning import (
     COUNTDOWN_CAP,
     PHRASE_UNKNOWN,
     bar_ticks,
+    heard_meter,
     phrase_ahead,
     piece_conditions,
     position_token,
@@ -92,12 +93,14 @@ class CoupledGenerator:
 
     def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
         """The meter id and, for every tick of a bar, the metric position id of ``clef``'s
-        model (a meter or position its corpus lacked reads as padding)."""
+        model, for the meter it hears (:func:`heard_meter`: 3/4 for 6/8, which the chorales
+        lack; a meter or position its corpus lacked reads as padding)."""
         vocab = self.generators[clef].vocab
-        meter = vocab.meter.id(time_signature) if time_signature in vocab.meter else 0
+        heard = heard_meter(time_signature, vocab.meter.tokens)
+        meter = vocab.meter.id(heard) if heard in vocab.meter else 0
         bar = bar_ticks(time_signature)
         positions = np.array([vocab.position.id(token) if token in vocab.position else 0
-                              for token in (position_token(t, time_signature)
+                              for token in (position_token(t, heard)
                                             for t in range(bar))], dtype="int32")
         return meter, positions
 
