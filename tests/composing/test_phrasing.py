@@ -7,7 +7,13 @@ from fractions import Fraction
 
 import pytest
 
-from grandstaff.composing.phrasing import PhrasePlan, draw_plan, parse_phrases, plan_for
+from grandstaff.composing.phrasing import (
+    PhrasePlan,
+    draw_plan,
+    meter_statistics,
+    parse_phrases,
+    plan_for,
+)
 from grandstaff.errors import BadArgumentError
 from grandstaff.music.events import CLEFS, Event, bar_length
 
@@ -30,6 +36,15 @@ def test_a_given_plan_ends_its_phrases_where_the_corpus_does():
     # beat 3 of bars 4 and 8; the last where a two-beat closing chord begins
     assert plan.ends("4/4", Fraction(2)) == [3 * 96 + 48, 7 * 96 + 48, 16 * 96 - 48]
     assert plan_for("none", 16, "4/4", stats, seed=0) is None
+
+
+def test_a_meter_the_corpus_lacks_takes_the_phrases_of_the_meter_the_models_hear():
+    stats = {"4/4": {"lengths": {"4": 1}}, "3/4": {"lengths": {"2": 1}}}
+    # 6/8 is heard as 3/4 (bars as long), so it phrases as 3/4 does; 5/4 has no partner
+    assert meter_statistics(stats, "6/8") is stats["3/4"]
+    assert meter_statistics(stats, "4/4") is stats["4/4"]
+    assert meter_statistics(stats, "5/4") is None
+    assert meter_statistics(None, "4/4") is None
 
 
 @pytest.mark.parametrize("bars", [1, 2, 3, 7, 16, 33])

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..bounds import MAX_BARS
 from ..errors import BadArgumentError
-from ..models.conditioning import bar_ticks, phrase_ids, ticks_of
+from ..models.conditioning import bar_ticks, heard_meter, phrase_ids, ticks_of
 
 #: What ``phrases`` may be besides bars per phrase.
 AUTO, NO_PHRASES = "auto", "none"
@@ -174,18 +174,7 @@ def meter_statistics(statistics: Mapping[str, Mapping] | None,
     (3/4 for 6/8), or ``None``."""
     if not statistics:
         return None
-    if time_signature in statistics:
-        return statistics[time_signature]
-    bar = bar_ticks(time_signature)
-    same = [m for m in sorted(statistics) if _bar_or_none(m) == bar]
-    return statistics[same[0]] if same else None
-
-
-def _bar_or_none(meter: str) -> int | None:
-    try:
-        return bar_ticks(meter)
-    except (BadArgumentError, ValueError):
-        return None
+    return statistics.get(heard_meter(time_signature, sorted(statistics)))
 
 
 def draw_plan(bars: int, time_signature: str, statistics: Mapping[str, Mapping] | None,
