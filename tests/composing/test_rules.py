@@ -612,6 +612,28 @@ def test_the_compound_beat_kept(tables):
     assert "3" in allowed(rule, view(vocab, tables["bass"], elapsed=36), arrays, durations)
 
 
+def test_no_note_struck_off_the_dotted_beat_is_held_across_it(tables):
+    """6/8: an eighth struck on the third eighth (tick 24) is not tied into the next dotted
+    beat (tick 36), which is how a hemiola, 3/4 in 6/8, was written; a note struck on the
+    beat may be held on, and inside the beat anything may."""
+    vocab, bass = tables["treble"], tables["bass"]
+    arrays = tables["arrays"]("treble")
+    rule = r.CompoundHold(beat=36)
+
+    def at(elapsed, previous_onset):
+        step = view(vocab, bass, elapsed=elapsed)._replace(
+            previous_onset=np.array([previous_onset], dtype="int32"))
+        return allowed(rule, step, arrays, vocab)
+
+    every = set(vocab.tokens)
+    assert at(36, 24) == every - {"60~.64"}
+    assert at(36, 0) == every  # a dotted quarter held on from the beat
+    assert at(48, 36) == every  # inside the beat
+    assert at(36, -1) == every  # nothing drawn before
+    assert "no hold across the dotted beat" in default_rules(time_signature="6/8").names
+    assert "no hold across the dotted beat" not in default_rules(time_signature="3/4").names
+
+
 def test_the_eighth_note_grid(tables):
     """On the grid a note may last any number of eighths or a sixteenth; a sixteenth off the
     grid must be followed by the sixteenth that brings it back; no triplet, no dotted

@@ -273,6 +273,9 @@ class CoupledGenerator:
             generator = self.generators[clef]
             other = self.generators[CLEFS[1 - index]].vocab.partner
             meter, positions = self.condition_ids(clef, time_signature)
+            # the phrase input counts the beats of the meter the model hears (quarters of
+            # 3/4 for 6/8), as its corpus counted them
+            heard = heard_meter(time_signature, generator.vocab.meter.tokens)
             # this clef's pitch ids as the other clef's partner vocabulary numbers them
             as_partner = np.array([_id(other, t) for t in generator.vocab.pitch.tokens],
                                   dtype="int32")
@@ -280,7 +283,7 @@ class CoupledGenerator:
                 chosen[clef], ks[index], target, None if primed else bar, mode=mode,
                 partner=self.partners[clef], meter=meter, positions=on_device(positions),
                 as_partner=on_device(as_partner),
-                beat=int(beat_length(time_signature) * TICKS_PER_QUARTER)))
+                beat=int(beat_length(heard) * TICKS_PER_QUARTER)))
         return staves
 
     def token_penalty(self, clef: str, shift: int | None, mode: str) -> np.ndarray:

@@ -178,9 +178,12 @@ def step(staff: Staff, params, keys, lane: Lane, partner: Partner, chosen, costs
     outputs = staff.apply(params, [*(x[:, None].astype("int32") for x in inputs), *lane.state])
     earlier = jnp.where(lane.count >= 2, lane.out_pitch[jnp.arange(rows),
                                                       jnp.maximum(lane.count - 2, 0)], -1)
+    previous_onset = jnp.where(lane.count >= 1,
+                               lane.elapsed - staff.arrays.ticks[lane.duration], -1)
     view = StepView(lane.pitch, lane.pitch, partner.heard, partner.before, partner.onset,
                     partner.end, lane.elapsed, lane.remaining, lane.count, lane.sounded,
-                    phrase_ahead=ahead, earlier=earlier, floor=floor)
+                    phrase_ahead=ahead, earlier=earlier, floor=floor,
+                    previous_onset=previous_onset)
     if guide is not None:
         at = jnp.clip(lane.elapsed, 0, guide.note.shape[-1] - 1)
         if guide.note.ndim == 1:  # one melody for every row

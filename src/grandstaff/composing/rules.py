@@ -281,6 +281,7 @@ class StepView(NamedTuple):
     phrase_ahead: Any = None   # ticks to the next planned phrase end (0: on one; -1: none)
     earlier: Any = None  # the staff's pitch id before ``previous`` (-1: none drawn yet)
     floor: Any = None    # the lowest note this staff may strike, in the reference key (None: any)
+    previous_onset: Any = None  # the tick where ``previous`` began (-1: none drawn yet)
 
     @classmethod
     def alone(cls, previous, elapsed, remaining, count, sounded, xp=np) -> StepView:
@@ -1368,6 +1369,22 @@ class CompoundBeat(Rule):
 
 
 @dataclass(frozen=True)
+class CompoundHold(Rule):
+    """In 6/8, 9/8 and 12/8 no note struck off a dotted beat is held across the next one: a
+    quarter on the third eighth, cut at the beat by `compound beat kept` and tied over, is 3/4
+    written in 6/8 (the models hear 6/8 as 3/4)"""
+
+    name: ClassVar[str] = "no hold across the dotted beat"
+    kind: ClassVar[str] = WISH
+    beat: int = 36  # ticks of a dotted beat
+
+    def __call__(self, view, arrays, xp):
+        crossing = ((view.elapsed % self.beat == 0) & (view.previous_onset >= 0)
+                    & (view.previous_onset % self.beat != 0))
+        return ~(crossing[:, None] & arrays.held.any(axis=1)[None, :])
+
+
+@dataclass(frozen=True)
 class EntriesTogether(Rule):
     """The hands enter together: an opening rest ends within a beat of the other hand's first
     note, so neither hand plays alone for more than a beat at the start"""
@@ -1461,7 +1478,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     Consonance,
     ChromaticClash, NoCrossRelation, MelodyHeard, TenorTakesThird,
     BarFilling, MelodyRhythm, AltoMovesWithMelody, MelodyEntryRhythm, ClosingHold,
-    PickupLength, CompoundBeat,
+    PickupLength, CompoundBeat, CompoundHold,
     EntriesTogether, ShortRests,
     PhraseEndArrives, EighthGrid)
 
@@ -1635,7 +1652,8 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
     if lead and not primed and coupled and own:
         chosen.append(PickupLength(lead))
     if coupled and beat.denominator == 2:  # the chorales have no compound meter
-        chosen.append(CompoundBeat(int(beat * TICKS_PER_QUARTER)))
+        chosen += [CompoundBeat(int(beat * TICKS_PER_QUARTER)),
+                   CompoundHold(int(beat * TICKS_PER_QUARTER))]
     if not primed and coupled and own:
         chosen.append(EntriesTogether(int(beat * TICKS_PER_QUARTER)))
     if coupled and not guided:  # a given melody rests as it is written
