@@ -228,6 +228,9 @@ def test_no_rules_gives_the_models_alone_through_the_api_and_the_cli(tiny_models
     for rules in (True, False):
         pieces = compose_many(16, bars=8, seed=17, models=str(tiny_models), rules=rules)
         assert all(p.info["rules"] is rules for p in pieces)
+        # the right hand's durations are drawn at 0.8 of the temperature, with or without
+        assert all(p.info["duration_temperatures"] == {"treble": 0.8, "bass": 1.0}
+                   for p in pieces)
         crossed[rules] = sum(crossing_share(p.staves["treble"], p.staves["bass"]) > 0
                              for p in pieces)
     assert crossed[True] == 0 < crossed[False]

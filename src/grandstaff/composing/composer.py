@@ -38,7 +38,7 @@ from .piece import (
     planned_shift,
     written_shift,
 )
-from .sampling import TopKSampler
+from .sampling import staff_samplers
 
 #: Pieces sampled per call of :func:`compose`; the first in the requested mode is kept.
 DEFAULT_CANDIDATES = 8
@@ -149,11 +149,7 @@ def compose_many(
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**31))
     seed = check_seed(seed)
-    samplers = {}
-    streams = np.random.default_rng(seed).spawn(2 * len(CLEFS))
-    for index, clef in enumerate(CLEFS):
-        samplers[clef] = (TopKSampler(top_k_pitch, temperature, streams[2 * index]),
-                          TopKSampler(top_k_duration, temperature, streams[2 * index + 1]))
+    samplers = staff_samplers(CLEFS, top_k_pitch, top_k_duration, temperature, seed)
     primer_events = read_primer(primer) if primer is not None else {c: None for c in CLEFS}
     generators = _generators(str(models))
     ending = _possible_ending(generators, ending, models, time_signature, key.mode)
@@ -206,6 +202,7 @@ def compose_many(
             info={"seed": seed, "candidate": index, "models": str(models),
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
                   "temperature": temperature, "primer": str(primer) if primer else None,
+                  "duration_temperatures": {c: samplers[c][1].temperature for c in CLEFS},
                   "shift": shifts[index]["treble"], "bass_shift": shifts[index]["bass"],
                   "ending": ending if coupled else "open", "rules": rules and coupled,
                   "skipped_rules": skipped[index],
@@ -348,6 +345,9 @@ def compose(*, bars: int = 16, key: str | Key = "C major", tempo: float = 96,
     ``"none"`` writes straight through. ``staves="piano"`` (the default) writes the
     tenor in the right hand where it fits there (:mod:`grandstaff.music.hands`; the sound is
     the same); ``"as-sampled"`` keeps the models' split, tenor and bass in the left hand.
+    ``temperature``: the pitch heads' (above 1 bolder, below 1 safer); the duration heads
+    draw at their share of it (:data:`~grandstaff.composing.sampling.DURATION_TEMPERATURE`:
+    the right hand's 0.8), recorded in ``piece.info["duration_temperatures"]``.
     ``phrases``: where the piece breathes (:mod:`grandstaff.composing.phrasing`): ``"auto"``
     (the default) draws phrase lengths from the corpus's for the meter, ``"4,4,2,2"`` gives
     bars per phrase, ``"none"`` composes without a plan; ``piece.info["phrases"]`` records

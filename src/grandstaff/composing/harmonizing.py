@@ -42,7 +42,7 @@ from .composer import (
     check_seed,
 )
 from .piece import Piece, fit_to_piano
-from .sampling import TopKSampler
+from .sampling import staff_samplers
 
 
 def read_melody_source(source: str | os.PathLike, *, abc: bool = False,
@@ -151,10 +151,7 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
     if ending == "cadence":
         ending = _possible_ending(generators, ending, models, tune.time_signature,
                                   tune.key.mode)
-    streams = np.random.default_rng(seed).spawn(2 * len(CLEFS))
-    samplers = {clef: (TopKSampler(top_k_pitch, temperature, streams[2 * i]),
-                       TopKSampler(top_k_duration, temperature, streams[2 * i + 1]))
-                for i, clef in enumerate(CLEFS)}
+    samplers = staff_samplers(CLEFS, top_k_pitch, top_k_duration, temperature, seed)
     notes: dict = {}
     phrase_ends = tune.phrase_ends()
     staves = generators.generate(
@@ -181,6 +178,7 @@ def harmonize(melody: Melody | str | os.PathLike | Sequence[tuple[int | None, ob
             info={"seed": seed, "candidate": index, "models": str(models),
                   "top_k_pitch": top_k_pitch, "top_k_duration": top_k_duration,
                   "temperature": temperature, "shift": shift, "bass_shift": shift,
+                  "duration_temperatures": {c: samplers[c][1].temperature for c in CLEFS},
                   "ending": ending, "rules": rules, "skipped_rules": skipped,
                   "harmonized": True, "melody_notes": len(tune.sounding()),
                   "sampled_meter": sampled_meter,

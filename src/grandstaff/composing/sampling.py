@@ -75,6 +75,31 @@ class TopKSampler:
         return np.minimum((cumulative <= draws).sum(axis=-1), dist.shape[-1] - 1)
 
 
+#: Each clef's duration head samples at this share of the temperature asked for. At the
+#: asked temperature the shipped models' right hand moved more often than Bach's (first 8
+#: bars of 100 pieces: 5.04 events per bar against 4.55, eighths 51 % of its notes against
+#: 43 %), which a classifier told the pieces from held-out chorales by first; at 0.8 of it,
+#: 4.80 events per bar and 48 % eighths (see the CHANGELOG). The bass samples as asked.
+DURATION_TEMPERATURE = {"treble": 0.8, "bass": 1.0}
+
+
+def staff_samplers(clefs: Sequence[str], top_k_pitch: int, top_k_duration: int,
+                   temperature: float, seed: int) -> dict[str, tuple[TopKSampler, TopKSampler]]:
+    """A (pitch, duration) sampler pair per clef, each with its own random stream from
+    ``seed``; the duration heads at :data:`DURATION_TEMPERATURE` of ``temperature``.
+
+    >>> pitch, duration = staff_samplers(["treble", "bass"], 10, 5, 1.0, seed=0)["treble"]
+    >>> pitch.temperature, duration.temperature
+    (1.0, 0.8)
+    """
+    streams = np.random.default_rng(seed).spawn(2 * len(clefs))
+    return {clef: (TopKSampler(top_k_pitch, temperature, streams[2 * index]),
+                   TopKSampler(top_k_duration,
+                               temperature * DURATION_TEMPERATURE.get(clef, 1.0),
+                               streams[2 * index + 1]))
+            for index, clef in enumerate(clefs)}
+
+
 def draw(key, probs, mask, k: int, temperature, penalty=None):
     """One id per row from the ``k`` most probable allowed ids after ``temperature``, inside
     a compiled loop (the JAX twin of :class:`TopKSampler`). ``penalty`` (per id, in nats) is
