@@ -18,6 +18,7 @@ from .bounds import (
     MIN_TEMPO,
     PAGE_MAX_BARS,
 )
+from .composing.sampling import DURATION_TEMPERATURE
 from .errors import BadArgumentError, GrandstaffError
 from .music.hands import STAFF_SPLITS
 
@@ -234,7 +235,8 @@ def _add_sampling(command, made: str) -> None:
     command.add_argument("--temperature", type=_temperature, default=1.0,
                          help="above 1 bolder, below 1 safer, from "
                               f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1.0; "
-                              "the right hand's durations are drawn at 0.8 of it)")
+                              "the right hand's durations are drawn at "
+                              f"{DURATION_TEMPERATURE['treble']:g} of it)")
     command.add_argument("--staves", choices=STAFF_SPLITS, default="piano",
                          help="piano (default): the tenor written in the right hand where "
                               "that hand then spans an octave or less and the left would need "

@@ -414,8 +414,9 @@ def test_a_meter_the_models_lack_is_heard_as_one_with_bars_as_long():
     own third eighth's second sixteenth was)."""
     duet = CoupledGenerator({c: ClefGenerator(m) for c, m in load_models("bach").items()})
     for clef in CLEFS:
-        meter, positions = duet.condition_ids(clef, "6/8")
-        waltz, waltz_positions = duet.condition_ids(clef, "3/4")
+        meter, positions, heard = duet.condition_ids(clef, "6/8")
+        waltz, waltz_positions, _ = duet.condition_ids(clef, "3/4")
+        assert heard == "3/4"
         assert meter == waltz != 0
         assert positions.tolist() == waltz_positions.tolist()
         assert 0 not in positions[::6].tolist()

@@ -91,10 +91,10 @@ class CoupledGenerator:
         return {clef: {int(pitch): int(count) for pitch, count in counts.items()}
                 for clef, counts in found.items()}
 
-    def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray]:
+    def condition_ids(self, clef: str, time_signature: str) -> tuple[int, np.ndarray, str]:
         """The meter id and, for every tick of a bar, the metric position id of ``clef``'s
         model, for the meter it hears (:func:`heard_meter`: 3/4 for 6/8, which the chorales
-        lack; a meter or position its corpus lacked reads as padding)."""
+        lack; a meter or position its corpus lacked reads as padding), and that meter."""
         vocab = self.generators[clef].vocab
         heard = heard_meter(time_signature, vocab.meter.tokens)
         meter = vocab.meter.id(heard) if heard in vocab.meter else 0
@@ -102,7 +102,7 @@ class CoupledGenerator:
         positions = np.array([vocab.position.id(token) if token in vocab.position else 0
                               for token in (position_token(t, heard)
                                             for t in range(bar))], dtype="int32")
-        return meter, positions
+        return meter, positions, heard
 
     def cadence_problem(self, time_signature: str, mode: str) -> str | None:
         """Why this set's vocabularies cannot write the cadence ending in ``time_signature``
@@ -272,10 +272,9 @@ class CoupledGenerator:
         for index, clef in enumerate(CLEFS):
             generator = self.generators[clef]
             other = self.generators[CLEFS[1 - index]].vocab.partner
-            meter, positions = self.condition_ids(clef, time_signature)
             # the phrase input counts the beats of the meter the model hears (quarters of
             # 3/4 for 6/8), as its corpus counted them
-            heard = heard_meter(time_signature, generator.vocab.meter.tokens)
+            meter, positions, heard = self.condition_ids(clef, time_signature)
             # this clef's pitch ids as the other clef's partner vocabulary numbers them
             as_partner = np.array([_id(other, t) for t in generator.vocab.pitch.tokens],
                                   dtype="int32")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..composing.sampling import DURATION_TEMPERATURE
 from ..music.events import CLEFS
 from . import quality as q
 from .measures import BARS, KEYS, LABELS, SETS
@@ -43,7 +44,8 @@ def format_quality(result: dict, figures: Sequence[Path] = (),
     lines = [
         f"# Quality of model set `{result['models']}`", "",
         f"{result['samples']} pieces of {result['bars']} bars composed with the default "
-        "sampling (top-k 10 / 5, temperature 1, the right hand's durations at 0.8 of it"
+        "sampling (top-k 10 / 5, temperature 1, the right hand's durations at "
+        f"{DURATION_TEMPERATURE['treble']:g} of it"
         f"{'' if result.get('rules', True) else '; the models alone, without the rules'}) "
         f"in {min(result['samples'], len(KEYS))} keys of "
         f"both modes (seed {result['seed']}), the same number sampled from the 4-gram "
