@@ -978,11 +978,18 @@ def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
     notes of that chord; no event crosses the end, and the one on it lasts a beat; without a plan
     (or away from its ends) nothing is narrowed."""
     treble, bass, durations = tables["treble"], tables["bass"], tables["duration"]
-    low = r.PhraseEndChord(above=False, tonic=0)
+    low = r.PhraseEndChord(above=False, tonic=0, hands=False)
     on_end = view(bass, treble, heard="72", heard_before="72")._replace(
         phrase_ahead=np.array([0]))
     assert allowed(low, on_end, tables["arrays"]("bass"), bass) == {
         "36", "43", "48", "55", "60", "67", "43.55"}  # C and G roots; no A in the list
+    # both hands make one chord: under the treble's C5 the bass takes C (I), not G (V)...
+    both = r.PhraseEndChord(above=False, tonic=0)
+    assert allowed(both, on_end, tables["arrays"]("bass"), bass) == {"36", "48", "60"}
+    # ...unless the treble's C5 has ended there
+    ended = on_end._replace(partner_end=np.array([0]))
+    assert allowed(both, ended, tables["arrays"]("bass"), bass) == allowed(
+        low, on_end, tables["arrays"]("bass"), bass)
     away = on_end._replace(phrase_ahead=np.array([30]))
     assert allowed(low, away, tables["arrays"]("bass"), bass) == set(bass.tokens)
     high = r.PhraseEndChord(above=True, tonic=0)
@@ -994,6 +1001,12 @@ def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
         "62", "67", "71", "79", "62.67.71"}
     over_f = over_c._replace(heard=np.array([bass.id("53")]))  # not a phrase-end root: free
     assert allowed(high, over_f, tables["arrays"]("treble"), treble) == set(treble.tokens)
+    # the bass's last note ends at the phrase end (it strikes after): the treble takes the
+    # notes of I, V or vi, not those of the chord over the bass's old note, nor others
+    first = over_f._replace(partner_end=np.array([0]))
+    kept = allowed(high, first, tables["arrays"]("treble"), treble)
+    assert {"60", "62", "64.67", "62.67.71"} <= kept and "65" not in kept
+    assert kept < set(treble.tokens)
     unplanned = view(treble, bass)
     assert allowed(high, unplanned, tables["arrays"]("treble"), treble) == set(treble.tokens)
     minor = r.PhraseEndChord(above=False, tonic=9, minor=True)  # i, V, VI: A, E, F
@@ -1011,13 +1024,13 @@ def test_a_planned_phrase_end_arrives_on_i_v_or_vi_and_holds(tables):
     arrays = StaffArrays.build("bass", "minor", PitchTable.build(tenors),
                                PitchTable.build(treble), DurationTable.build(
                                    durations, duration_ticks(durations), 384, 96))
-    at_end = view(tenors, treble, previous="40.47", heard="72", heard_before="72")._replace(
-        phrase_ahead=np.array([0]))
+    at_end = view(tenors, treble, previous="40.47", heard="72", heard_before="72",
+                  partner_end=0)._replace(phrase_ahead=np.array([0]))  # the treble's C5 ended
     assert allowed(minor, at_end, arrays, tenors) == {
         "40.47", "40.44.47", "45.52", "45.49", "45.48"}
     free_tenor = r.PhraseEndChord(above=False, tonic=9, minor=True, tenor=False)
     assert {"40.45.47", "40.47", "40.44.47"} <= allowed(free_tenor, at_end, arrays, tenors)
-    assert r.PhraseEndChord(False, 0, False, tenor=False) in r.default_rules(
+    assert r.PhraseEndChord(False, 0, False, tenor=False, hands=False) in r.default_rules(
         clef="bass", melody=True).rules  # under a given melody Bach's fermatas range wider
     assert r.PhraseEndChord(False, 0, False) in r.default_rules(clef="bass").rules
     arrives = r.PhraseEndArrives(beat=24)

@@ -737,7 +737,11 @@ class PhraseEndChord(Rule):
     chord (in minor the tonic chord's major third too, the close's Picardy third), the treble
     only notes of the chord over it. The tenor was free until A minor 3/4 seed 31 held
     E3–A3–B3 under E4 at a fermata (bar 8); it stays free under a given melody
-    (``tenor=False``), whose fermatas Bach often harmonises outside I, V and vi"""
+    (``tenor=False``), whose fermatas Bach often harmonises outside I, V and vi. Both hands
+    make one chord (``hands``): the bass's holds the notes the treble still sounds there, and
+    a treble that strikes first (the bass's last note ends there) takes a chord's notes only;
+    it had taken V's over a bass that then struck the tonic (D minor 4/4 seed 5, bar 7:
+    A–C♯–E over D2 under the fermata)"""
 
     name: ClassVar[str] = "phrase-end chord"
     kind: ClassVar[str] = WISH
@@ -745,6 +749,7 @@ class PhraseEndChord(Rule):
     tonic: int = 0
     minor: bool = False
     tenor: bool = True  # the bass staff's upper notes kept to the chord too
+    hands: bool = True  # the chord holds what the other hand sounds at the phrase end
 
     def chords(self) -> dict[int, tuple[int, int, int]]:
         """The chords a phrase may end on, by the pitch class of their root."""
@@ -770,6 +775,10 @@ class PhraseEndChord(Rule):
         here = view.phrase_ahead == 0
         chords = self.chords()
         classes = arrays.classes > 0
+        def outside(chord):
+            return xp.asarray([c not in chord for c in range(12)])
+
+        heard = _partner_classes(view, arrays, xp) > 0
         if not self.above:
             low = (arrays.lowest % 12)[None, :]
             sounds = (arrays.lowest < 128)[None, :]
@@ -779,6 +788,8 @@ class PhraseEndChord(Rule):
                 # under a given melody, only a chord that holds the melody's note there
                 holds = xp.ones((rows,), dtype=bool) if view.melody is None else (
                     (view.melody < 0) | xp.isin(view.melody % 12, xp.asarray(chord)))
+                if self.hands:  # and the notes the treble still sounds here
+                    holds = holds & ~(heard & outside(chord)[None, :]).any(axis=1)
                 chord_here = holds[:, None] & (low == root)
                 if self.tenor:
                     chord_here = chord_here & _only(classes, self.tenor_chord(root, chord), xp)[
@@ -788,11 +799,19 @@ class PhraseEndChord(Rule):
         partner_low = arrays.heard_lowest[view.heard] % 12
         fits = xp.zeros((view.remaining.shape[0], arrays.special.shape[0]), dtype=bool)
         known = xp.zeros((view.remaining.shape[0],), dtype=bool)
+        some_chord = xp.zeros((arrays.special.shape[0],), dtype=bool)
         for root, chord in chords.items():
             inside = _only(classes, chord, xp) & ~arrays.rest & ~arrays.special
             on_root = partner_low == root
             fits = fits | (on_root[:, None] & inside[None, :])
             known = known | on_root
+            some_chord = some_chord | inside
+        if self.hands:
+            # the bass's last note ends here: it strikes after, so the treble takes the
+            # notes of one of the chords and the bass its root
+            ended = view.partner_end <= view.elapsed
+            fits = xp.where(ended[:, None], some_chord[None, :], fits)
+            known = known | ended
         return ~(here & known)[:, None] | fits
 
 
@@ -1617,7 +1636,7 @@ def default_rules(*, time_signature: str = "4/4", ending: str = "open", primed: 
         if span:
             chosen += [DominantVoicesMove(span, dominant),
                        CadenceVoicing(span, above, dominant, tonic=tonic)]
-        chosen.append(PhraseEndChord(above, tonic, mode == "minor", tenor=own))
+        chosen.append(PhraseEndChord(above, tonic, mode == "minor", tenor=own, hands=own))
         if span:
             if above and (not guided or restating):
                 chosen.append(CadenceTop(span, TONIC[mode][0]))
