@@ -347,15 +347,12 @@ def test_the_key_kept(tables):
 
 
 def test_the_upper_voices_within_an_octave():
-    """A right hand of C4 and E5 (a tenth) costs SPACING_PENALTY, an octave (the alto
-    doubling the soprano) OCTAVE_SPAN_PENALTY, less; a closer chord, one note or a rest
-    costs nothing, and the bass staff's wide chords nothing either."""
+    """A right hand of C4 and E5 (a tenth) costs SPACING_PENALTY; an octave, a closer chord,
+    one note or a rest costs nothing, and the bass staff's wide chords nothing either."""
     table = PitchTable.build(_vocab(["rest", "60.76", "60.72", "64.67.72", "79"]))
     costs = dict(zip(table.tokens, r.UpperVoicesClose().costs(table, "treble", "major", 0)))
     assert costs["60.76"] == r.SPACING_PENALTY
-    assert 0 < costs["60.72"] == r.OCTAVE_SPAN_PENALTY < r.SPACING_PENALTY
-    # every other token, specials too, is free
-    assert sum(costs.values()) == r.SPACING_PENALTY + r.OCTAVE_SPAN_PENALTY
+    assert sum(costs.values()) == r.SPACING_PENALTY  # every other token, specials too, is free
     assert not r.UpperVoicesClose().costs(table, "bass", "major", 0).any()
 
 
@@ -938,7 +935,6 @@ def test_the_token_costs_in_the_table_are_the_constants():
             f"{r.MODE_PENALTY['minor']:g} in minor)") in r.KeyKept.describe()
     assert f"({r.LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
     assert f"({r.SPACING_PENALTY:g} nats)" in r.UpperVoicesClose.describe()
-    assert f"({r.OCTAVE_SPAN_PENALTY:g} nats)" in r.UpperVoicesClose.describe()
     assert f"({r.INNER_LEDGER_PENALTY:g} nats)" in r.TrebleOnStaff.describe()
     assert (f"({r.LONE_NOTE_PENALTY['treble']:g} nats in the treble, "
             f"{r.LONE_NOTE_PENALTY['bass']:g} in the bass)") in r.InnerVoicesKept.describe()

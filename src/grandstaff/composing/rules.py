@@ -107,13 +107,6 @@ REPEAT_PENALTY = {"treble": 0.75, "bass": 2.0}
 #: in the treble 2.6 % (Bach 2.4 %). Composed pieces span past an octave in 0.8 % anyway.
 SPACING_PENALTY = 4.0
 
-#: What a treble token spanning exactly an octave costs, in nats: the alto doubling the
-#: soprano an octave below, a hollow sound Bach gives 2.7 % of the treble's chords of two or
-#: more notes in the held-out chorales; the models alone, under the other rules, gave 4.8 %
-#: (100 pieces) and 8.3 % of a harmonised melody's. At 1.5: 2.3 %, with consonance, harmonic
-#: fit and the classifier test's AUC within their noise (see the CHANGELOG).
-OCTAVE_SPAN_PENALTY = 1.5
-
 #: What a bass note more than an octave from the bass's note before costs, in nats. Bass
 #: leaps past an octave, share of the bass's moves: held-out chorales 0.0004, the models
 #: alone 0.0017, with the other rules 0.0028 (the phrase-end chord asks for its root). At 3.0,
@@ -974,9 +967,7 @@ class TrebleOnStaff(TokenCost):
 @dataclass(frozen=True)
 class UpperVoicesClose(TokenCost):
     """A treble token whose notes span more than an octave costs SPACING_PENALTY (4 nats):
-    the alto stays within an octave of the soprano, the right hand within its reach; one
-    spanning exactly an octave costs OCTAVE_SPAN_PENALTY (1.5 nats), the alto seldom
-    doubling the soprano"""
+    the alto stays within an octave of the soprano, the right hand within its reach"""
 
     name: ClassVar[str] = "upper voices within an octave"
 
@@ -984,7 +975,7 @@ class UpperVoicesClose(TokenCost):
         if clef != "treble":
             return np.zeros(len(table))
         span = table.highest(-1) - table.lowest(-1)
-        return SPACING_PENALTY * (span > 12) + OCTAVE_SPAN_PENALTY * (span == 12)
+        return SPACING_PENALTY * (span > 12)
 
 
 @dataclass(frozen=True)
